@@ -1,0 +1,76 @@
+/**
+ * The shape of `recondo.json`, validated with zod. Every field has a default, so `{}` is a valid config.
+ * Policy options are validated later, by each module's own schema, when the chain is built.
+ * @module
+ */
+import { z } from "zod";
+
+/** The provider API hosts intercepted by default. */
+export const DEFAULT_INTERCEPT_HOSTS: readonly string[] = [
+  "api.anthropic.com",
+  "api.openai.com",
+  "chatgpt.com",
+  "generativelanguage.googleapis.com",
+  "cloudcode-pa.googleapis.com",
+];
+
+const hostname = z.string().regex(/^[a-z0-9.-]+$/i, "must be a host name such as api.example.com");
+
+export const developerSchema = z.object({
+  name: z.string().min(1),
+  team: z.string().min(1).nullable().default(null),
+  /** Secret for `Proxy-Authorization: Basic name:token`. */
+  token: z.string().min(8, "must be at least 8 characters").optional(),
+  /** Keyed hashes (see capture) of provider API keys that belong to this developer. */
+  apiKeyHashes: z.array(z.string()).default([]),
+});
+
+export const policyEntrySchema = z.object({
+  /** A built-in module name (`block-list`) or a path to a user module (`./policies/mine.ts`). */
+  use: z.string().min(1),
+  options: z.unknown().optional(),
+  /** `observe` records what the policy would do without enforcing it. */
+  mode: z.enum(["enforce", "observe"]).default("enforce"),
+  /** What a throw or timeout means: `closed` blocks the exchange (default), `open` lets it through. */
+  failMode: z.enum(["closed", "open"]).default("closed"),
+  enabled: z.boolean().default(true),
+  /** Time budget for each hook call. */
+  timeoutMs: z.number().int().positive().max(60_000).default(2_000),
+  /** Optional display name, to tell two entries of the same module apart. */
+  name: z.string().min(1).optional(),
+});
+
+export const configSchema = z.object({
+  listen: z.string().regex(/^[^\s:]*:\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:8443").default("127.0.0.1:8443"),
+  /** Hosts intercepted in addition to the provider defaults. */
+  intercept: z.array(hostname).default([]),
+  /** What to do with CONNECT to any other host: a blind TCP tunnel, or a 403 refusal. */
+  otherHosts: z.enum(["tunnel", "refuse"]).default("tunnel"),
+  developers: z.array(developerSchema).default([]),
+  requireProxyAuth: z.boolean().default(false),
+  policies: z.array(policyEntrySchema).default([]),
+  upstream: z.object({
+    /** Chain through another proxy, e.g. `http://corp-proxy:3128`. */
+    proxy: z.string().url().optional(),
+    /** A response (or upload) that sends no byte for this long is cut. Total time is not limited. */
+    idleTimeoutMs: z.number().int().positive().default(300_000),
+    /** How long to wait for the upstream's response head. */
+    headersTimeoutMs: z.number().int().positive().default(120_000),
+  }).prefault({}),
+  limits: z.object({
+    /** Largest request body a policy may ask to see whole; larger ones get 413. */
+    maxBufferedBodyBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    /** Largest request head accepted on the front door. */
+    maxHeaderBytes: z.number().int().positive().default(64 * 1024),
+    /** A client that has not sent a full request head within this time gets 408. */
+    headerTimeoutMs: z.number().int().positive().default(10_000),
+  }).prefault({}),
+  capture: z.object({
+    durability: z.enum(["batched", "strict"]).default("batched"),
+    flushIntervalMs: z.number().int().positive().default(50),
+  }).prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type DeveloperConfig = z.infer<typeof developerSchema>;
+export type PolicyEntry = z.infer<typeof policyEntrySchema>;

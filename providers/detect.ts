@@ -1,0 +1,69 @@
+/**
+ * Recognises the provider API of an exchange from its host, method and path. Gemini paths carry a colon
+ * (`models/gemini-2.5-flash:streamGenerateContent`), which peers have matched wrongly; the path is split
+ * on the last colon of its final segment.
+ * @module
+ */
+import type { ProviderName } from "../core/exchange.ts";
+import type { ApiMatch } from "./types.ts";
+
+const HOST_PROVIDERS: Record<string, ProviderName> = {
+  "api.anthropic.com": "anthropic",
+  "api.openai.com": "openai",
+  "chatgpt.com": "openai",
+  "generativelanguage.googleapis.com": "google",
+  "cloudcode-pa.googleapis.com": "google",
+};
+
+/** The provider a host belongs to, or `unknown`. */
+export function providerOfHost(host: string): ProviderName {
+  return HOST_PROVIDERS[host.toLowerCase()] ?? "unknown";
+}
+
+/**
+ * Detects the API an exchange speaks. Returns `null` for hosts that belong to no known provider.
+ * @example detectApi("api.anthropic.com", "POST", "/v1/messages?beta=true") // anthropic.messages
+ */
+export function detectApi(host: string, method: string, pathWithQuery: string, isWebSocket = false): ApiMatch | null {
+  const provider = providerOfHost(host);
+  if (provider === "unknown") return null;
+  const path = pathWithQuery.split("?")[0].replace(/\/+$/, "");
+  const post = method.toUpperCase() === "POST";
+  if (provider === "anthropic") {
+    if (post && path === "/v1/messages") return turn(provider, "anthropic.messages");
+    if (post && path === "/v1/messages/count_tokens") return aux(provider, "anthropic.count_tokens");
+    return aux(provider, "anthropic.auxiliary");
+  }
+  if (provider === "openai") {
+    const responsesPath = path === "/v1/responses" || path === "/backend-api/codex/responses";
+    if (responsesPath && isWebSocket) return turn(provider, "openai.responses_ws");
+    if (responsesPath && post) return turn(provider, "openai.responses");
+    if (post && path === "/v1/chat/completions") return turn(provider, "openai.chat_completions");
+    return aux(provider, "openai.auxiliary");
+  }
+  return detectGoogle(host, post, path);
+}
+
+function detectGoogle(host: string, post: boolean, path: string): ApiMatch {
+  const lastSegment = path.slice(path.lastIndexOf("/") + 1);
+  const colon = lastSegment.lastIndexOf(":");
+  const method = colon >= 0 ? lastSegment.slice(colon + 1) : "";
+  if (post && host === "cloudcode-pa.googleapis.com") {
+    if (method === "streamGenerateContent") return turn("google", "google.code_assist_stream_generate");
+    if (method === "generateContent") return turn("google", "google.code_assist_generate");
+  }
+  if (post && /\/models\/[^/]+$/.test(path)) {
+    const model = lastSegment.slice(0, colon >= 0 ? colon : undefined);
+    if (method === "streamGenerateContent") return { ...turn("google", "google.stream_generate"), pathModel: model };
+    if (method === "generateContent") return { ...turn("google", "google.generate"), pathModel: model };
+  }
+  return aux("google", "google.auxiliary");
+}
+
+function turn(provider: ProviderName, api: ApiMatch["api"]): ApiMatch {
+  return { provider, api, isModelTurn: true, pathModel: null };
+}
+
+function aux(provider: ProviderName, api: ApiMatch["api"]): ApiMatch {
+  return { provider, api, isModelTurn: false, pathModel: null };
+}

@@ -1,0 +1,68 @@
+/**
+ * Error bodies in each provider's own format, so that an agent shows a gateway's message (a block, a
+ * spent budget, an unreachable upstream) to the developer instead of a parse failure.
+ * @module
+ */
+import type { ProviderName } from "../core/exchange.ts";
+
+/** What went wrong, in provider-neutral terms; each provider maps it to its own type names. */
+export type GatewayErrorKind = "blocked" | "rate_limited" | "too_large" | "upstream_unavailable" | "upstream_timeout";
+
+const ANTHROPIC_TYPES: Record<GatewayErrorKind, string> = {
+  blocked: "permission_error",
+  rate_limited: "rate_limit_error",
+  too_large: "request_too_large",
+  upstream_unavailable: "api_error",
+  upstream_timeout: "timeout_error",
+};
+
+const OPENAI_TYPES: Record<GatewayErrorKind, string> = {
+  blocked: "invalid_request_error",
+  rate_limited: "rate_limit_exceeded",
+  too_large: "invalid_request_error",
+  upstream_unavailable: "server_error",
+  upstream_timeout: "server_error",
+};
+
+const GOOGLE_STATUS: Record<GatewayErrorKind, string> = {
+  blocked: "PERMISSION_DENIED",
+  rate_limited: "RESOURCE_EXHAUSTED",
+  too_large: "INVALID_ARGUMENT",
+  upstream_unavailable: "UNAVAILABLE",
+  upstream_timeout: "DEADLINE_EXCEEDED",
+};
+
+/**
+ * The JSON body a provider would send for such an error.
+ * @example providerErrorBody("anthropic", 403, "blocked", "Blocked by policy block-list")
+ */
+export function providerErrorBody(
+  provider: ProviderName,
+  status: number,
+  kind: GatewayErrorKind,
+  message: string,
+): Record<string, unknown> {
+  switch (provider) {
+    case "anthropic":
+      return { type: "error", error: { type: ANTHROPIC_TYPES[kind], message } };
+    case "google":
+      return { error: { code: status, message, status: GOOGLE_STATUS[kind] } };
+    case "openai":
+    case "unknown":
+      return { error: { message, type: OPENAI_TYPES[kind], param: null, code: kind } };
+  }
+}
+
+/** A complete `Response` carrying `providerErrorBody`, marked as produced by Recondo. */
+export function providerErrorResponse(
+  provider: ProviderName,
+  status: number,
+  kind: GatewayErrorKind,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(providerErrorBody(provider, status, kind, message)), {
+    status,
+    headers: { "content-type": "application/json", "x-recondo-error": kind, ...headers },
+  });
+}
