@@ -1,0 +1,171 @@
+/**
+ * Object store on S3 (or an S3-compatible server such as Ceph RGW). Every put carries the configured
+ * Object Lock retention and SSE-KMS key, so bodies are write-once and encrypted with the customer's key
+ * from the moment they land. Keys are `<prefix>objects/ab/<sha256>.gz`.
+ * @module
+ */
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from "@aws-sdk/client-s3";
+import { createHash } from "node:crypto";
+import { assertSha256Hex, type ObjectMeta, type ObjectStore } from "./store.ts";
+
+/** S3 settings; `fromEnv` builds them from `RECONDO_S3_*` and `AWS_*` variables. */
+export interface S3StoreOptions {
+  bucket: string;
+  /** Key prefix, e.g. `prod/` to share a bucket. */
+  prefix: string;
+  /** `AWS_ENDPOINT_URL` for S3-compatible servers; path-style addressing is used when set. */
+  endpoint: string | null;
+  region: string;
+  /** Object Lock retention applied to every put, or `null` to rely on the bucket default. */
+  lock: { mode: "GOVERNANCE" | "COMPLIANCE"; days: number } | null;
+  /** SSE-KMS key id (ARN or alias) applied to every put, or `null` for the bucket default. */
+  kmsKeyId: string | null;
+  /** Explicit credentials (tests); otherwise the SDK's default chain (env, profile, instance role). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+/**
+ * Reads S3 settings: `RECONDO_S3_BUCKET` (required), `RECONDO_S3_PREFIX`, `AWS_ENDPOINT_URL`,
+ * `AWS_REGION`, `RECONDO_S3_LOCK_MODE` (GOVERNANCE|COMPLIANCE) with `RECONDO_S3_LOCK_DAYS`,
+ * `RECONDO_S3_KMS_KEY_ID`.
+ */
+export function s3OptionsFromEnv(env: { get(name: string): string | undefined }): S3StoreOptions {
+  const bucket = env.get("RECONDO_S3_BUCKET");
+  if (!bucket) throw new Error("RECONDO_OBJECTS=s3 needs RECONDO_S3_BUCKET");
+  const mode = env.get("RECONDO_S3_LOCK_MODE");
+  let lock: S3StoreOptions["lock"] = null;
+  if (mode) {
+    if (mode !== "GOVERNANCE" && mode !== "COMPLIANCE") {
+      throw new Error(`RECONDO_S3_LOCK_MODE must be GOVERNANCE or COMPLIANCE, got "${mode}"`);
+    }
+    const days = Number(env.get("RECONDO_S3_LOCK_DAYS") ?? "365");
+    if (!Number.isInteger(days) || days <= 0) {
+      throw new Error(
+        `RECONDO_S3_LOCK_DAYS must be a positive integer, got "${env.get("RECONDO_S3_LOCK_DAYS")}"`,
+      );
+    }
+    lock = { mode, days };
+  }
+  return {
+    bucket,
+    prefix: env.get("RECONDO_S3_PREFIX") ?? "",
+    endpoint: env.get("AWS_ENDPOINT_URL") ?? null,
+    region: env.get("AWS_REGION") ?? env.get("AWS_DEFAULT_REGION") ?? "us-east-1",
+    lock,
+    kmsKeyId: env.get("RECONDO_S3_KMS_KEY_ID") ?? null,
+  };
+}
+
+/** Opens an S3 object store; does not touch the network until the first call. */
+export function openS3ObjectStore(options: S3StoreOptions): ObjectStore {
+  const config: S3ClientConfig = {
+    region: options.region,
+    // Checksums only where S3 requires them: older S3-compatible servers reject the newer CRC headers.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  };
+  if (options.endpoint) {
+    config.endpoint = options.endpoint;
+    config.forcePathStyle = true;
+  }
+  if (options.credentials) config.credentials = options.credentials;
+  return new S3ObjectStore(new S3Client(config), options);
+}
+
+class S3ObjectStore implements ObjectStore {
+  readonly kind = "s3" as const;
+
+  constructor(readonly client: S3Client, readonly options: S3StoreOptions) {}
+
+  #key(sha: string): string {
+    assertSha256Hex(sha);
+    return `${this.options.prefix}objects/${sha.slice(0, 2)}/${sha}.gz`;
+  }
+
+  async put(sha: string, gzipped: Uint8Array, meta: ObjectMeta): Promise<void> {
+    if (await this.has(sha)) return;
+    const { lock, kmsKeyId } = this.options;
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.options.bucket,
+        Key: this.#key(sha),
+        Body: gzipped,
+        ContentType: "application/gzip",
+        // Object Lock puts must carry an integrity header; MD5 is the one every S3 server accepts.
+        ContentMD5: createHash("md5").update(gzipped).digest("base64"),
+        Metadata: { sha256: sha, kind: meta.kind, size: String(meta.size) },
+        ...(lock
+          ? {
+            ObjectLockMode: lock.mode,
+            ObjectLockRetainUntilDate: new Date(Date.now() + lock.days * 86_400_000),
+          }
+          : {}),
+        ...(kmsKeyId ? { ServerSideEncryption: "aws:kms" as const, SSEKMSKeyId: kmsKeyId } : {}),
+      }),
+    );
+  }
+
+  async get(sha: string): Promise<Uint8Array | null> {
+    try {
+      const out = await this.client.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: this.#key(sha) }),
+      );
+      if (!out.Body) return null;
+      return await out.Body.transformToByteArray();
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw new Error(`Cannot read object ${sha} from s3://${this.options.bucket}`, { cause: error });
+    }
+  }
+
+  async has(sha: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.#key(sha) }));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw new Error(`Cannot check object ${sha} in s3://${this.options.bucket}`, { cause: error });
+    }
+  }
+
+  async delete(sha: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.#key(sha) }));
+  }
+
+  async *list(): AsyncIterable<string> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.options.bucket,
+          Prefix: `${this.options.prefix}objects/`,
+          ContinuationToken: token,
+        }),
+      );
+      for (const item of page.Contents ?? []) {
+        const match = item.Key?.match(/([0-9a-f]{64})\.gz$/);
+        if (match) yield match[1];
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  close(): Promise<void> {
+    this.client.destroy();
+    return Promise.resolve();
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === "NotFound" || e.name === "NoSuchKey" || e.$metadata?.httpStatusCode === 404;
+}
