@@ -5,8 +5,8 @@
  * Each command lives in its own module under `cli/` and is registered here.
  * @module
  */
-import yargs from "yargs";
-import type { Argv, CommandModule } from "yargs";
+import yargs from "./yargs.ts";
+import type { Argv, CommandModule } from "./yargs.ts";
 import { caCommand, initCommand } from "./ca_commands.ts";
 import { serveCommand } from "./serve_command.ts";
 
@@ -25,10 +25,10 @@ export function buildCli(args: string[]): Argv {
     .alias("h", "help")
     .version(false)
     .wrap(Math.min(110, globalThis.process?.stdout?.columns ?? 100))
-    .fail((message, error, y) => {
+    .fail((message, error) => {
       if (error) throw error;
       console.error(`recondo: ${message}`);
-      console.error(`Run 'recondo ${y.getContext().commands.join(" ") || ""} --help' for usage.`.replace("  ", " "));
+      console.error("Run 'recondo --help' (or 'recondo <command> --help') for usage.");
       Deno.exit(2);
     });
   for (const command of COMMANDS) cli = cli.command(command);

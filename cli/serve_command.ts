@@ -1,0 +1,49 @@
+/**
+ * `recondo serve`: runs the gateway until SIGINT/SIGTERM. `deno task serve` is this command.
+ * @module
+ */
+import type { CommandModule } from "./yargs.ts";
+import { configPath } from "../config/load.ts";
+import { dataDir } from "../config/paths.ts";
+import { startGateway } from "../proxy/gateway.ts";
+import { wireGateway } from "./wiring.ts";
+
+interface ServeArgs {
+  listen?: string;
+  config?: string;
+}
+
+export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
+  command: "serve",
+  describe: "Run the gateway (proxy, capture, UI) in the foreground",
+  builder: (y) =>
+    y
+      .option("listen", {
+        type: "string",
+        describe: "Address for the proxy port, host:port (env RECONDO_LISTEN; default 127.0.0.1:8443)",
+      })
+      .option("config", { type: "string", describe: "Config file (env RECONDO_CONFIG; default <data dir>/recondo.json)" }),
+  async handler(args) {
+    const dir = dataDir();
+    const wiring = await wireGateway(dir);
+    const gateway = await startGateway({
+      dataDir: dir,
+      configPath: args.config ?? configPath(),
+      listen: args.listen ?? Deno.env.get("RECONDO_LISTEN"),
+      ...wiring,
+    });
+    console.log(`Recondo is listening on ${gateway.proxyUrl}`);
+    console.log(`  export HTTPS_PROXY=${gateway.proxyUrl}`);
+    console.log(`  export NODE_EXTRA_CA_CERTS=${gateway.caCertPath}   # Claude Code, Gemini CLI`);
+    console.log(`  export CODEX_CA_CERTIFICATE=${gateway.caCertPath}  # Codex`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      Deno.addSignalListener("SIGINT", stop);
+      Deno.addSignalListener("SIGTERM", stop);
+    });
+    console.log("Recondo is shutting down…");
+    await gateway.close();
+    await wiring.shutdown();
+    Deno.exit(0);
+  },
+};

@@ -1,0 +1,11 @@
+/**
+ * The policy modules that ship with Recondo, by the name used in `recondo.json`.
+ * @module
+ */
+import { blockList } from "./block_list.ts";
+import type { PolicyModule } from "./types.ts";
+
+// deno-lint-ignore no-explicit-any
+export const BUILT_IN_POLICIES: ReadonlyMap<string, PolicyModule<any>> = new Map<string, PolicyModule<any>>([
+  [blockList.name, blockList],
+]);

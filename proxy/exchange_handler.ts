@@ -1,0 +1,227 @@
+/**
+ * One intercepted HTTP exchange, start to end (steps 4–9 of the lifecycle in ARCHITECTURE.md):
+ * build the `Exchange`, run the request hooks, forward upstream, run the response hooks, stream the
+ * response back through parser, event hooks and capture tap, then run the end hooks.
+ * @module
+ */
+import type { ClientIdentity, Exchange } from "../core/exchange.ts";
+import { newId } from "../core/ids.ts";
+import { log } from "../core/log.ts";
+import type { CaptureSink } from "../capture/sink.ts";
+import type { PolicyChain } from "../policies/chain.ts";
+import type { Block, RequestPatch, RequestView } from "../policies/types.ts";
+import { detectApi, providerOfHost } from "../providers/detect.ts";
+import { providerErrorResponse } from "../providers/errors.ts";
+import type { ApiName, ParsedRequest, ResponseParser } from "../providers/types.ts";
+import { clientResponseHeaders, headerRecord, upstreamRequestHeaders } from "./headers.ts";
+import type { Metrics } from "./metrics.ts";
+import { jsonOf, readBounded, tapStream } from "./request_body.ts";
+import { relayResponse, type RelayEnd } from "./response_relay.ts";
+
+/** Provider parsing, injected so the proxy works (unparsed) before or without the provider adapters. */
+export interface Parsers {
+  createResponseParser(api: ApiName, contentType: string | null): ResponseParser | null;
+  parseRequest(api: ApiName, body: Uint8Array, headers: Record<string, string>): ParsedRequest | null;
+}
+
+/** Everything an exchange needs from the gateway; getters so a reload applies to the next exchange. */
+export interface ExchangeDeps {
+  chain(): PolicyChain;
+  sink: CaptureSink;
+  metrics: Metrics;
+  client: Deno.HttpClient;
+  overrides: ReadonlyMap<string, string>;
+  parsers: Parsers | null;
+  limits(): { maxBufferedBodyBytes: number; idleTimeoutMs: number; headersTimeoutMs: number; strict: boolean };
+}
+
+export interface ExchangeTarget {
+  connectionId: string;
+  client: ClientIdentity;
+  host: string;
+  port: number;
+  scheme: "https" | "http";
+}
+
+/** Handles one request for an intercepted host and returns the response for the client. */
+export async function handleExchange(req: Request, target: ExchangeTarget, deps: ExchangeDeps): Promise<Response> {
+  const url = new URL(req.url);
+  const path = url.pathname + url.search;
+  const match = detectApi(target.host, req.method, path);
+  const defaultOrigin = `${target.scheme}://${target.host}${isDefaultPort(target) ? "" : `:${target.port}`}`;
+  const exchange: Exchange = {
+    id: newId(),
+    connectionId: target.connectionId,
+    kind: "http",
+    client: target.client,
+    target: { host: target.host, port: target.port, upstreamOrigin: deps.overrides.get(target.host) ?? defaultOrigin },
+    provider: match?.provider ?? providerOfHost(target.host),
+    api: match?.api ?? null,
+    request: { method: req.method, path, headers: headerRecord(req.headers) },
+    requestBody: null,
+    response: null,
+    timing: { start: Date.now(), upstreamConnected: null, firstByte: null, end: null },
+    decisions: [],
+    wsMessages: [],
+    errors: [],
+    outcome: null,
+  };
+  const chain = deps.chain();
+  const limits = deps.limits();
+  const tap = deps.sink.begin(exchange);
+  let parsedRequest: ParsedRequest | null = null;
+
+  const finishEarly = (response: Response, outcome: RelayEnd): Response => {
+    exchange.outcome = outcome;
+    exchange.timing.end = Date.now();
+    exchange.response = { status: response.status, headers: headerRecord(response.headers) };
+    record(exchange, deps.metrics);
+    void chain.runEnd(exchange, null).catch((error) => log.error("policy.end_failed", { exchangeId: exchange.id, error }));
+    void tap.end(exchange, parsedRequest ? { request: parsedRequest, response: null } : null);
+    return response;
+  };
+
+  // Steps 4–5: the request body (whole only when a policy asked), then the request hooks.
+  let body: Uint8Array | ReadableStream<Uint8Array> | null = req.body;
+  let view: RequestView = { method: req.method, path, headers: exchange.request.headers, body: null, json: undefined };
+  if (chain.needsRequestBody && req.body) {
+    const read = await readBounded(req.body, limits.maxBufferedBodyBytes);
+    if (!read.ok) {
+      const message = `Request body larger than the ${read.limit} bytes Recondo's policies can inspect`;
+      return finishEarly(providerErrorResponse(exchange.provider, 413, "too_large", message), "blocked");
+    }
+    body = read.bytes;
+    exchange.requestBody = read.bytes;
+    view = { ...view, body: read.bytes, json: jsonOf(read.bytes, req.headers.get("content-type")) };
+    if (match && deps.parsers) parsedRequest = deps.parsers.parseRequest(match.api, read.bytes, exchange.request.headers);
+  }
+  let headers = upstreamRequestHeaders(req.headers, hostHeader(target));
+  const outcome = await chain.runRequest(exchange, view, (patch) => {
+    ({ view, headers } = applyPatch(exchange, view, headers, patch));
+    return view;
+  }, req.signal);
+  countDecisions(exchange, deps.metrics);
+  if (outcome.kind === "block") return finishEarly(blockResponse(exchange, outcome.block), "blocked");
+  if (view.body !== exchange.requestBody) {
+    body = view.body;
+    exchange.requestBody = view.body;
+  }
+
+  // Step 6: forward. The request body is tapped as it streams; a buffered one is handed over whole.
+  if (body instanceof Uint8Array) {
+    tap.requestChunk(body);
+    headers.set("content-length", String(body.byteLength));
+  } else if (body) {
+    body = tapStream(body, (chunk) => tap.requestChunk(chunk));
+  }
+  const upstreamAbort = new AbortController();
+  const onClientGone = () => upstreamAbort.abort(new Error("client went away"));
+  req.signal.addEventListener("abort", onClientGone, { once: true });
+  const headersTimer = setTimeout(() => upstreamAbort.abort(new DOMException("headers timeout", "TimeoutError")), limits.headersTimeoutMs);
+  let upstream: Response;
+  try {
+    upstream = await fetch(exchange.target.upstreamOrigin + path, {
+      method: req.method,
+      headers,
+      body: body as BodyInit | null,
+      client: deps.client,
+      signal: upstreamAbort.signal,
+      redirect: "manual",
+    });
+  } catch (error) {
+    const timedOut = upstreamAbort.signal.reason instanceof DOMException && upstreamAbort.signal.reason.name === "TimeoutError";
+    exchange.errors.push(`upstream request failed: ${(error as Error).message}`);
+    log.warn("upstream.failed", { exchangeId: exchange.id, host: target.host, error });
+    const message = timedOut
+      ? `Recondo: ${target.host} did not answer within ${limits.headersTimeoutMs} ms`
+      : `Recondo could not reach ${target.host}: ${(error as Error).message}`;
+    const response = providerErrorResponse(exchange.provider, timedOut ? 504 : 502, timedOut ? "upstream_timeout" : "upstream_unavailable", message);
+    return finishEarly(response, req.signal.aborted ? "client-aborted" : "upstream-error");
+  } finally {
+    clearTimeout(headersTimer);
+  }
+  exchange.timing.upstreamConnected = Date.now();
+  const responseHeaders = clientResponseHeaders(upstream.headers);
+  exchange.response = { status: upstream.status, headers: headerRecord(responseHeaders) };
+  deps.metrics.upstreamLatency.observe({ provider: exchange.provider }, (exchange.timing.upstreamConnected - exchange.timing.start) / 1000);
+
+  // Step 7: response hooks see the head before any byte reaches the client.
+  const responseBlock = await chain.runResponse(exchange, req.signal);
+  if (responseBlock) {
+    upstreamAbort.abort(new Error("blocked by policy"));
+    await upstream.body?.cancel().catch(() => {});
+    return finishEarly(blockResponse(exchange, responseBlock), "blocked");
+  }
+  if (!upstream.body) {
+    return finishEarly(new Response(null, { status: upstream.status, headers: responseHeaders }), "complete");
+  }
+
+  // Steps 8–9: stream back; the end hooks and capture run when the stream ends, however it ends.
+  const parser = match && deps.parsers ? deps.parsers.createResponseParser(match.api, upstream.headers.get("content-type")) : null;
+  const stream = relayResponse({
+    exchange,
+    body: upstream.body,
+    chain,
+    parser,
+    tap,
+    idleTimeoutMs: limits.idleTimeoutMs,
+    holdEndUntilDurable: limits.strict,
+    onBytes: (count) => deps.metrics.bytes.inc({ direction: "response" }, count),
+    abortUpstream: (reason) => upstreamAbort.abort(new Error(reason)),
+    async onEnd(_outcome, parsed) {
+      req.signal.removeEventListener("abort", onClientGone);
+      record(exchange, deps.metrics);
+      try {
+        await chain.runEnd(exchange, parsed);
+      } catch (error) {
+        log.error("policy.end_failed", { exchangeId: exchange.id, error });
+      }
+      countDecisions(exchange, deps.metrics);
+      await tap.end(exchange, match ? { request: parsedRequest, response: parsed } : null);
+    },
+  });
+  return new Response(stream, { status: upstream.status, statusText: upstream.statusText, headers: responseHeaders });
+}
+
+function applyPatch(exchange: Exchange, view: RequestView, headers: Headers, patch: RequestPatch) {
+  const next = { ...view };
+  if (patch.json !== undefined) {
+    next.json = patch.json;
+    next.body = new TextEncoder().encode(JSON.stringify(patch.json));
+  }
+  const nextHeaders = new Headers(headers);
+  for (const [name, value] of Object.entries(patch.headers ?? {})) {
+    if (value === null) nextHeaders.delete(name);
+    else nextHeaders.set(name, value);
+  }
+  if (patch.upstreamOrigin) exchange.target.upstreamOrigin = new URL(patch.upstreamOrigin).origin;
+  return { view: next, headers: nextHeaders };
+}
+
+function blockResponse(exchange: Exchange, block: Block): Response {
+  return providerErrorResponse(exchange.provider, block.status, block.errorKind ?? "blocked", block.reason, block.headers);
+}
+
+function record(exchange: Exchange, metrics: Metrics): void {
+  const status = String(exchange.response?.status ?? 0);
+  metrics.exchanges.inc({ provider: exchange.provider, status, outcome: exchange.outcome ?? "unknown" });
+  if (exchange.timing.end) metrics.exchangeDuration.observe({ provider: exchange.provider }, (exchange.timing.end - exchange.timing.start) / 1000);
+}
+
+const counted = new WeakMap<Exchange, number>();
+
+function countDecisions(exchange: Exchange, metrics: Metrics): void {
+  const from = counted.get(exchange) ?? 0;
+  for (const decision of exchange.decisions.slice(from)) {
+    metrics.decisions.inc({ policy: decision.policy, kind: decision.kind, enforced: String(decision.enforced) });
+  }
+  counted.set(exchange, exchange.decisions.length);
+}
+
+function isDefaultPort(target: ExchangeTarget): boolean {
+  return (target.scheme === "https" && target.port === 443) || (target.scheme === "http" && target.port === 80);
+}
+
+function hostHeader(target: ExchangeTarget): string {
+  return isDefaultPort(target) ? target.host : `${target.host}:${target.port}`;
+}

@@ -1,0 +1,213 @@
+/**
+ * The listening socket clients configure as `HTTPS_PROXY`. It reads the first request head and then:
+ * - `CONNECT` to an intercepted host: answers 200, terminates TLS with a leaf minted for the SNI, and pipes
+ *   the decrypted bytes into the inner HTTP server;
+ * - `CONNECT` elsewhere: a blind TCP tunnel, or 403 when config refuses other hosts;
+ * - anything else (absolute-form proxy requests, `/healthz`, `/metrics`, the UI): piped to the inner server.
+ * Malformed, oversized or slow heads get a clean error and close; no client can disturb another.
+ * @module
+ */
+import net from "node:net";
+import tls from "node:tls";
+import type { Buffer } from "node:buffer";
+import { newId } from "../core/ids.ts";
+import { log } from "../core/log.ts";
+import type { ConnectionContext, ConnectionRegistry } from "./connection_registry.ts";
+import type { Metrics } from "./metrics.ts";
+import { authenticate, type Developer } from "./proxy_auth.ts";
+import { parseAuthority, readRequestHead } from "./request_head.ts";
+
+/** Settings the front door reads on every connection (so a config reload applies to new connections). */
+export interface FrontDoorSettings {
+  isIntercepted(host: string): boolean;
+  otherHosts: "tunnel" | "refuse";
+  developers: readonly Developer[];
+  requireProxyAuth: boolean;
+  maxHeaderBytes: number;
+  headerTimeoutMs: number;
+}
+
+export interface FrontDoorOptions {
+  settings: () => FrontDoorSettings;
+  registry: ConnectionRegistry;
+  innerPort: number;
+  metrics: Metrics;
+  /** TLS server options for intercepted connections: SNI callback and a default context for `host`. */
+  tlsFor(host: string): Pick<tls.TlsOptions, "SNICallback" | "secureContext">;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  403: "Forbidden",
+  407: "Proxy Authentication Required",
+  408: "Request Timeout",
+  431: "Request Header Fields Too Large",
+  502: "Bad Gateway",
+};
+
+export interface FrontDoor {
+  port: number;
+  /** Stops listening and cuts every open client connection. */
+  close(): Promise<void>;
+}
+
+/** Starts listening; resolves once bound. */
+export function startFrontDoor(hostname: string, port: number, options: FrontDoorOptions): Promise<FrontDoor> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    handleClient(socket, options).catch((error) => {
+      log.warn("proxy.connection_failed", { error });
+      socket.destroy();
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, hostname, () => {
+      server.off("error", reject);
+      const address = server.address();
+      resolve({
+        port: typeof address === "object" && address ? address.port : port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            for (const socket of sockets) socket.destroy();
+          }),
+      });
+    });
+  });
+}
+
+async function handleClient(socket: net.Socket, options: FrontDoorOptions): Promise<void> {
+  const { metrics } = options;
+  const settings = options.settings();
+  metrics.openConnections.inc();
+  socket.once("close", () => metrics.openConnections.dec());
+  socket.on("error", () => socket.destroy());
+  const address = `${socket.remoteAddress}:${socket.remotePort}`;
+
+  const result = await readRequestHead(socket, settings);
+  if (!result.ok) {
+    metrics.connections.inc({ kind: "bad-request" });
+    if (result.status !== 0) respondAndClose(socket, result.status, result.reason);
+    else socket.destroy();
+    return;
+  }
+  const { head, rest } = result;
+
+  if (head.method !== "CONNECT") {
+    const kind = /^https?:\/\//i.test(head.target) ? "forward" : "local";
+    metrics.connections.inc({ kind });
+    const client = { developer: null, team: null, address, via: "address" as const };
+    return pipeToInner(socket, [head.raw, rest], { id: newId(), kind, host: null, port: null, client, alpn: null }, options);
+  }
+
+  const target = parseAuthority(head.target, 443);
+  if (!target) {
+    metrics.connections.inc({ kind: "bad-request" });
+    return respondAndClose(socket, 400, `malformed CONNECT target "${head.target.slice(0, 200)}"`);
+  }
+  const auth = authenticate(head.headers["proxy-authorization"], address, {
+    developers: settings.developers,
+    required: settings.requireProxyAuth,
+  });
+  if (!auth.ok) {
+    metrics.connections.inc({ kind: "auth-failed" });
+    return respondAndClose(socket, 407, auth.reason, { "Proxy-Authenticate": 'Basic realm="recondo"' });
+  }
+
+  if (!settings.isIntercepted(target.host)) {
+    if (settings.otherHosts === "refuse") {
+      metrics.connections.inc({ kind: "refused" });
+      return respondAndClose(socket, 403, `Recondo does not tunnel to ${target.host}`);
+    }
+    metrics.connections.inc({ kind: "tunnel" });
+    return blindTunnel(socket, target, rest);
+  }
+
+  metrics.connections.inc({ kind: "intercept" });
+  socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+  if (rest.length > 0) socket.unshift(rest);
+  const secure = new tls.TLSSocket(socket, {
+    isServer: true,
+    ALPNProtocols: ["h2", "http/1.1"],
+    ...options.tlsFor(target.host),
+  });
+  secure.on("error", (error) => {
+    log.debug("proxy.tls_failed", { host: target.host, error });
+    secure.destroy();
+    socket.destroy();
+  });
+  secure.once("secure", () => {
+    const alpn = typeof secure.alpnProtocol === "string" ? secure.alpnProtocol : null;
+    const context: ConnectionContext = {
+      id: newId(),
+      kind: "intercept",
+      host: target.host,
+      port: target.port,
+      client: auth.identity,
+      alpn,
+    };
+    pipeToInner(secure, [], context, options);
+  });
+  socket.resume();
+}
+
+/** Connects to the inner server, registers the pipe's port, and relays both ways. */
+function pipeToInner(client: net.Socket, prefix: Buffer[], context: ConnectionContext, options: FrontDoorOptions): void {
+  const inner = net.connect({ port: options.innerPort, host: "127.0.0.1", noDelay: true });
+  let pipePort: number | null = null;
+  const cleanup = () => {
+    if (pipePort !== null) options.registry.delete(pipePort);
+    pipePort = null;
+    inner.destroy();
+    client.destroy();
+  };
+  inner.once("connect", () => {
+    pipePort = inner.localPort ?? null;
+    if (pipePort !== null) options.registry.set(pipePort, context);
+    for (const chunk of prefix) if (chunk.length > 0) inner.write(chunk);
+    client.pipe(inner);
+    inner.pipe(client);
+    client.resume();
+  });
+  for (const socket of [client, inner]) {
+    socket.once("close", cleanup);
+    socket.once("end", () => socket === client ? inner.end() : client.end());
+    socket.on("error", cleanup);
+  }
+}
+
+function blindTunnel(client: net.Socket, target: { host: string; port: number }, rest: Buffer): void {
+  const upstream = net.connect({ port: target.port, host: target.host, noDelay: true });
+  let connected = false;
+  upstream.once("connect", () => {
+    connected = true;
+    client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+    if (rest.length > 0) upstream.write(rest);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.resume();
+  });
+  upstream.on("error", (error) => {
+    if (!connected) return respondAndClose(client, 502, `cannot reach ${target.host}:${target.port}: ${error.message}`);
+    client.destroy();
+    upstream.destroy();
+  });
+  client.on("error", () => upstream.destroy());
+  client.once("close", () => upstream.destroy());
+  upstream.once("close", () => client.destroy());
+}
+
+function respondAndClose(socket: net.Socket, status: number, reason: string, headers: Record<string, string> = {}): void {
+  const body = `${reason}\n`;
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}`,
+    "Content-Type: text/plain; charset=utf-8",
+    `Content-Length: ${new TextEncoder().encode(body).length}`,
+    "Connection: close",
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  socket.end(`${lines.join("\r\n")}\r\n\r\n${body}`);
+}

@@ -1,0 +1,164 @@
+/**
+ * Assembles a running gateway: config, CA and leaf cache, the policy chain (hot-reloaded), the upstream
+ * client, the inner server and the front door. `startGateway` is what `recondo serve` and the
+ * end-to-end tests call.
+ * @module
+ */
+import { dirname } from "node:path";
+import { nullSink, type CaptureSink } from "../capture/sink.ts";
+import { loadConfig } from "../config/load.ts";
+import { dataPaths } from "../config/paths.ts";
+import { type Config, DEFAULT_INTERCEPT_HOSTS } from "../config/schema.ts";
+import { parseUpstreamOverride } from "../config/upstream_override.ts";
+import { log } from "../core/log.ts";
+import { buildChain } from "../policies/build_chain.ts";
+import type { PolicyChain } from "../policies/chain.ts";
+import type { PolicyServices } from "../policies/types.ts";
+import { ConnectionRegistry } from "./connection_registry.ts";
+import type { ExchangeDeps, Parsers } from "./exchange_handler.ts";
+import { type FrontDoorSettings, startFrontDoor } from "./front_door.ts";
+import { startInnerServer } from "./inner_server.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+import { loadOrCreateCa, notPermittedMessage } from "./tls/ca.ts";
+import { createLeafCache } from "./tls/leaf_cache.ts";
+import { createUpstreamClient } from "./upstream_client.ts";
+import { watchConfig } from "./config_watch.ts";
+
+export interface GatewayOptions {
+  dataDir: string;
+  configPath: string;
+  env?: { get(name: string): string | undefined };
+  /** Overrides config `listen` (the `--listen` flag). */
+  listen?: string;
+  sink?: CaptureSink;
+  parsers?: Parsers | null;
+  services?: PolicyServices;
+  /** Watch the config file and hot-reload the chain (default true). */
+  watch?: boolean;
+  /** Extra handler for origin-form requests (the UI); `/healthz` and `/metrics` are built in. */
+  local?: (req: Request) => Response | Promise<Response> | null;
+}
+
+export interface Gateway {
+  hostname: string;
+  port: number;
+  /** `http://host:port`, the value for `HTTPS_PROXY`. */
+  proxyUrl: string;
+  caCertPath: string;
+  metrics: Metrics;
+  config(): Config;
+  chain(): PolicyChain;
+  /** Re-reads the config; on any error keeps the running chain and returns the reason. */
+  reload(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  close(): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const env = options.env ?? Deno.env;
+  const paths = dataPaths(options.dataDir);
+  await Deno.mkdir(paths.dir, { recursive: true });
+  let config = await loadConfig(options.configPath, env);
+  const baseDir = dirname(options.configPath);
+  let chain = await buildChain(config.policies, { baseDir, services: options.services });
+  const overrides = parseUpstreamOverride(env.get("RECONDO_UPSTREAM_OVERRIDE"));
+
+  const wanted = [...new Set([...DEFAULT_INTERCEPT_HOSTS, ...config.intercept])];
+  const ca = await loadOrCreateCa(paths, { domains: wanted });
+  const uncovered = ca.notPermitted(wanted);
+  if (uncovered.length > 0) log.warn("ca.not_permitted", { hosts: uncovered, message: notPermittedMessage(ca, uncovered) });
+  const leaves = createLeafCache(ca);
+
+  const metrics = createMetrics();
+  metrics.gaugeFrom("recondo_tls_leaves_cached", "Leaf certificates in the cache", () => leaves.stats().size);
+  const extraCa = env.get("RECONDO_EXTRA_CA_CERTS");
+  const client = await createUpstreamClient({
+    extraCaFiles: [paths.extraRoots, ...(extraCa ? [extraCa] : [])],
+    proxyUrl: config.upstream.proxy,
+  });
+  const registry = new ConnectionRegistry();
+  metrics.gaugeFrom("recondo_pipe_registry_size", "Client connections registered with the inner server", () => registry.size);
+
+  const settings = (): FrontDoorSettings => {
+    const hosts = new Set([...DEFAULT_INTERCEPT_HOSTS, ...config.intercept].map((h) => h.toLowerCase()));
+    return {
+      isIntercepted: (host) => hosts.has(host) && ca.permits(host),
+      otherHosts: config.otherHosts,
+      developers: config.developers,
+      requireProxyAuth: config.requireProxyAuth,
+      maxHeaderBytes: config.limits.maxHeaderBytes,
+      headerTimeoutMs: config.limits.headerTimeoutMs,
+    };
+  };
+  const deps: ExchangeDeps = {
+    chain: () => chain,
+    sink: options.sink ?? nullSink,
+    metrics,
+    client,
+    overrides,
+    parsers: options.parsers ?? null,
+    limits: () => ({
+      maxBufferedBodyBytes: config.limits.maxBufferedBodyBytes,
+      idleTimeoutMs: config.upstream.idleTimeoutMs,
+      headersTimeoutMs: config.upstream.headersTimeoutMs,
+      strict: config.capture.durability === "strict",
+    }),
+  };
+  const local = async (req: Request): Promise<Response> => {
+    const path = new URL(req.url).pathname;
+    if (path === "/healthz") return Response.json({ status: "ok" });
+    if (path === "/metrics") {
+      return new Response(await metrics.registry.metrics(), { headers: { "content-type": metrics.registry.contentType } });
+    }
+    return (await options.local?.(req)) ?? new Response("Not found\n", { status: 404 });
+  };
+  const inner = startInnerServer({ registry, deps, settings, local });
+
+  const listen = options.listen ?? config.listen;
+  const colon = listen.lastIndexOf(":");
+  const hostname = listen.slice(0, colon) || "127.0.0.1";
+  const front = await startFrontDoor(hostname, Number(listen.slice(colon + 1)), {
+    settings,
+    registry,
+    innerPort: inner.addr.port,
+    metrics,
+    tlsFor: (host) => ({ SNICallback: leaves.sniCallback, secureContext: leaves.secureContextFor(host) }),
+  });
+  const port = front.port;
+
+  const reload = async (): Promise<{ ok: true } | { ok: false; reason: string }> => {
+    try {
+      const next = await loadConfig(options.configPath, env);
+      const nextChain = await buildChain(next.policies, { baseDir, services: options.services, reloadToken: String(Date.now()) });
+      config = next;
+      chain = nextChain;
+      metrics.configReloads.inc({ result: "applied" });
+      log.info("config.reloaded", { policies: nextChain.entries.map((e) => e.policy.name) });
+      return { ok: true };
+    } catch (error) {
+      const reason = (error as Error).message;
+      metrics.configReloads.inc({ result: "rejected" });
+      log.warn("config.reload_rejected", { reason, message: "keeping the running policy chain" });
+      return { ok: false, reason };
+    }
+  };
+  const watcher = options.watch === false ? null : watchConfig(options.configPath, reload);
+
+  log.info("gateway.listening", { proxy: `http://${hostname}:${port}`, ca: ca.certPath, intercept: wanted });
+  return {
+    hostname,
+    port,
+    proxyUrl: `http://${hostname}:${port}`,
+    caCertPath: ca.certPath,
+    metrics,
+    config: () => config,
+    chain: () => chain,
+    reload,
+    async close() {
+      watcher?.close();
+      await front.close();
+      await inner.shutdown();
+      await deps.sink.close();
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Header hygiene between client and upstream: hop-by-hop headers never cross the proxy, and because
+ * Deno's fetch decodes gzip and br while keeping the original `content-encoding` and `content-length`,
+ * those two are dropped from decoded responses (see PLATFORM.md).
+ * @module
+ */
+
+/** RFC 9110 §7.6.1 connection-specific headers, plus the proxy's own. */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authorization",
+  "proxy-authenticate",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/** Encodings fetch decodes for us; we ask upstream for only these so parsers and capture see plain bytes. */
+export const DECODED_ENCODINGS = "gzip, br";
+
+/** Request headers to send upstream: hop-by-hop removed, `host` set to the real host, encodings we decode. */
+export function upstreamRequestHeaders(incoming: Headers | Record<string, string>, host: string): Headers {
+  const out = new Headers();
+  const entries = incoming instanceof Headers ? incoming.entries() : Object.entries(incoming);
+  const listed = new Set<string>();
+  const connection = incoming instanceof Headers ? incoming.get("connection") : incoming["connection"];
+  for (const name of (connection ?? "").split(",")) listed.add(name.trim().toLowerCase());
+  for (const [name, value] of entries) {
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || listed.has(lower) || lower === "host" || lower.startsWith(":")) continue;
+    out.append(lower, value);
+  }
+  out.set("host", host);
+  out.set("accept-encoding", DECODED_ENCODINGS);
+  return out;
+}
+
+/** Response headers for the client: hop-by-hop removed; encoding headers removed when fetch decoded the body. */
+export function clientResponseHeaders(upstream: Headers): Headers {
+  const out = new Headers();
+  const encoding = (upstream.get("content-encoding") ?? "").toLowerCase().trim();
+  const decoded = encoding === "gzip" || encoding === "br" || encoding === "x-gzip";
+  for (const [name, value] of upstream.entries()) {
+    if (HOP_BY_HOP.has(name)) continue;
+    if (decoded && (name === "content-encoding" || name === "content-length")) continue;
+    out.append(name, value);
+  }
+  return out;
+}
+
+/** Plain-object copy of headers (lower-case names) for the exchange record. */
+export function headerRecord(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of headers.entries()) out[name] = value;
+  return out;
+}

@@ -1,0 +1,91 @@
+/**
+ * The plain loopback HTTP server that every client connection is piped into after the front door (and
+ * TLS termination) has dealt with it. It serves HTTP/1.1 and h2 (prior knowledge, after ALPN `h2`) and
+ * routes each request by the connection it came on: intercepted exchanges, plain proxy requests, or
+ * Recondo's own endpoints.
+ * @module
+ */
+import { log } from "../core/log.ts";
+import { providerErrorResponse } from "../providers/errors.ts";
+import { providerOfHost } from "../providers/detect.ts";
+import type { ConnectionContext, ConnectionRegistry } from "./connection_registry.ts";
+import { type ExchangeDeps, type ExchangeTarget, handleExchange } from "./exchange_handler.ts";
+import type { FrontDoorSettings } from "./front_door.ts";
+import { clientResponseHeaders, upstreamRequestHeaders } from "./headers.ts";
+import { authenticate } from "./proxy_auth.ts";
+import { relayWebSocket } from "./websocket_relay.ts";
+
+export interface InnerServerOptions {
+  registry: ConnectionRegistry;
+  deps: ExchangeDeps;
+  settings: () => FrontDoorSettings;
+  /** Recondo's own endpoints (`/healthz`, `/metrics`, the UI) for origin-form requests. */
+  local(req: Request): Response | Promise<Response>;
+}
+
+export function startInnerServer(options: InnerServerOptions): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+    onError(error) {
+      log.error("proxy.inner_error", { error });
+      return new Response("Recondo internal error\n", { status: 500 });
+    },
+  }, (req, info) => {
+    const context = options.registry.get(info.remoteAddr.port);
+    if (!context) return new Response("Not a proxied connection\n", { status: 421 });
+    return route(req, context, options);
+  });
+}
+
+function route(req: Request, context: ConnectionContext, options: InnerServerOptions): Response | Promise<Response> {
+  if (context.kind === "local") return options.local(req);
+  if (context.kind === "intercept") {
+    const target = { connectionId: context.id, client: context.client, host: context.host!, port: context.port!, scheme: "https" } as const;
+    return isWebSocket(req) ? relayWebSocket(req, target, options.deps) : handleExchange(req, target, options.deps);
+  }
+  return forwardPlain(req, context, options);
+}
+
+/** Absolute-form `http://` proxy requests: authenticated per request, intercepted hosts become exchanges. */
+function forwardPlain(req: Request, context: ConnectionContext, options: InnerServerOptions): Response | Promise<Response> {
+  const settings = options.settings();
+  const url = new URL(req.url);
+  const auth = authenticate(req.headers.get("proxy-authorization") ?? undefined, context.client.address, {
+    developers: settings.developers,
+    required: settings.requireProxyAuth,
+  });
+  if (!auth.ok) {
+    return new Response(`${auth.reason}\n`, { status: 407, headers: { "proxy-authenticate": 'Basic realm="recondo"' } });
+  }
+  const host = url.hostname.toLowerCase();
+  const port = Number(url.port || 80);
+  if (settings.isIntercepted(host)) {
+    const target: ExchangeTarget = { connectionId: context.id, client: auth.identity, host, port, scheme: "http" };
+    return handleExchange(req, target, options.deps);
+  }
+  if (settings.otherHosts === "refuse") return new Response(`Recondo does not forward to ${host}\n`, { status: 403 });
+  return passThrough(req, url, options.deps);
+}
+
+async function passThrough(req: Request, url: URL, deps: ExchangeDeps): Promise<Response> {
+  try {
+    const upstream = await fetch(url, {
+      method: req.method,
+      headers: upstreamRequestHeaders(req.headers, url.host),
+      body: req.body,
+      client: deps.client,
+      redirect: "manual",
+      signal: req.signal,
+    });
+    return new Response(upstream.body, { status: upstream.status, headers: clientResponseHeaders(upstream.headers) });
+  } catch (error) {
+    const provider = providerOfHost(url.hostname);
+    return providerErrorResponse(provider, 502, "upstream_unavailable", `Recondo could not reach ${url.host}: ${(error as Error).message}`);
+  }
+}
+
+function isWebSocket(req: Request): boolean {
+  return (req.headers.get("upgrade") ?? "").toLowerCase() === "websocket";
+}

@@ -1,0 +1,51 @@
+/**
+ * `Proxy-Authorization: Basic` against the developers in config. The developer found here travels with
+ * every exchange of the connection and attributes its spend.
+ * @module
+ */
+import { timingSafeEqual } from "node:crypto";
+import { Buffer } from "node:buffer";
+import type { ClientIdentity } from "../core/exchange.ts";
+
+export interface Developer {
+  name: string;
+  team: string | null;
+  token?: string;
+}
+
+export type AuthResult =
+  | { ok: true; identity: ClientIdentity }
+  | { ok: false; reason: string };
+
+/**
+ * Checks a `Proxy-Authorization` value. Without a header the client is identified by address, which is
+ * allowed unless `required`. A header that names an unknown developer or a wrong token always fails.
+ */
+export function authenticate(
+  header: string | undefined,
+  address: string,
+  options: { developers: readonly Developer[]; required: boolean },
+): AuthResult {
+  const anonymous: ClientIdentity = { developer: null, team: null, address, via: "address" };
+  if (!header) {
+    return options.required ? { ok: false, reason: "proxy authentication required" } : { ok: true, identity: anonymous };
+  }
+  const match = /^basic\s+([a-z0-9+/=]+)$/i.exec(header.trim());
+  if (!match) return { ok: false, reason: "unsupported Proxy-Authorization scheme (use Basic)" };
+  const decoded = Buffer.from(match[1], "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return { ok: false, reason: "malformed Basic credentials" };
+  const name = decodeURIComponent(decoded.slice(0, colon));
+  const token = decoded.slice(colon + 1);
+  const developer = options.developers.find((d) => d.name === name && d.token);
+  if (!developer?.token || !sameSecret(token, developer.token)) {
+    return { ok: false, reason: `unknown developer or wrong token for "${name}"` };
+  }
+  return { ok: true, identity: { developer: developer.name, team: developer.team, address, via: "proxy-auth" } };
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,129 @@
+/**
+ * Streams an upstream response body to the client chunk by chunk (pull-based, so the client's pace is
+ * the upstream's pace and nothing is buffered whole), feeding the provider parser, the policy chain's
+ * event hooks and the capture tap on the way. An upstream that sends nothing for `idleTimeoutMs` is cut;
+ * a stream that keeps sending may run for hours.
+ * @module
+ */
+import type { Exchange } from "../core/exchange.ts";
+import type { ExchangeTap } from "../capture/sink.ts";
+import type { PolicyChain } from "../policies/chain.ts";
+import type { Block } from "../policies/types.ts";
+import { providerErrorBody } from "../providers/errors.ts";
+import type { ParsedResponse, ResponseParser } from "../providers/types.ts";
+
+export type RelayEnd = "complete" | "blocked" | "upstream-error" | "client-aborted";
+
+export interface RelayOptions {
+  exchange: Exchange;
+  body: ReadableStream<Uint8Array>;
+  chain: PolicyChain;
+  parser: ResponseParser | null;
+  tap: ExchangeTap;
+  idleTimeoutMs: number;
+  /** Called exactly once when the relay ends, before the client sees the end (awaited in strict mode). */
+  onEnd(outcome: RelayEnd, parsed: ParsedResponse | null): Promise<void>;
+  /** Whether the client's end of stream waits for `onEnd` (strict durability). */
+  holdEndUntilDurable: boolean;
+  onBytes(count: number): void;
+  /** Aborts the upstream fetch (and its connection). */
+  abortUpstream(reason: string): void;
+}
+
+/** Returns the stream to hand to `new Response(...)`. */
+export function relayResponse(options: RelayOptions): ReadableStream<Uint8Array> {
+  const { exchange, chain, parser, tap } = options;
+  const reader = options.body.getReader();
+  const checkEventsFirst = chain.watchesEvents && parser !== null;
+  let ended = false;
+
+  const end = (outcome: RelayEnd): Promise<void> => {
+    if (ended) return Promise.resolve();
+    ended = true;
+    exchange.timing.end = Date.now();
+    exchange.outcome = outcome;
+    let parsed: ParsedResponse | null = null;
+    try {
+      parsed = parser?.finish() ?? null;
+    } catch (error) {
+      exchange.errors.push(`parser failed: ${(error as Error).message}`);
+    }
+    const done = options.onEnd(outcome, parsed);
+    return options.holdEndUntilDurable ? done : Promise.resolve();
+  };
+
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await readWithIdleTimeout(reader, options.idleTimeoutMs);
+      } catch (error) {
+        exchange.errors.push(`upstream body failed: ${(error as Error).message}`);
+        options.abortUpstream("upstream body failed");
+        await end("upstream-error");
+        controller.error(error);
+        return;
+      }
+      if (result.done) {
+        await end("complete");
+        controller.close();
+        return;
+      }
+      const chunk = result.value;
+      exchange.timing.firstByte ??= Date.now();
+      if (checkEventsFirst) {
+        const block = checkEvents(exchange, chain, parser, chunk);
+        if (block) {
+          controller.enqueue(sseErrorEvent(exchange, block));
+          await reader.cancel("blocked by policy").catch(() => {});
+          options.abortUpstream("blocked by policy");
+          await end("blocked");
+          controller.close();
+          return;
+        }
+      }
+      controller.enqueue(chunk);
+      options.onBytes(chunk.byteLength);
+      tap.responseChunk(chunk);
+      if (!checkEventsFirst && parser) parser.push(chunk);
+    },
+    async cancel(reason) {
+      exchange.errors.push(`client went away: ${String(reason ?? "cancelled")}`);
+      options.abortUpstream("client went away");
+      await reader.cancel(reason).catch(() => {});
+      await end("client-aborted");
+    },
+  }, { highWaterMark: 0 });
+}
+
+function checkEvents(exchange: Exchange, chain: PolicyChain, parser: ResponseParser, chunk: Uint8Array): Block | null {
+  for (const event of parser.push(chunk)) {
+    const block = chain.runEvent(exchange, event);
+    if (block) return block;
+  }
+  return null;
+}
+
+/** An SSE `error` event in the provider's error shape, ending a stream a policy stopped. */
+function sseErrorEvent(exchange: Exchange, block: Block): Uint8Array {
+  const body = providerErrorBody(exchange.provider, block.status, block.errorKind ?? "blocked", block.reason);
+  return new TextEncoder().encode(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
+}
+
+async function readWithIdleTimeout(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  idleTimeoutMs: number,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const idle = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no bytes from upstream for ${idleTimeoutMs} ms`)),
+      idleTimeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([reader.read(), idle]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

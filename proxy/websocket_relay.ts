@@ -1,0 +1,146 @@
+/**
+ * WebSocket relay (Codex talks Responses over `wss://api.openai.com/v1/responses`). The upstream socket is
+ * opened first with the client's handshake headers, so a refused upstream becomes a plain HTTP error the
+ * client can fall back from (Codex retries over SSE on a non-101); then the client is upgraded with the
+ * subprotocol the upstream chose. Every message is relayed as it comes and handed to capture.
+ * @module
+ */
+import type { Exchange, WsMessage } from "../core/exchange.ts";
+import { newId } from "../core/ids.ts";
+import { log } from "../core/log.ts";
+import { detectApi, providerOfHost } from "../providers/detect.ts";
+import { providerErrorResponse } from "../providers/errors.ts";
+import type { ExchangeDeps, ExchangeTarget } from "./exchange_handler.ts";
+import { headerRecord } from "./headers.ts";
+
+/** Handshake headers that the WebSocket client sets itself and must not be copied. */
+const HANDSHAKE_HEADERS = new Set([
+  "host",
+  "connection",
+  "upgrade",
+  "sec-websocket-key",
+  "sec-websocket-version",
+  "sec-websocket-extensions",
+  "sec-websocket-protocol",
+  "proxy-authorization",
+  "content-length",
+]);
+
+export async function relayWebSocket(req: Request, target: ExchangeTarget, deps: ExchangeDeps): Promise<Response> {
+  const url = new URL(req.url);
+  const path = url.pathname + url.search;
+  // Read everything from the request before upgrading: afterwards its headers throw "Request closed".
+  const requestHeaders = headerRecord(req.headers);
+  const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+  const forward: Record<string, string> = {};
+  for (const [name, value] of Object.entries(requestHeaders)) if (!HANDSHAKE_HEADERS.has(name)) forward[name] = value;
+  forward["host"] = target.port === 443 ? target.host : `${target.host}:${target.port}`;
+
+  const match = detectApi(target.host, req.method, path, true);
+  const origin = deps.overrides.get(target.host) ?? `https://${target.host}:${target.port}`;
+  const exchange: Exchange = {
+    id: newId(),
+    connectionId: target.connectionId,
+    kind: "websocket",
+    client: target.client,
+    target: { host: target.host, port: target.port, upstreamOrigin: origin },
+    provider: match?.provider ?? providerOfHost(target.host),
+    api: match?.api ?? null,
+    request: { method: req.method, path, headers: requestHeaders },
+    requestBody: null,
+    response: null,
+    timing: { start: Date.now(), upstreamConnected: null, firstByte: null, end: null },
+    decisions: [],
+    wsMessages: [],
+    errors: [],
+    outcome: null,
+  };
+  const chain = deps.chain();
+  const view = { method: req.method, path, headers: requestHeaders, body: null, json: undefined };
+  const verdict = await chain.runRequest(exchange, view, () => view, req.signal);
+  if (verdict.kind === "block") {
+    exchange.outcome = "blocked";
+    return providerErrorResponse(exchange.provider, verdict.block.status, verdict.block.errorKind ?? "blocked", verdict.block.reason);
+  }
+
+  const wsUrl = origin.replace(/^http/, "ws") + path;
+  let upstream: WebSocket;
+  try {
+    upstream = await openUpstream(wsUrl, protocols, forward, deps.client);
+  } catch (error) {
+    exchange.errors.push(`upstream websocket failed: ${(error as Error).message}`);
+    exchange.outcome = "upstream-error";
+    exchange.timing.end = Date.now();
+    void deps.sink.begin(exchange).end(exchange, null);
+    return providerErrorResponse(exchange.provider, 502, "upstream_unavailable", `Recondo could not open a WebSocket to ${target.host}`);
+  }
+  exchange.timing.upstreamConnected = Date.now();
+  const { socket: client, response } = Deno.upgradeWebSocket(req, upstream.protocol ? { protocol: upstream.protocol } : {});
+  exchange.response = { status: 101, headers: headerRecord(response.headers) };
+  const tap = deps.sink.begin(exchange);
+  const parser = match && deps.parsers ? deps.parsers.createResponseParser(match.api, null) : null;
+  client.binaryType = "arraybuffer";
+  upstream.binaryType = "arraybuffer";
+
+  const pending: (string | ArrayBuffer)[] = [];
+  const note = (from: WsMessage["from"], data: string | ArrayBuffer) => {
+    const message: WsMessage = { from, at: Date.now(), data: typeof data === "string" ? data : new Uint8Array(data) };
+    exchange.timing.firstByte ??= from === "server" ? message.at : null;
+    tap.wsMessage(message);
+    if (from === "server" && typeof data === "string") parser?.pushMessage?.(data);
+  };
+  client.onopen = () => {
+    for (const data of pending.splice(0)) client.send(data);
+  };
+  upstream.onmessage = (event) => {
+    note("server", event.data);
+    if (client.readyState === WebSocket.OPEN) client.send(event.data);
+    else pending.push(event.data);
+  };
+  client.onmessage = (event) => {
+    note("client", event.data);
+    if (upstream.readyState === WebSocket.OPEN) upstream.send(event.data);
+  };
+  let finished = false;
+  const finish = (outcome: Exchange["outcome"]) => {
+    if (finished) return;
+    finished = true;
+    exchange.outcome = outcome;
+    exchange.timing.end = Date.now();
+    const parsed = parser?.finish() ?? null;
+    void chain.runEnd(exchange, parsed).catch((error) => log.error("policy.end_failed", { exchangeId: exchange.id, error }));
+    deps.metrics.exchanges.inc({ provider: exchange.provider, status: "101", outcome: outcome ?? "unknown" });
+    void tap.end(exchange, match ? { request: null, response: parsed } : null);
+  };
+  upstream.onclose = (event) => {
+    if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING) {
+      client.close(closeCode(event.code), event.reason);
+    }
+    finish("complete");
+  };
+  client.onclose = (event) => {
+    if (upstream.readyState === WebSocket.OPEN) upstream.close(closeCode(event.code), event.reason);
+    finish(upstream.readyState === WebSocket.CLOSED ? "complete" : "client-aborted");
+  };
+  upstream.onerror = () => exchange.errors.push("upstream websocket error");
+  client.onerror = () => exchange.errors.push("client websocket error");
+  return response;
+}
+
+function openUpstream(url: string, protocols: string[], headers: Record<string, string>, client: Deno.HttpClient): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    // Deno's WebSocket accepts handshake headers and an HTTP client (for extra CAs and proxy chaining).
+    const options = { protocols, headers, client } as unknown as string[];
+    const socket = new WebSocket(url, options);
+    socket.onopen = () => {
+      socket.onerror = null;
+      resolve(socket);
+    };
+    socket.onerror = (event) => reject(new Error((event as ErrorEvent).message ?? "handshake failed"));
+  });
+}
+
+/** Codes 1005/1006/1015 are reserved for reporting and cannot be sent; map them to a normal close. */
+function closeCode(code: number): number {
+  return code === 1005 || code === 1006 || code === 1015 || code < 1000 ? 1000 : code;
+}
