@@ -43,7 +43,9 @@ export async function buildChain(entries: PolicyEntryConfig[], options: BuildCha
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = ["options", ...issue.path.map(String)].join(".");
-      throw new Error(`Cannot load policy ${label}: ${where} ${lowerFirst(issue.message)}`);
+      const value = issue.path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), entry.options);
+      const shown = value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
+      throw new Error(`Cannot load policy ${label}: ${where} ${lowerFirst(issue.message.replace(/^Invalid input: /, ""))}${shown}`);
     }
     const policy = module.create(parsed.data, options.services ?? {});
     const name = entry.name ?? policy.name ?? module.name;
