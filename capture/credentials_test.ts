@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  apiKeyOf,
+  hashApiKey,
+  loadOrCreateHmacKey,
+  stripCredentialHeaders,
+  stripCredentialQuery,
+} from "./credentials.ts";
+
+Deno.test("credential headers are dropped whatever their case, other headers kept", () => {
+  const kept = stripCredentialHeaders({
+    "Authorization": "Bearer sk-1",
+    "x-api-key": "sk-ant-2",
+    "x-goog-api-key": "AIza3",
+    "cookie": "a=b",
+    "set-cookie": "c=d",
+    "proxy-authorization": "Basic eA==",
+    "anthropic-version": "2023-06-01",
+  });
+  assert.deepEqual(kept, { "anthropic-version": "2023-06-01" });
+});
+
+Deno.test("a key in the query string is removed from the stored path", () => {
+  assert.deepEqual(stripCredentialQuery("/v1beta/models/g:generateContent?key=AIzaXYZ&alt=sse"), {
+    path: "/v1beta/models/g:generateContent?alt=sse",
+    key: "AIzaXYZ",
+  });
+  assert.deepEqual(stripCredentialQuery("/v1/messages?beta=true"), {
+    path: "/v1/messages?beta=true",
+    key: null,
+  });
+});
+
+Deno.test("api keys are found in each provider's header and hashed with the data-dir key", async () => {
+  assert.equal(apiKeyOf({ "x-api-key": "sk-ant" }), "sk-ant");
+  assert.equal(apiKeyOf({ authorization: "Bearer sk-openai" }), "sk-openai");
+  assert.equal(apiKeyOf({ "x-goog-api-key": "AIza" }), "AIza");
+  assert.equal(apiKeyOf({}, "AIzaQ"), "AIzaQ");
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "keys", "hmac.key");
+    const key = await loadOrCreateHmacKey(path);
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    assert.deepEqual(await loadOrCreateHmacKey(path), key, "the key is stable across loads");
+    const hash = hashApiKey(key, "sk-ant");
+    assert.match(hash, /^[0-9a-f]{64}$/);
+    assert.equal(hash, hashApiKey(key, "sk-ant"));
+    assert.notEqual(hash, hashApiKey(crypto.getRandomValues(new Uint8Array(32)), "sk-ant"));
+    assert.ok(!hash.includes("sk-ant"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

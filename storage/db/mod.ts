@@ -1,0 +1,41 @@
+/**
+ * Opens the configured database and brings its schema up to date: `RECONDO_STORE=sqlite` (default,
+ * `<data dir>/recondo.db`) or `postgres` with `RECONDO_DB_URL`.
+ * @module
+ */
+import type { DataPaths } from "../../config/paths.ts";
+import type { Db } from "./db.ts";
+import { migrate } from "./migrate.ts";
+import { openPostgres } from "./postgres.ts";
+import { openSqlite } from "./sqlite.ts";
+
+export { type Db, DbError, type Queryable, type Row, type SqlValue } from "./db.ts";
+export { migrate } from "./migrate.ts";
+export { openPostgres } from "./postgres.ts";
+export { openSqlite } from "./sqlite.ts";
+
+/** The database named by `RECONDO_STORE`, migrated. */
+export async function openDatabase(
+  paths: Pick<DataPaths, "database" | "dir">,
+  env: { get(name: string): string | undefined },
+): Promise<Db> {
+  const kind = env.get("RECONDO_STORE") ?? "sqlite";
+  let db: Db;
+  if (kind === "sqlite") {
+    await Deno.mkdir(paths.dir, { recursive: true });
+    db = openSqlite(paths.database);
+  } else if (kind === "postgres") {
+    const url = env.get("RECONDO_DB_URL");
+    if (!url) throw new Error("RECONDO_STORE=postgres needs RECONDO_DB_URL");
+    db = openPostgres(url);
+  } else {
+    throw new Error(`RECONDO_STORE must be "sqlite" or "postgres", got "${kind}"`);
+  }
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return db;
+}

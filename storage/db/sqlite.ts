@@ -1,0 +1,126 @@
+/**
+ * SQLite through `node:sqlite` (synchronous, in-process). WAL with `synchronous=NORMAL`: the capture
+ * journal, not SQLite's fsync, is what makes a record durable, so the database may lag a crash by a few
+ * transactions and replay fills the gap. Statements and transactions are serialised in-process so that an
+ * async transaction callback cannot interleave with another caller on the one connection: inside a
+ * transaction, use the `tx` handed to the callback, never the `Db` itself (that would wait forever).
+ * @module
+ */
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { type Db, DbError, type Queryable, type Row, type SqlValue } from "./db.ts";
+
+/** Opens (creating if needed) the SQLite database at `path` (`:memory:` works too). */
+export function openSqlite(path: string): Db {
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA foreign_keys = ON");
+  db.exec("PRAGMA busy_timeout = 5000");
+  return new SqliteDb(db);
+}
+
+const cache = new WeakMap<DatabaseSync, Map<string, ReturnType<DatabaseSync["prepare"]>>>();
+
+function prepare(db: DatabaseSync, sql: string) {
+  let byText = cache.get(db);
+  if (!byText) cache.set(db, byText = new Map());
+  let statement = byText.get(sql);
+  if (!statement) {
+    try {
+      statement = db.prepare(sql.replace(/\$(\d+)/g, "?$1"));
+    } catch (error) {
+      throw new DbError(`SQLite cannot prepare statement: ${(error as Error).message}`, sql, {
+        cause: error,
+      });
+    }
+    byText.set(sql, statement);
+  }
+  return statement;
+}
+
+function bind(params: readonly SqlValue[]): SQLInputValue[] {
+  return params.map((value) => typeof value === "boolean" ? (value ? 1 : 0) : value);
+}
+
+function querySync<T extends Row>(db: DatabaseSync, sql: string, params: readonly SqlValue[]): T[] {
+  try {
+    return prepare(db, sql).all(...bind(params)) as T[];
+  } catch (error) {
+    if (error instanceof DbError) throw error;
+    throw new DbError(`SQLite statement failed: ${(error as Error).message}`, sql, { cause: error });
+  }
+}
+
+function runSync(db: DatabaseSync, sql: string, params: readonly SqlValue[]): number {
+  try {
+    return Number(prepare(db, sql).run(...bind(params)).changes);
+  } catch (error) {
+    if (error instanceof DbError) throw error;
+    throw new DbError(`SQLite statement failed: ${(error as Error).message}`, sql, { cause: error });
+  }
+}
+
+function execSync(db: DatabaseSync, sql: string): void {
+  try {
+    db.exec(sql);
+  } catch (error) {
+    throw new DbError(`SQLite script failed: ${(error as Error).message}`, sql.slice(0, 200), {
+      cause: error,
+    });
+  }
+}
+
+class SqliteDb implements Db {
+  readonly engine = "sqlite" as const;
+  #tail: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  constructor(readonly raw: DatabaseSync) {}
+
+  /** Queues `fn` behind any open transaction, so no statement lands inside another caller's one. */
+  #serial<T>(fn: () => T | Promise<T>): Promise<T> {
+    const result = this.#tail.catch(() => {}).then(fn);
+    this.#tail = result;
+    return result;
+  }
+
+  query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.#serial(() => querySync<T>(this.raw, sql, params));
+  }
+
+  run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    return this.#serial(() => runSync(this.raw, sql, params));
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.#serial(() => execSync(this.raw, sql));
+  }
+
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const raw = this.raw;
+    const tx: Queryable = {
+      query: <R extends Row = Row>(sql: string, params: readonly SqlValue[] = []) =>
+        Promise.resolve(querySync<R>(raw, sql, params)),
+      run: (sql: string, params: readonly SqlValue[] = []) => Promise.resolve(runSync(raw, sql, params)),
+      exec: (sql: string) => Promise.resolve(execSync(raw, sql)),
+    };
+    return this.#serial(async () => {
+      raw.exec("BEGIN IMMEDIATE");
+      try {
+        const value = await fn(tx);
+        raw.exec("COMMIT");
+        return value;
+      } catch (error) {
+        raw.exec("ROLLBACK");
+        throw error;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#tail.catch(() => {});
+    this.raw.close();
+  }
+}
