@@ -1,0 +1,146 @@
+/**
+ * Request routing of the fake provider: which wire format answers which method and path.
+ * @module
+ */
+import type { FakeBehavior } from "./behavior.ts";
+import {
+  anthropicCountTokens,
+  anthropicError,
+  anthropicMessage,
+  type AnthropicRequest,
+  anthropicStreamEvents,
+} from "./anthropic_messages.ts";
+import { geminiError, geminiJson, geminiStreamEvents, parseGeminiPath } from "./gemini_generate.ts";
+import type { RecordedRequest } from "./mod.ts";
+import { chatJson, type ChatRequest, chatStreamEvents } from "./openai_chat.ts";
+import {
+  openaiError,
+  responsesJson,
+  type ResponsesRequest,
+  responsesStreamEvents,
+} from "./openai_responses.ts";
+import { sseResponse } from "./sse.ts";
+import { serveResponsesWebSocket } from "./websocket_responses.ts";
+
+/** What the router needs from the running fake. */
+export interface RouteContext {
+  behavior: () => FakeBehavior;
+  nextId: (prefix: string) => string;
+  onSocket: (socket: WebSocket) => void;
+}
+
+type Family = "anthropic" | "openai" | "gemini";
+
+function json(body: unknown, status: number, headers?: HeadersInit): Response {
+  const h = new Headers(headers);
+  h.set("content-type", "application/json");
+  return new Response(JSON.stringify(body), { status, headers: h });
+}
+
+function errorFor(family: Family, status: number, message: string, ctx: RouteContext): Response {
+  if (family === "anthropic") {
+    const requestId = ctx.nextId("req");
+    return json(anthropicError(status, message, requestId), status, { "request-id": requestId });
+  }
+  if (family === "gemini") return json(geminiError(status, message), status);
+  return json(openaiError(status, message), status, { "x-request-id": ctx.nextId("req") });
+}
+
+function parseBody<T>(recorded: RecordedRequest): T | undefined {
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(recorded.body));
+    return typeof parsed === "object" && parsed !== null ? parsed as T : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Answers one request (the body is already read into `recorded`). */
+export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext): Response {
+  const { pathname } = new URL(req.url);
+  const behavior = ctx.behavior();
+  const family: Family = pathname.startsWith("/v1beta/") || pathname.startsWith("/v1alpha/")
+    ? "gemini"
+    : pathname.startsWith("/v1/messages") || pathname.startsWith("/api/")
+    ? "anthropic"
+    : "openai";
+
+  if (req.method === "GET" && pathname === "/v1/responses" && recorded.headers.get("upgrade")) {
+    if (behavior.refuseWebSocket) return errorFor("openai", 426, "fake provider refuses WebSocket", ctx);
+    recorded.wsMessages = [];
+    const response = serveResponsesWebSocket(req, {
+      behavior: ctx.behavior,
+      ids: () => ({ response: ctx.nextId("resp"), message: ctx.nextId("msg") }),
+      onMessage: (text) => recorded.wsMessages?.push(text),
+      onSocket: ctx.onSocket,
+    });
+    return response;
+  }
+  if (req.method === "GET" && pathname === "/api/claude_code/settings") return json({}, 200);
+  if (req.method !== "POST") {
+    return errorFor(family, 404, `fake provider has no route for ${req.method} ${pathname}`, ctx);
+  }
+
+  const isModelCall = pathname === "/v1/messages" || pathname === "/v1/responses" ||
+    pathname === "/v1/chat/completions" ||
+    /GenerateContent$|^generateContent$/.test(parseGeminiPath(pathname)?.method ?? "");
+  if (isModelCall && behavior.failStatus !== undefined) {
+    return errorFor(family, behavior.failStatus, `fake provider fails with ${behavior.failStatus}`, ctx);
+  }
+  const body = parseBody<Record<string, unknown>>(recorded);
+  if (isModelCall && body === undefined) {
+    return errorFor(family, 400, "fake provider got a body that is not JSON", ctx);
+  }
+
+  if (pathname === "/v1/messages") {
+    const request = body as AnthropicRequest;
+    const id = ctx.nextId("msg");
+    const headers = { "request-id": ctx.nextId("req") };
+    if (request.stream) {
+      return sseResponse(anthropicStreamEvents(request, behavior, id), {
+        behavior,
+        signal: req.signal,
+        headers,
+      });
+    }
+    return json(anthropicMessage(request, behavior, id), 200, headers);
+  }
+  if (pathname === "/v1/messages/count_tokens") return json(anthropicCountTokens(behavior), 200);
+  if (pathname === "/v1/responses") {
+    const request = body as ResponsesRequest;
+    const ids = { response: ctx.nextId("resp"), message: ctx.nextId("msg") };
+    const headers = { "x-request-id": ctx.nextId("req") };
+    if (request.stream) {
+      return sseResponse(responsesStreamEvents(request, behavior, ids), {
+        behavior,
+        signal: req.signal,
+        headers,
+      });
+    }
+    return json(responsesJson(request, behavior, ids), 200, headers);
+  }
+  if (pathname === "/v1/chat/completions") {
+    const request = body as ChatRequest;
+    const id = ctx.nextId("chatcmpl");
+    const headers = { "x-request-id": ctx.nextId("req") };
+    if (request.stream) {
+      return sseResponse(chatStreamEvents(request, behavior, id), { behavior, signal: req.signal, headers });
+    }
+    return json(chatJson(request, behavior, id), 200, headers);
+  }
+  const gemini = parseGeminiPath(pathname);
+  if (gemini?.method === "streamGenerateContent") {
+    const events = geminiStreamEvents(gemini.model, behavior, ctx.nextId("gemresp"));
+    if (new URL(req.url).searchParams.get("alt") === "sse") {
+      return sseResponse(events, { behavior, signal: req.signal, flavor: "crlf" });
+    }
+    return json(events.map((e) => e.data), 200);
+  }
+  if (gemini?.method === "generateContent") {
+    return json(geminiJson(gemini.model, behavior, ctx.nextId("gemresp")), 200);
+  }
+  if (gemini?.method === "countTokens") {
+    return json({ totalTokens: behavior.usage.input + behavior.usage.cacheRead }, 200);
+  }
+  return errorFor(family, 404, `fake provider has no route for ${req.method} ${pathname}`, ctx);
+}
