@@ -65,6 +65,7 @@ Deno.test("anthropic stream carries the answer in deltas and the configured usag
     const recorded = fake.requests[0];
     assert.equal(recorded.method, "POST");
     assert.equal(recorded.path, "/v1/messages?beta=true");
+    assert.equal(recorded.host, new URL(fake.url).host);
     assert.equal(recorded.headers.get("x-api-key"), "sk-ant-test");
     assert.deepEqual(JSON.parse(new TextDecoder().decode(recorded.body)), {
       model: "claude-x",

@@ -25,6 +25,8 @@ export interface RecordedRequest {
   method: string;
   /** Path and query, e.g. `/v1/messages?beta=true`. */
   path: string;
+  /** The `Host` header, or over HTTP/2 the `:authority` (Deno.serve does not expose it as a header). */
+  host: string;
   headers: Headers;
   /** The whole request body (empty for GET and WebSocket upgrades). */
   body: Uint8Array;
@@ -85,6 +87,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     const recorded: RecordedRequest = {
       method: req.method,
       path: url.pathname + url.search,
+      host: req.headers.get("host") ?? url.host,
       headers: new Headers(req.headers),
       body: isUpgrade || req.body === null ? new Uint8Array() : new Uint8Array(await req.arrayBuffer()),
       receivedAt: Date.now(),

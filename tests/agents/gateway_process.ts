@@ -1,0 +1,132 @@
+/**
+ * Runs the gateway exactly as a user would (`deno run … main.ts serve`) as a child process, for the
+ * real-agent harness: its own data dir, a listen port, upstream overrides to the fake provider, and the
+ * fake's CA as an extra upstream root. Keeps the tail of its stderr (JSON log lines) for diagnosis.
+ * @module
+ */
+import { join } from "node:path";
+
+/** A running gateway child. */
+export interface GatewayProcess {
+  proxyUrl: string;
+  port: number;
+  dataDir: string;
+  /** `<data dir>/ca/ca.crt`, what the agents must trust. */
+  caFile: string;
+  /** The last lines the gateway wrote to stderr and stdout. */
+  logTail(): string[];
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startGatewayProcess}. */
+export interface GatewayProcessOptions {
+  /** host → origin pairs for RECONDO_UPSTREAM_OVERRIDE. */
+  overrides: Record<string, string>;
+  /** PEM file of extra upstream roots (the fake's CA), as RECONDO_EXTRA_CA_CERTS. */
+  extraCaFile?: string;
+  /** How long to wait for /healthz (default 60 s: the first start may compile and load npm modules). */
+  readyTimeoutMs?: number;
+  /** Lines of output to keep (default 60). */
+  keepLines?: number;
+}
+
+const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
+
+/** Asks the kernel for a free loopback port (inside a fresh network namespace nobody else races us). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function keepTail(stream: ReadableStream<Uint8Array>, tail: string[], keep: number): Promise<void> {
+  const lines = stream.pipeThrough(new TextDecoderStream());
+  let partial = "";
+  for await (const text of lines) {
+    const parts = (partial + text).split("\n");
+    partial = parts.pop() ?? "";
+    tail.push(...parts.filter((line) => line.trim() !== ""));
+    if (tail.length > keep) tail.splice(0, tail.length - keep);
+  }
+  if (partial.trim() !== "") tail.push(partial);
+}
+
+/** Starts `main.ts serve` and resolves once `/healthz` answers 200. */
+export async function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
+  const dataDir = await Deno.makeTempDir({ prefix: "recondo-agents-gw-" });
+  const port = freePort();
+  const env: Record<string, string> = {
+    RECONDO_DATA_DIR: dataDir,
+    RECONDO_LISTEN: `127.0.0.1:${port}`,
+    RECONDO_UPSTREAM_OVERRIDE: Object.entries(options.overrides).map(([host, origin]) => `${host}=${origin}`)
+      .join(","),
+  };
+  if (options.extraCaFile) env.RECONDO_EXTRA_CA_CERTS = options.extraCaFile;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--unstable-no-legacy-abort",
+      MAIN_TS,
+      "serve",
+      "--listen",
+      `127.0.0.1:${port}`,
+    ],
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const tail: string[] = [];
+  const keep = options.keepLines ?? 60;
+  const drained = Promise.all([keepTail(child.stdout, tail, keep), keepTail(child.stderr, tail, keep)]);
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+
+  const stop = async () => {
+    if (!exited) child.kill("SIGTERM");
+    const timer = setTimeout(() => !exited && child.kill("SIGKILL"), 5000);
+    await status;
+    clearTimeout(timer);
+    await drained;
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  while (true) {
+    if (exited) {
+      const s = await status;
+      await drained;
+      throw new Error(`Gateway exited with code ${s.code} before answering /healthz:\n${tail.join("\n")}`);
+    }
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      await res.body?.cancel();
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(
+        `Gateway did not answer /healthz on port ${port} within ${options.readyTimeoutMs ?? 60_000} ms:\n${
+          tail.join("\n")
+        }`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  return {
+    proxyUrl: `http://127.0.0.1:${port}`,
+    port,
+    dataDir,
+    caFile: join(dataDir, "ca", "ca.crt"),
+    logTail: () => [...tail],
+    stop,
+  };
+}

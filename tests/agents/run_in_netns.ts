@@ -1,0 +1,131 @@
+/**
+ * Runs the real agent CLIs through the gateway against the fake provider, inside a network namespace that
+ * has only loopback, so a client that bypassed the proxy could not reach any real host.
+ *
+ *   unshare -n -- deno run -A --unstable-no-legacy-abort tests/agents/run_in_netns.ts [scenario…]
+ *     [--http-upstream] [--direct] [--timeout=60]
+ *
+ * Scenarios: claude, codex-ws, codex-http, gemini (default: all). Starts one fake provider (HTTPS by
+ * default, with its own throwaway CA given to the gateway as an extra root) and one gateway
+ * (`main.ts serve`), runs each CLI with `timeout`, a fresh HOME and no stdin, and prints one JSON line
+ * per scenario on stdout (see `ScenarioResult`). Progress goes to stderr. `--http-upstream` serves the
+ * fake over plain HTTP; `--direct` skips the gateway and points each CLI at the fake with its own
+ * base-URL setting (to tell a fake-provider problem from a gateway problem).
+ * @module
+ */
+import { join } from "node:path";
+import { startFakeProvider } from "../fake_provider/mod.ts";
+import { makeTestCertificate } from "../fake_provider/tls.ts";
+import { type GatewayProcess, startGatewayProcess } from "./gateway_process.ts";
+import { agentsBinDir, SCENARIO_NAMES, type ScenarioName, SCENARIOS } from "./scenarios.ts";
+import { runScenario } from "./run_scenario.ts";
+
+/** Hosts the fake stands in for. */
+const PROVIDER_HOSTS = ["api.anthropic.com", "api.openai.com", "generativelanguage.googleapis.com"];
+
+/** Streamed in three deltas, 10 ms apart, so the gateway relays a real multi-event stream. */
+const ANSWER = ["RECONDO-", "FAKE-", "OK"];
+
+interface Args {
+  scenarios: ScenarioName[];
+  httpUpstream: boolean;
+  direct: boolean;
+  timeoutSec: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const scenarios: ScenarioName[] = [];
+  let httpUpstream = false;
+  let direct = false;
+  let timeoutSec = 60;
+  for (const arg of argv) {
+    if (arg === "--http-upstream") httpUpstream = true;
+    else if (arg === "--direct") direct = true;
+    else if (arg.startsWith("--timeout=")) timeoutSec = Number(arg.slice("--timeout=".length));
+    else if ((SCENARIO_NAMES as readonly string[]).includes(arg)) scenarios.push(arg as ScenarioName);
+    else {throw new Error(
+        `Unknown argument ${JSON.stringify(arg)}; scenarios are ${SCENARIO_NAMES.join(", ")}`,
+      );}
+  }
+  if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {
+    throw new Error(`--timeout must be > 0, got ${timeoutSec}`);
+  }
+  return {
+    scenarios: scenarios.length > 0 ? scenarios : [...SCENARIO_NAMES],
+    httpUpstream,
+    direct,
+    timeoutSec,
+  };
+}
+
+/** Refuses to run where a CLI could reach the real providers: only `lo` may exist. */
+async function ensureLoopbackOnly(): Promise<void> {
+  // /proc/self/net/dev lists this process's namespace (/sys/class/net would show the mounter's).
+  const table = await Deno.readTextFile("/proc/self/net/dev");
+  const interfaces = table.split("\n").slice(2).map((line) => line.split(":")[0].trim()).filter(Boolean);
+  const others = interfaces.filter((name) => name !== "lo");
+  if (others.length > 0) {
+    throw new Error(
+      `run_in_netns.ts must run inside 'unshare -n' (found interfaces ${others.join(", ")}); ` +
+        "run: unshare -n -- deno run -A --unstable-no-legacy-abort tests/agents/run_in_netns.ts",
+    );
+  }
+  const up = await new Deno.Command("ip", { args: ["link", "set", "lo", "up"], stderr: "piped" }).output();
+  if (!up.success) throw new Error(`'ip link set lo up' failed: ${new TextDecoder().decode(up.stderr)}`);
+}
+
+function progress(message: string): void {
+  console.error(`[agents] ${message}`);
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(Deno.args);
+  await ensureLoopbackOnly();
+  const work = await Deno.makeTempDir({ prefix: "recondo-agents-" });
+  const material = makeTestCertificate();
+  const fakeCaFile = join(work, "fake-provider-ca.pem");
+  await Deno.writeTextFile(fakeCaFile, material.caCert);
+  const fake = await startFakeProvider({
+    tls: args.httpUpstream ? undefined : { cert: material.cert, key: material.key },
+    behavior: { answer: ANSWER, eventDelayMs: 10 },
+  });
+  let gateway: GatewayProcess | undefined;
+  try {
+    const started = performance.now();
+    if (!args.direct) {
+      gateway = await startGatewayProcess({
+        overrides: Object.fromEntries(PROVIDER_HOSTS.map((host) => [host, fake.url])),
+        extraCaFile: fakeCaFile,
+      });
+    }
+    const via = gateway ? `gateway at ${gateway.proxyUrl} ready after` : "no gateway (direct),";
+    progress(`fake provider at ${fake.url}; ${via} ${Math.round(performance.now() - started)} ms`);
+    for (const name of args.scenarios) {
+      const result = await runScenario(SCENARIOS[name], {
+        binDir: agentsBinDir(),
+        work,
+        fake,
+        gateway,
+        fakeCaFile,
+        answer: ANSWER.join(""),
+        timeoutSec: args.timeoutSec,
+      });
+      progress(`${name}: ${result.ok ? "ok" : "FAILED"} (exit ${result.exitCode}, ${result.durationMs} ms)`);
+      console.log(JSON.stringify(result));
+    }
+    return 0;
+  } finally {
+    await gateway?.stop();
+    await fake.close();
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main());
+  } catch (error) {
+    console.error(`[agents] harness error: ${error instanceof Error ? error.message : String(error)}`);
+    Deno.exit(2);
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * The real-agent scenarios: how each CLI is invoked for one prompt through the gateway, with the quiet
+ * flags and environment measured in shared/CLIENTS.md, and which request the fake provider must see.
+ * @module
+ */
+import { join } from "node:path";
+
+/** Where scripts/install_agents.sh puts the CLIs (override with RECONDO_AGENTS_DIR). */
+export function agentsBinDir(): string {
+  const root = Deno.env.get("RECONDO_AGENTS_DIR") ?? new URL("../../.cache/agents", import.meta.url).pathname;
+  return join(root, "node_modules", ".bin");
+}
+
+/** The scenario names, in the order they run. */
+export const SCENARIO_NAMES = ["claude", "codex-ws", "codex-http", "gemini"] as const;
+export type ScenarioName = typeof SCENARIO_NAMES[number];
+
+/** What a scenario needs from the harness to build its command line. */
+export interface ScenarioContext {
+  home: string;
+  /**
+   * `gateway`: through `HTTPS_PROXY` to the real host names. `direct`: the CLI's own base-URL setting
+   * points at the fake (no gateway), to tell a fake-provider problem from a gateway problem.
+   */
+  mode: "gateway" | "direct";
+  /** `http://127.0.0.1:PORT` of the gateway (gateway mode). */
+  proxyUrl: string;
+  /** The fake provider's origin (direct mode). */
+  fakeUrl: string;
+  /** The CA the CLI must trust: the gateway's, or in direct mode the fake's. */
+  caFile: string;
+  prompt: string;
+}
+
+/** A request the fake must have received for the scenario to count as going through the gateway. */
+export interface ExpectedRequest {
+  method: string;
+  /** Path and query as the provider sees it. */
+  path: string | RegExp;
+  /** The real provider host: the gateway keeps `Host`, a direct call to the fake would not. */
+  host: string;
+  /** For WebSocket scenarios: at least this many client frames. */
+  minWsMessages?: number;
+}
+
+/** One CLI run. */
+export interface Scenario {
+  name: ScenarioName;
+  bin: string;
+  args(ctx: ScenarioContext): string[];
+  env(ctx: ScenarioContext): Record<string, string>;
+  /** Files the CLI needs in its fresh HOME. */
+  prepareHome?(home: string): Promise<void>;
+  /** Requests the fake must see; in direct mode the host is not checked (it is the fake's own). */
+  expect: ExpectedRequest[];
+}
+
+const PROXY_ENV = (ctx: ScenarioContext): Record<string, string> =>
+  ctx.mode === "gateway" ? { HTTPS_PROXY: ctx.proxyUrl, https_proxy: ctx.proxyUrl } : {};
+
+const CODEX_QUIET = [
+  "-c",
+  "analytics.enabled=false",
+  "-c",
+  'otel.metrics_exporter="none"',
+  "-c",
+  'otel.exporter="none"',
+  "-c",
+  'otel.trace_exporter="none"',
+  "--disable",
+  "plugins",
+  "--disable",
+  "api_key_model_discovery",
+];
+
+/** Codex's HTTP-only mode: a custom provider for the same host with WebSockets off (CLIENTS.md). */
+const codexHttpProvider = (ctx: ScenarioContext) => [
+  "-c",
+  "model_provider=oai",
+  "-c",
+  'model_providers.oai.name="OpenAI over HTTP"',
+  "-c",
+  `model_providers.oai.base_url="${ctx.mode === "gateway" ? "https://api.openai.com" : ctx.fakeUrl}/v1"`,
+  "-c",
+  'model_providers.oai.env_key="OPENAI_API_KEY"',
+  "-c",
+  'model_providers.oai.wire_api="responses"',
+  "-c",
+  "model_providers.oai.supports_websockets=false",
+];
+
+const codexExec = (extra: (ctx: ScenarioContext) => string[]) => (ctx: ScenarioContext) => [
+  "exec",
+  "--skip-git-repo-check",
+  "--ephemeral",
+  "-m",
+  "gpt-5",
+  ...CODEX_QUIET,
+  ...extra(ctx),
+  ctx.prompt,
+];
+
+/** All scenarios by name. */
+export const SCENARIOS: Record<ScenarioName, Scenario> = {
+  claude: {
+    name: "claude",
+    bin: "claude",
+    args: (ctx) => ["-p", ctx.prompt, "--model", "claude-sonnet-4-5"],
+    env: (ctx) => ({
+      ...PROXY_ENV(ctx),
+      NODE_EXTRA_CA_CERTS: ctx.caFile,
+      ...(ctx.mode === "direct" ? { ANTHROPIC_BASE_URL: ctx.fakeUrl } : {}),
+      ANTHROPIC_API_KEY: "sk-ant-api03-recondo-fake",
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      DISABLE_TELEMETRY: "1",
+      DISABLE_ERROR_REPORTING: "1",
+      DISABLE_AUTOUPDATER: "1",
+    }),
+    expect: [{ method: "POST", path: /^\/v1\/messages(\?|$)/, host: "api.anthropic.com" }],
+  },
+  "codex-ws": {
+    name: "codex-ws",
+    bin: "codex",
+    args: codexExec((ctx) => ctx.mode === "direct" ? ["-c", `openai_base_url="${ctx.fakeUrl}/v1"`] : []),
+    env: (ctx) => ({
+      ...PROXY_ENV(ctx),
+      CODEX_CA_CERTIFICATE: ctx.caFile,
+      CODEX_API_KEY: "sk-proj-recondo-fake",
+    }),
+    // The prewarm (generate:false) and the turn arrive as two frames on one socket.
+    expect: [{ method: "GET", path: "/v1/responses", host: "api.openai.com", minWsMessages: 2 }],
+  },
+  "codex-http": {
+    name: "codex-http",
+    bin: "codex",
+    args: codexExec(codexHttpProvider),
+    env: (ctx) => ({
+      ...PROXY_ENV(ctx),
+      CODEX_CA_CERTIFICATE: ctx.caFile,
+      OPENAI_API_KEY: "sk-proj-recondo-fake",
+    }),
+    expect: [{ method: "POST", path: "/v1/responses", host: "api.openai.com" }],
+  },
+  gemini: {
+    name: "gemini",
+    bin: "gemini",
+    args: (ctx) => ["-m", "gemini-2.5-flash", "-p", ctx.prompt],
+    env: (ctx) => ({
+      ...PROXY_ENV(ctx),
+      NODE_EXTRA_CA_CERTS: ctx.caFile,
+      ...(ctx.mode === "direct" ? { GOOGLE_GEMINI_BASE_URL: ctx.fakeUrl } : {}),
+      GEMINI_API_KEY: "AIza-recondo-fake",
+      GEMINI_CLI_TRUST_WORKSPACE: "true",
+      GEMINI_CLI_NO_RELAUNCH: "true",
+    }),
+    async prepareHome(home) {
+      await Deno.mkdir(join(home, ".gemini"), { recursive: true });
+      const settings = {
+        // Needed in direct mode only: GOOGLE_GEMINI_BASE_URL alone switches the CLI to a "gateway" auth
+        // type that then fails with "Invalid auth method selected" (exit 41).
+        security: { auth: { selectedType: "gemini-api-key" } },
+        privacy: { usageStatisticsEnabled: false },
+        telemetry: { enabled: false },
+        general: { disableAutoUpdate: true, disableUpdateNag: true },
+      };
+      await Deno.writeTextFile(join(home, ".gemini", "settings.json"), JSON.stringify(settings));
+    },
+    expect: [{
+      method: "POST",
+      path: "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+      host: "generativelanguage.googleapis.com",
+    }],
+  },
+};
+
+/** Whether every CLI binary is installed (scripts/install_agents.sh). */
+export function agentsInstalled(): boolean {
+  return ["claude", "codex", "gemini"].every((bin) => {
+    try {
+      return Deno.statSync(join(agentsBinDir(), bin)).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
