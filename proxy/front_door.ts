@@ -128,7 +128,9 @@ async function handleClient(socket: net.Socket, options: FrontDoorOptions): Prom
 
   metrics.connections.inc({ kind: "intercept" });
   socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-  if (rest.length > 0) socket.unshift(rest);
+  // Clients wait for the 200 before their ClientHello; bytes pipelined before it cannot be handed to
+  // Deno's TLSSocket (it reads the socket's handle directly), so such a client ends at the handshake timeout.
+  if (rest.length > 0) log.debug("proxy.pipelined_after_connect", { host: target.host, bytes: rest.length });
   const secure = new tls.TLSSocket(socket, {
     isServer: true,
     ALPNProtocols: ["h2", "http/1.1"],
@@ -139,7 +141,15 @@ async function handleClient(socket: net.Socket, options: FrontDoorOptions): Prom
     secure.destroy();
     socket.destroy();
   });
+  // A client that opens the tunnel and never completes the handshake must not hold the slot.
+  const handshakeTimer = setTimeout(() => {
+    log.debug("proxy.tls_handshake_timeout", { host: target.host });
+    secure.destroy();
+    socket.destroy();
+  }, settings.headerTimeoutMs);
+  secure.once("close", () => clearTimeout(handshakeTimer));
   secure.once("secure", () => {
+    clearTimeout(handshakeTimer);
     const alpn = typeof secure.alpnProtocol === "string" ? secure.alpnProtocol : null;
     const context: ConnectionContext = {
       id: newId(),
