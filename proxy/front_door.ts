@@ -33,7 +33,7 @@ export interface FrontDoorOptions {
   innerPort: number;
   metrics: Metrics;
   /** TLS server options for intercepted connections: SNI callback and a default context for `host`. */
-  tlsFor(host: string): Pick<tls.TlsOptions, "SNICallback" | "secureContext">;
+  tlsFor(host: string): Pick<tls.TlsOptions, "SNICallback">;
 }
 
 const STATUS_TEXT: Record<number, string> = {

@@ -19,7 +19,7 @@ import type { ExchangeDeps, Parsers } from "./exchange_handler.ts";
 import { type FrontDoorSettings, startFrontDoor } from "./front_door.ts";
 import { startInnerServer } from "./inner_server.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
-import { loadOrCreateCa, notPermittedMessage } from "./tls/ca.ts";
+import { loadOrCreateCa } from "./tls/ca.ts";
 import { createLeafCache } from "./tls/leaf_cache.ts";
 import { createUpstreamClient } from "./upstream_client.ts";
 import { watchConfig } from "./config_watch.ts";
@@ -64,8 +64,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const wanted = [...new Set([...DEFAULT_INTERCEPT_HOSTS, ...config.intercept])];
   const ca = await loadOrCreateCa(paths, { domains: wanted });
-  const uncovered = ca.notPermitted(wanted);
-  if (uncovered.length > 0) log.warn("ca.not_permitted", { hosts: uncovered, message: notPermittedMessage(ca, uncovered) });
   const leaves = createLeafCache(ca);
 
   const metrics = createMetrics();
@@ -121,7 +119,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     registry,
     innerPort: inner.addr.port,
     metrics,
-    tlsFor: (host) => ({ SNICallback: leaves.sniCallback, secureContext: leaves.secureContextFor(host) }),
+    tlsFor: (host) => ({ SNICallback: leaves.sniCallbackFor(host) }),
   });
   const port = front.port;
 
