@@ -1,0 +1,136 @@
+/**
+ * Real agents through the real gateway: Claude Code, Codex (WebSocket and HTTP) and Gemini CLI each run
+ * one prompt inside `unshare -n` (loopback only) with HTTPS_PROXY at `main.ts serve`, against the fake
+ * provider over HTTPS. Each must print the fake's answer, and the fake must have seen the model request
+ * with the real provider's Host, i.e. relayed by the gateway. One harness run serves all four tests.
+ * Needs the CLIs from `bash scripts/install_agents.sh`; without them these tests are skipped.
+ */
+import assert from "node:assert/strict";
+import type { ScenarioResult } from "./agents/run_scenario.ts";
+import { agentsInstalled, type ScenarioName } from "./agents/scenarios.ts";
+
+const RUNNER = new URL("./agents/run_in_netns.ts", import.meta.url).pathname;
+const ANSWER = "RECONDO-FAKE-OK";
+const installed = agentsInstalled();
+
+if (!installed) {
+  console.warn(
+    "agents_test.ts: skipping real-agent tests, the CLIs are not installed: run bash scripts/install_agents.sh",
+  );
+}
+
+let run: Promise<Map<ScenarioName, ScenarioResult>> | undefined;
+
+/** Runs every scenario once, in one network namespace with one gateway, and parses the JSON lines. */
+function results(): Promise<Map<ScenarioName, ScenarioResult>> {
+  run ??= (async () => {
+    const output = await new Deno.Command("unshare", {
+      args: ["-n", "--", Deno.execPath(), "run", "--allow-all", "--unstable-no-legacy-abort", RUNNER],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    const stderr = new TextDecoder().decode(output.stderr);
+    if (!output.success) {
+      throw new Error(`run_in_netns.ts exited with ${output.code}:\n${stderr.slice(-4000)}`);
+    }
+    const byName = new Map<ScenarioName, ScenarioResult>();
+    for (const line of stdout.split("\n").filter((l) => l.startsWith("{"))) {
+      const result = JSON.parse(line) as ScenarioResult;
+      byName.set(result.scenario, result);
+    }
+    return byName;
+  })();
+  return run;
+}
+
+async function result(name: ScenarioName): Promise<ScenarioResult> {
+  const found = (await results()).get(name);
+  assert.ok(found, `the harness printed no result for ${name}`);
+  return found;
+}
+
+/** The common verdict, with everything needed to diagnose a failure in the message. */
+function assertAnswered(r: ScenarioResult): void {
+  const detail = JSON.stringify(r, null, 2);
+  assert.equal(r.timedOut, false, `${r.scenario} timed out:\n${detail}`);
+  assert.equal(r.exitCode, 0, `${r.scenario} exited with ${r.exitCode}:\n${detail}`);
+  assert.ok(r.stdout.includes(ANSWER), `${r.scenario} did not print ${ANSWER}:\n${detail}`);
+  assert.deepEqual(r.missing, [], `the fake did not see through the gateway:\n${detail}`);
+}
+
+const options = { ignore: !installed, sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  name: "claude code answers through the gateway with the fake provider's text",
+  ...options,
+  async fn() {
+    const r = await result("claude");
+    assertAnswered(r);
+    assert.ok(r.requests.every((req) => req.host === "api.anthropic.com"), JSON.stringify(r.requests));
+  },
+});
+
+Deno.test({
+  name: "codex talks Responses over a WebSocket relayed by the gateway",
+  ...options,
+  async fn() {
+    const r = await result("codex-ws");
+    assertAnswered(r);
+    const upgrade = r.requests.find((req) => req.method === "GET" && req.path === "/v1/responses");
+    assert.ok(
+      upgrade && (upgrade.wsMessages ?? 0) >= 2,
+      `prewarm and turn frames: ${JSON.stringify(r.requests)}`,
+    );
+    // Had the relay failed, Codex would have fallen back to POST /v1/responses.
+    assert.ok(
+      !r.requests.some((req) => req.method === "POST"),
+      `fell back to HTTP: ${JSON.stringify(r.requests)}`,
+    );
+  },
+});
+
+Deno.test({
+  name: "codex in HTTP mode streams Responses SSE through the gateway",
+  ...options,
+  async fn() {
+    const r = await result("codex-http");
+    assertAnswered(r);
+    assert.ok(
+      !r.requests.some((req) => req.method === "GET"),
+      `no WebSocket expected: ${JSON.stringify(r.requests)}`,
+    );
+  },
+});
+
+Deno.test({
+  name: "gemini cli streams generateContent through the gateway",
+  ...options,
+  async fn() {
+    assertAnswered(await result("gemini"));
+  },
+});
+
+function hostHasOtherInterfaces(): boolean {
+  const table = Deno.readTextFileSync("/proc/self/net/dev");
+  return table.split("\n").slice(2).map((l) => l.split(":")[0].trim()).some((name) =>
+    name !== "" && name !== "lo"
+  );
+}
+
+Deno.test({
+  name: "the agent harness refuses to run outside a loopback-only network namespace",
+  ignore: !hostHasOtherInterfaces(),
+  async fn() {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", RUNNER, "claude"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(output.code, 2);
+    assert.equal(new TextDecoder().decode(output.stdout), "");
+    assert.match(new TextDecoder().decode(output.stderr), /must run inside 'unshare -n'/);
+  },
+});
