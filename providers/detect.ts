@@ -1,7 +1,9 @@
 /**
  * Recognises the provider API of an exchange from its host, method and path. Gemini paths carry a colon
  * (`models/gemini-2.5-flash:streamGenerateContent`), which peers have matched wrongly; the path is split
- * on the last colon of its final segment.
+ * on the last colon of its final segment. Also recognised: Azure OpenAI (`*.openai.azure.com`, model
+ * deployments in the path) and Vertex AI (`*aiplatform.googleapis.com`), whose Anthropic models speak the
+ * Messages format via `:rawPredict` / `:streamRawPredict`.
  * @module
  */
 import type { ProviderName } from "../core/exchange.ts";
@@ -15,20 +17,37 @@ const HOST_PROVIDERS: Record<string, ProviderName> = {
   "cloudcode-pa.googleapis.com": "google",
 };
 
-/** The provider a host belongs to, or `unknown`. */
+/** Host suffixes of regional or per-tenant endpoints. */
+const SUFFIX_PROVIDERS: [string, ProviderName][] = [
+  [".openai.azure.com", "openai"],
+  ["aiplatform.googleapis.com", "google"],
+];
+
+/** The provider a host belongs to, or `unknown`. A `:port` suffix is ignored. */
 export function providerOfHost(host: string): ProviderName {
-  return HOST_PROVIDERS[host.toLowerCase()] ?? "unknown";
+  const name = host.toLowerCase().replace(/:\d+$/, "").replace(/\.$/, "");
+  const exact = HOST_PROVIDERS[name];
+  if (exact) return exact;
+  for (const [suffix, provider] of SUFFIX_PROVIDERS) if (name.endsWith(suffix)) return provider;
+  return "unknown";
 }
 
 /**
  * Detects the API an exchange speaks. Returns `null` for hosts that belong to no known provider.
  * @example detectApi("api.anthropic.com", "POST", "/v1/messages?beta=true") // anthropic.messages
  */
-export function detectApi(host: string, method: string, pathWithQuery: string, isWebSocket = false): ApiMatch | null {
+export function detectApi(
+  host: string,
+  method: string,
+  pathWithQuery: string,
+  isWebSocket = false,
+): ApiMatch | null {
   const provider = providerOfHost(host);
   if (provider === "unknown") return null;
   const path = pathWithQuery.split("?")[0].replace(/\/+$/, "");
   const post = method.toUpperCase() === "POST";
+  const hostname = host.toLowerCase().replace(/:\d+$/, "");
+  if (hostname.endsWith(".openai.azure.com")) return detectAzure(post, path, isWebSocket);
   if (provider === "anthropic") {
     if (post && path === "/v1/messages") return turn(provider, "anthropic.messages");
     if (post && path === "/v1/messages/count_tokens") return aux(provider, "anthropic.count_tokens");
@@ -41,7 +60,20 @@ export function detectApi(host: string, method: string, pathWithQuery: string, i
     if (post && path === "/v1/chat/completions") return turn(provider, "openai.chat_completions");
     return aux(provider, "openai.auxiliary");
   }
-  return detectGoogle(host, post, path);
+  return detectGoogle(hostname, post, path);
+}
+
+/** Azure OpenAI: `/openai/deployments/{deployment}/chat/completions`, `/openai/responses`, `/openai/v1/…`. */
+function detectAzure(post: boolean, path: string, isWebSocket: boolean): ApiMatch {
+  const deployment = /^\/openai\/deployments\/([^/]+)\/(.+)$/.exec(path);
+  const rest = deployment ? `/${deployment[2]}` : path.replace(/^\/openai(?:\/v1)?/, "");
+  const pathModel = deployment ? safeDecode(deployment[1]) : null;
+  if (rest === "/responses" && isWebSocket) return { ...turn("openai", "openai.responses_ws"), pathModel };
+  if (rest === "/responses" && post) return { ...turn("openai", "openai.responses"), pathModel };
+  if (rest === "/chat/completions" && post) {
+    return { ...turn("openai", "openai.chat_completions"), pathModel };
+  }
+  return aux("openai", "openai.auxiliary");
 }
 
 function detectGoogle(host: string, post: boolean, path: string): ApiMatch {
@@ -52,12 +84,31 @@ function detectGoogle(host: string, post: boolean, path: string): ApiMatch {
     if (method === "streamGenerateContent") return turn("google", "google.code_assist_stream_generate");
     if (method === "generateContent") return turn("google", "google.code_assist_generate");
   }
+  if (post && /\/publishers\/anthropic\/models\/[^/]+$/.test(path)) {
+    // Vertex AI serving Claude: the body and the stream are the Anthropic Messages format.
+    const model = safeDecode(lastSegment.slice(0, colon >= 0 ? colon : undefined));
+    if (model === "count-tokens") return aux("anthropic", "anthropic.count_tokens");
+    if (method === "rawPredict" || method === "streamRawPredict") {
+      return { ...turn("anthropic", "anthropic.messages"), pathModel: model };
+    }
+    return aux("anthropic", "anthropic.auxiliary");
+  }
   if (post && /\/models\/[^/]+$/.test(path)) {
     const model = lastSegment.slice(0, colon >= 0 ? colon : undefined);
-    if (method === "streamGenerateContent") return { ...turn("google", "google.stream_generate"), pathModel: model };
+    if (method === "streamGenerateContent") {
+      return { ...turn("google", "google.stream_generate"), pathModel: model };
+    }
     if (method === "generateContent") return { ...turn("google", "google.generate"), pathModel: model };
   }
   return aux("google", "google.auxiliary");
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function turn(provider: ProviderName, api: ApiMatch["api"]): ApiMatch {

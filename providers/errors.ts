@@ -6,7 +6,12 @@
 import type { ProviderName } from "../core/exchange.ts";
 
 /** What went wrong, in provider-neutral terms; each provider maps it to its own type names. */
-export type GatewayErrorKind = "blocked" | "rate_limited" | "too_large" | "upstream_unavailable" | "upstream_timeout";
+export type GatewayErrorKind =
+  | "blocked"
+  | "rate_limited"
+  | "too_large"
+  | "upstream_unavailable"
+  | "upstream_timeout";
 
 const ANTHROPIC_TYPES: Record<GatewayErrorKind, string> = {
   blocked: "permission_error",

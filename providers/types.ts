@@ -83,6 +83,12 @@ export interface ParsedResponse {
   errors: string[];
   /** True when the stream ended before its terminal event or had malformed data. */
   partial: boolean;
+  /** Refusal text when the model declined (OpenAI `refusal` content); absent otherwise. */
+  refusal?: string;
+  /** How many thinking blocks were redacted (encrypted by the provider, so not in `thinking`). */
+  redactedThinkingBlocks?: number;
+  /** Things ignored without harm (event types this version does not know); they do not make it partial. */
+  warnings?: string[];
 }
 
 /** Incremental response parser: `push` bytes as they arrive, `finish` at the end. Never throws. */
@@ -108,4 +114,8 @@ export interface ParsedRequest {
   /** Client-given session identity and continuity hints. */
   sessionHints: { sessionId: string | null; previousResponseId: string | null };
   messageCount: number;
+  /** Codex's WebSocket warm-up (`generate: false`): no model output is asked for. */
+  prewarm?: boolean;
+  /** Why the body could not be parsed (not JSON, not an object); the other fields are then empty. */
+  error?: string;
 }
