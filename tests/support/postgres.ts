@@ -18,7 +18,11 @@ export interface TestPostgres extends AsyncDisposable {
   /** The same database as the cluster superuser. */
   superuserUrl: string;
   port: number;
+  /** Creates an empty database owned by `recondo` and returns its URL (fresh state per test). */
+  createDatabase(): Promise<string>;
   close(): Promise<void>;
+  /** Stops the cluster synchronously (for `unload` handlers, which cannot await). */
+  closeSync(): void;
 }
 
 /** Whether this machine has the PostgreSQL 15 server binaries (see scripts/install_test_services.sh). */
@@ -44,6 +48,20 @@ async function asPostgres(args: string[], what: string): Promise<string> {
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   if (!out.success) throw new Error(`Cannot ${what} (exit ${out.code}): ${text.slice(-2000)}`);
   return text;
+}
+
+let shared: Promise<TestPostgres> | null = null;
+
+/**
+ * One cluster per test process, started on first use and stopped when the process unloads; tests take a
+ * fresh database from it with `createDatabase()`.
+ */
+export function sharedPostgres(): Promise<TestPostgres> {
+  if (!shared) {
+    shared = startPostgres();
+    shared.then((pg) => globalThis.addEventListener("unload", () => pg.closeSync()), () => {});
+  }
+  return shared;
 }
 
 /** Starts a fresh cluster; takes about a second. */
@@ -99,11 +117,48 @@ export async function startPostgres(): Promise<TestPostgres> {
     await close();
     throw error;
   }
+  let databases = 0;
+  const closeSync = () => {
+    if (started) {
+      started = false;
+      new Deno.Command("runuser", {
+        args: ["-u", "postgres", "--", join(BIN, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"],
+        stdout: "null",
+        stderr: "null",
+      }).outputSync();
+    }
+    try {
+      Deno.removeSync(root, { recursive: true });
+    } catch {
+      // already gone
+    }
+  };
   return {
     url: `postgres://recondo:recondo@127.0.0.1:${port}/recondo`,
     superuserUrl: `postgres://postgres@127.0.0.1:${port}/recondo`,
     port,
+    async createDatabase() {
+      const name = `t${++databases}_${crypto.randomUUID().slice(0, 8)}`;
+      await asPostgres(
+        [
+          "/usr/bin/psql",
+          "-h",
+          "127.0.0.1",
+          "-p",
+          String(port),
+          "-U",
+          "postgres",
+          "-d",
+          "postgres",
+          "-c",
+          `CREATE DATABASE ${name} OWNER recondo`,
+        ],
+        `create database ${name}`,
+      );
+      return `postgres://recondo:recondo@127.0.0.1:${port}/${name}`;
+    },
     close,
+    closeSync,
     [Symbol.asyncDispose]: close,
   };
 }

@@ -1,0 +1,267 @@
+/**
+ * Writes one capture record into the stores: bodies into the object store first (so no row ever points
+ * at a missing object), then, in one database transaction, the exchange row, and for model turns the
+ * session, the turn with its chain link, its tool calls and tool results, the session totals (computed in
+ * SQL, `x = x + n`, so concurrent turns add up) and the policy decisions as events. Writing the same
+ * record twice (a journal replay) is recognised by the exchange id and changes nothing.
+ * @module
+ */
+import type { Usage } from "../providers/types.ts";
+import { GENESIS_HASH, sortToolResults, turnHash } from "../storage/chain.ts";
+import type { Db, Queryable, SqlValue } from "../storage/db/db.ts";
+import { storeBody } from "../storage/objects/content.ts";
+import type { ObjectStore } from "../storage/objects/store.ts";
+import { conversationFacts } from "./conversation.ts";
+import type { CaptureRecord } from "./record.ts";
+import { resolveSession } from "./sessions.ts";
+
+/** Prices a turn in USD, or `null` when the model's price is unknown. */
+export type PriceFn = (provider: string, model: string | null, usage: Usage) => number | null;
+
+/** Options of `persistRecord`. */
+export interface PersistOptions {
+  /** Quiet time after which a conversation without a client session id starts a new session. */
+  idleGapMs: number;
+  price?: PriceFn;
+}
+
+/** What happened to a record. */
+export type PersistResult =
+  | { status: "written"; exchangeId: string; sessionId: string | null; turnId: string | null }
+  | { status: "duplicate"; exchangeId: string };
+
+const ZERO_USAGE: Usage = {
+  input: 0,
+  cacheRead: 0,
+  cacheWrite5m: 0,
+  cacheWrite1h: 0,
+  output: 0,
+  reasoning: 0,
+  estimated: false,
+};
+
+function insertSql(table: string, row: Record<string, SqlValue>): [string, SqlValue[]] {
+  const columns = Object.keys(row);
+  const marks = columns.map((_, i) => `$${i + 1}`);
+  return [`INSERT INTO ${table} (${columns.join(", ")}) VALUES (${marks.join(", ")})`, Object.values(row)];
+}
+
+async function insert(tx: Queryable, table: string, row: Record<string, SqlValue>): Promise<void> {
+  const [sql, params] = insertSql(table, row);
+  await tx.run(sql, params);
+}
+
+function hostOf(address: string): string {
+  const m = address.match(/^\[?(.*?)\]?:\d+$/);
+  return m ? m[1] : address;
+}
+
+/** Persists `record`; see the module doc. */
+export async function persistRecord(
+  db: Db,
+  objects: ObjectStore,
+  record: CaptureRecord,
+  options: PersistOptions,
+): Promise<PersistResult> {
+  const ex = record.exchange;
+  const known = await db.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [ex.id]);
+  if (known.length) return { status: "duplicate", exchangeId: ex.id };
+
+  const ws = ex.kind === "websocket";
+  const requestSha = await storeBody(objects, record.requestBody, {
+    kind: ws ? "ws-client" : "request",
+    size: record.requestBody.length,
+    contentType: ex.request.headers["content-type"],
+  });
+  const responseSha = await storeBody(objects, record.responseBody, {
+    kind: ws ? "ws-server" : "response",
+    size: record.responseBody.length,
+    contentType: ex.response?.headers["content-type"],
+  });
+  const facts = record.parsed ? conversationFacts(record) : null;
+
+  return await db.transaction(async (tx) => {
+    const dup = await tx.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [ex.id]);
+    if (dup.length) return { status: "duplicate" as const, exchangeId: ex.id };
+    const start = ex.timing.start;
+    const end = ex.timing.end ?? record.capturedAt;
+    const ttfb = ex.timing.firstByte === null ? null : ex.timing.firstByte - start;
+    let sessionId: string | null = null;
+    let turnId: string | null = null;
+
+    if (record.parsed && facts) {
+      const request = record.parsed.request;
+      const response = record.parsed.response;
+      const head = await resolveSession(tx, {
+        engine: db.engine,
+        provider: ex.provider,
+        owner: ex.client.developer ?? `addr:${hostOf(ex.client.address)}`,
+        clientKey: facts.clientKey,
+        previousResponseId: facts.previousResponseId,
+        fingerprint: facts.fingerprint,
+        at: start,
+        idleGapMs: options.idleGapMs,
+        developer: ex.client.developer,
+        team: ex.client.team,
+        clientAddress: ex.client.address,
+      });
+      sessionId = head.id;
+      turnId = ex.id;
+      const usage = response?.usage ?? ZERO_USAGE;
+      const model = response?.model ?? request?.model ?? null;
+      const cost = response?.usage && options.price
+        ? options.price(ex.provider, model, response.usage)
+        : null;
+      const prompt = request?.userText?.trim() ? request.userText : null;
+      const turn: Record<string, SqlValue> = {
+        id: turnId,
+        session_id: sessionId,
+        seq: head.headSeq + 1,
+        exchange_id: ex.id,
+        provider: ex.provider,
+        api: ex.api,
+        model,
+        status: ex.response?.status ?? null,
+        outcome: ex.outcome,
+        developer: ex.client.developer,
+        team: ex.client.team,
+        api_key_hash: record.apiKeyHash,
+        started_at: start,
+        ttfb_ms: ttfb,
+        duration_ms: end - start,
+        input_tokens: usage.input,
+        output_tokens: usage.output,
+        cache_read_tokens: usage.cacheRead,
+        cache_write_5m_tokens: usage.cacheWrite5m,
+        cache_write_1h_tokens: usage.cacheWrite1h,
+        reasoning_tokens: usage.reasoning,
+        usage_estimated: usage.estimated,
+        cost_usd: cost,
+        stop_reason: response?.stopReason ?? null,
+        response_id: response?.id ?? null,
+        prompt,
+        response_text: response?.text ?? null,
+        request_sha256: requestSha,
+        response_sha256: responseSha,
+        prev_hash: head.headHash ?? GENESIS_HASH,
+      };
+      const toolCalls = (response?.toolCalls ?? []).map((c, idx) => ({
+        id: `${turnId}:${idx}`,
+        turn_id: turnId,
+        session_id: sessionId,
+        idx,
+        call_id: c.id,
+        name: c.name,
+        arguments: c.arguments,
+        server: c.server,
+      }));
+      const toolResults: Record<string, SqlValue>[] = [];
+      for (const [i, r] of (request?.toolResults ?? []).entries()) {
+        const call = await tx.query<{ id: string }>(
+          "SELECT id FROM tool_calls WHERE session_id = $1 AND call_id = $2 ORDER BY id DESC LIMIT 1",
+          [sessionId, r.callId],
+        );
+        toolResults.push({
+          id: `${turnId}:r${i}`,
+          turn_id: turnId,
+          session_id: sessionId,
+          call_id: r.callId,
+          tool_call_id: call[0]?.id ?? null,
+          content: r.content,
+          is_error: r.isError,
+        });
+      }
+      const sortedResults = sortToolResults(toolResults);
+      const hash = turnHash(turn, toolCalls, sortedResults);
+      await insert(tx, "turns", { ...turn, hash });
+      for (const c of toolCalls) await insert(tx, "tool_calls", c);
+      for (const r of sortedResults) await insert(tx, "tool_results", r);
+      const greatest = db.engine === "postgres" ? "GREATEST" : "MAX";
+      const least = db.engine === "postgres" ? "LEAST" : "MIN";
+      await tx.run(
+        `UPDATE sessions SET
+           turn_count = turn_count + 1,
+           input_tokens = input_tokens + $2,
+           output_tokens = output_tokens + $3,
+           cache_read_tokens = cache_read_tokens + $4,
+           cache_write_tokens = cache_write_tokens + $5,
+           reasoning_tokens = reasoning_tokens + $6,
+           cost_usd = cost_usd + $7,
+           head_seq = $8, head_hash = $9, head_turn_id = $10,
+           last_activity_at = ${greatest}(last_activity_at, $11),
+           started_at = ${least}(started_at, $12),
+           model = COALESCE($13, model),
+           intent = COALESCE(intent, $14),
+           repo = COALESCE(repo, $15),
+           branch = COALESCE(branch, $16)
+         WHERE id = $1`,
+        [
+          sessionId,
+          usage.input,
+          usage.output,
+          usage.cacheRead,
+          usage.cacheWrite5m + usage.cacheWrite1h,
+          usage.reasoning,
+          cost ?? 0,
+          head.headSeq + 1,
+          hash,
+          turnId,
+          end,
+          start,
+          model,
+          prompt,
+          facts.repo,
+          facts.branch,
+        ],
+      );
+    }
+
+    await insert(tx, "exchanges", {
+      id: ex.id,
+      connection_id: ex.connectionId,
+      kind: ex.kind,
+      provider: ex.provider,
+      api: ex.api,
+      method: ex.request.method,
+      host: ex.target.host,
+      path: ex.request.path,
+      status: ex.response?.status ?? null,
+      outcome: ex.outcome,
+      developer: ex.client.developer,
+      team: ex.client.team,
+      client_address: ex.client.address,
+      client_via: ex.client.via,
+      api_key_hash: record.apiKeyHash,
+      started_at: start,
+      ttfb_ms: ttfb,
+      duration_ms: end - start,
+      request_sha256: requestSha,
+      request_bytes: record.requestBody.length,
+      response_sha256: responseSha,
+      response_bytes: record.responseBody.length,
+      request_headers: JSON.stringify(ex.request.headers),
+      response_headers: ex.response ? JSON.stringify(ex.response.headers) : null,
+      errors: JSON.stringify(ex.errors),
+      session_id: sessionId,
+      turn_id: turnId,
+      captured_at: record.capturedAt,
+    });
+    for (const [i, d] of ex.decisions.entries()) {
+      await insert(tx, "events", {
+        id: `${ex.id}:d${i}`,
+        exchange_id: ex.id,
+        session_id: sessionId,
+        turn_id: turnId,
+        kind: "decision",
+        policy: d.policy,
+        hook: d.hook,
+        decision: d.kind,
+        enforced: d.enforced,
+        reason: d.reason,
+        detail: d.detail ? JSON.stringify(d.detail) : null,
+        at: d.at,
+      });
+    }
+    return { status: "written" as const, exchangeId: ex.id, sessionId, turnId };
+  });
+}

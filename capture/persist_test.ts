@@ -1,0 +1,218 @@
+import assert from "node:assert/strict";
+import { sortToolResults, turnHash } from "../storage/chain.ts";
+import type { Db } from "../storage/db/db.ts";
+import { testBothEngines } from "../storage/db/test_engines.ts";
+import { loadBody } from "../storage/objects/content.ts";
+import { openLocalObjectStore } from "../storage/objects/local.ts";
+import type { ObjectStore } from "../storage/objects/store.ts";
+import { persistRecord } from "./persist.ts";
+import { buildRecord, type CaptureRecord } from "./record.ts";
+import type { CaptureParsed } from "./sink.ts";
+import { FAKE_KEY, fakeExchange, fakeParsed, messagesBody, usage } from "./test_exchange.ts";
+import type { Exchange } from "../core/exchange.ts";
+
+const HMAC = new Uint8Array(32).fill(7);
+const MINUTE = 60_000;
+
+async function withObjects(fn: (objects: ObjectStore) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(await openLocalObjectStore(dir));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function record(ex: Exchange, parsed: CaptureParsed | null, body: Uint8Array): CaptureRecord {
+  return buildRecord(ex, parsed, { request: body, response: new TextEncoder().encode("data: {}\n\n") }, HMAC);
+}
+
+const write = (db: Db, objects: ObjectStore, r: CaptureRecord) =>
+  persistRecord(db, objects, r, {
+    idleGapMs: 30 * MINUTE,
+    price: (_p, _m, u) => u.input * 0.001 + u.output * 0.002,
+  });
+
+async function recomputeChain(db: Db, sessionId: string): Promise<void> {
+  const turns = await db.query("SELECT * FROM turns WHERE session_id = $1 ORDER BY seq", [sessionId]);
+  let prev = "0".repeat(64);
+  for (const [i, t] of turns.entries()) {
+    assert.equal(Number(t.seq), i + 1);
+    assert.equal(t.prev_hash, prev);
+    const calls = await db.query("SELECT * FROM tool_calls WHERE turn_id = $1 ORDER BY idx", [
+      t.id as string,
+    ]);
+    const results = await db.query("SELECT * FROM tool_results WHERE turn_id = $1", [t.id as string]);
+    assert.equal(turnHash(t, calls, sortToolResults(results)), t.hash, `turn ${i + 1} hash recomputes`);
+    prev = t.hash as string;
+  }
+}
+
+testBothEngines(
+  "turns with one client session id form one session with sequence, intent and totals",
+  async ({ db }) => {
+    await withObjects(async (objects) => {
+      const t0 = Date.UTC(2026, 0, 1);
+      const body = messagesBody("refactor the parser");
+      const parsed1 = fakeParsed({
+        sessionId: "cc-1",
+        userText: "refactor the parser",
+        usage: usage({ input: 100, output: 20, cacheRead: 5, cacheWrite5m: 3, cacheWrite1h: 2 }),
+        toolCalls: [{ id: "toolu_1", name: "Bash", arguments: '{"command":"ls"}', server: false }],
+      });
+      const r1 = await write(db, objects, record(fakeExchange({ at: t0 }), parsed1, body));
+      const parsed2 = fakeParsed({
+        sessionId: "cc-1",
+        userText: null,
+        usage: usage({ input: 50, output: 10, reasoning: 4 }),
+        toolResults: [{ callId: "toolu_1", content: "README.md", isError: false }],
+      });
+      // Two hours later: the client id still holds the session together.
+      const r2 = await write(db, objects, record(fakeExchange({ at: t0 + 120 * MINUTE }), parsed2, body));
+      assert.equal(r1.status, "written");
+      assert.equal(r2.status, "written");
+      if (r1.status !== "written" || r2.status !== "written") return;
+      assert.equal(r1.sessionId, r2.sessionId);
+      const [s] = await db.query("SELECT * FROM sessions WHERE id = $1", [r1.sessionId!]);
+      assert.equal(Number(s.turn_count), 2);
+      assert.equal(Number(s.input_tokens), 150);
+      assert.equal(Number(s.output_tokens), 30);
+      assert.equal(Number(s.cache_read_tokens), 5);
+      assert.equal(Number(s.cache_write_tokens), 5);
+      assert.equal(Number(s.reasoning_tokens), 4);
+      assert.ok(Math.abs(Number(s.cost_usd) - (0.1 + 0.04 + 0.05 + 0.02)) < 1e-9);
+      assert.equal(s.intent, "refactor the parser");
+      assert.equal(s.developer, "alice");
+      assert.equal(s.team, "platform");
+      assert.equal(s.repo, "/home/dev/recondo");
+      const [result] = await db.query("SELECT * FROM tool_results WHERE turn_id = $1", [r2.turnId!]);
+      assert.equal(
+        result.tool_call_id,
+        `${r1.turnId}:0`,
+        "the tool result links to the call of the previous turn",
+      );
+      const [turn2] = await db.query("SELECT * FROM turns WHERE id = $1", [r2.turnId!]);
+      assert.equal(Number(turn2.ttfb_ms), 40);
+      assert.equal(Number(turn2.duration_ms), 400);
+      assert.equal(Number(turn2.status), 200);
+      await recomputeChain(db, r1.sessionId!);
+    });
+  },
+);
+
+testBothEngines(
+  "without a client id, an idle gap or a new conversation opening starts a new session",
+  async ({ db }) => {
+    await withObjects(async (objects) => {
+      const t0 = Date.UTC(2026, 0, 2);
+      const a = messagesBody("first task");
+      const ids: (string | null)[] = [];
+      for (
+        const [at, body] of [[t0, a], [t0 + 10 * MINUTE, a], [t0 + 15 * MINUTE, messagesBody("other task")], [
+          t0 + 70 * MINUTE,
+          a,
+        ]] as const
+      ) {
+        const r = await write(db, objects, record(fakeExchange({ at }), fakeParsed(), body));
+        ids.push(r.status === "written" ? r.sessionId : null);
+      }
+      assert.equal(ids[0], ids[1], "same opening within the gap continues the session");
+      assert.notEqual(ids[2], ids[0], "a different opening is another conversation");
+      assert.notEqual(ids[3], ids[0], "after the idle gap a new session starts");
+      const [{ n }] = await db.query<{ n: number }>("SELECT COUNT(*) AS n FROM sessions");
+      assert.equal(Number(n), 3);
+    });
+  },
+);
+
+testBothEngines("credentials are stored nowhere: not in rows, not in objects", async ({ db }) => {
+  await withObjects(async (objects) => {
+    const ex = fakeExchange({
+      provider: "google",
+      request: {
+        method: "POST",
+        path: `/v1beta/models/gemini-2.5-flash:generateContent?key=${FAKE_KEY}&alt=sse`,
+        headers: { "x-goog-api-key": FAKE_KEY, "content-type": "application/json" },
+      },
+    });
+    const r = record(ex, fakeParsed(), messagesBody("hello"));
+    await write(db, objects, r);
+    for (const table of ["exchanges", "turns", "sessions", "events"]) {
+      const rows = await db.query(`SELECT * FROM ${table}`);
+      assert.ok(!JSON.stringify(rows).includes(FAKE_KEY), `${table} holds no key`);
+    }
+    const [row] = await db.query("SELECT * FROM exchanges");
+    assert.equal(row.path, "/v1beta/models/gemini-2.5-flash:generateContent?alt=sse");
+    assert.match(String(row.api_key_hash), /^[0-9a-f]{64}$/);
+    for await (const sha of objects.list()) {
+      const text = new TextDecoder().decode((await loadBody(objects, sha))!);
+      assert.ok(!text.includes(FAKE_KEY));
+    }
+  });
+});
+
+testBothEngines("writing the same record twice (a replay) changes nothing", async ({ db }) => {
+  await withObjects(async (objects) => {
+    const r = record(
+      fakeExchange({
+        decisions: [{
+          policy: "spend-cap",
+          hook: "request",
+          kind: "allow",
+          enforced: true,
+          reason: "under budget",
+          at: Date.now(),
+        }],
+      }),
+      fakeParsed({ sessionId: "x" }),
+      messagesBody("a"),
+    );
+    assert.equal((await write(db, objects, r)).status, "written");
+    assert.equal((await write(db, objects, r)).status, "duplicate");
+    const [s] = await db.query("SELECT turn_count FROM sessions");
+    assert.equal(Number(s.turn_count), 1);
+    const [{ n }] = await db.query("SELECT COUNT(*) AS n FROM events");
+    assert.equal(Number(n), 1);
+  });
+});
+
+testBothEngines("exchanges that are not turns are recorded without a session", async ({ db }) => {
+  await withObjects(async (objects) => {
+    const ex = fakeExchange({
+      api: "anthropic.auxiliary",
+      request: { method: "GET", path: "/api/claude_code/settings", headers: {} },
+    });
+    const r = await write(db, objects, record(ex, null, new Uint8Array()));
+    assert.equal(r.status, "written");
+    const [row] = await db.query("SELECT * FROM exchanges");
+    assert.equal(row.session_id, null);
+    assert.equal(row.method, "GET");
+    const [{ n }] = await db.query("SELECT COUNT(*) AS n FROM turns");
+    assert.equal(Number(n), 0);
+  });
+});
+
+testBothEngines(
+  "concurrent turns of one session from two connections keep totals, sequence and chain right",
+  async ({ db, openAnother }) => {
+    await withObjects(async (objects) => {
+      const other = await openAnother();
+      const t0 = Date.UTC(2026, 0, 3);
+      const jobs = Array.from({ length: 40 }, (_, i) => {
+        const r = record(
+          fakeExchange({ at: t0 + i }),
+          fakeParsed({ sessionId: "busy", usage: usage({ input: i + 1, output: 1 }) }),
+          messagesBody("x"),
+        );
+        return write(i % 2 ? db : other, objects, r);
+      });
+      await Promise.all(jobs);
+      const [s] = await db.query("SELECT * FROM sessions");
+      assert.equal(Number(s.turn_count), 40);
+      assert.equal(Number(s.input_tokens), (40 * 41) / 2);
+      assert.equal(Number(s.output_tokens), 40);
+      assert.equal(Number(s.head_seq), 40);
+      await recomputeChain(db, s.id as string);
+    });
+  },
+);

@@ -1,0 +1,308 @@
+/**
+ * The capture pipeline behind `CaptureSink`. The proxy's calls only copy references; at `end()` the
+ * exchange becomes a credential-free record that is appended to the journal (group commit) and queued
+ * for the store writer. The queue is bounded by bytes: past the bound a record keeps only its journal id
+ * and is read back from disk when its turn comes (spill), so a slow database costs disk, not memory.
+ * Writers persist records with retries; a record that still fails stays in the journal and is replayed on
+ * the next start. In `strict` durability `end()` resolves once the record is fsync'd in the journal.
+ * @module
+ */
+import type { Exchange, WsMessage } from "../core/exchange.ts";
+import { log } from "../core/log.ts";
+import type { Db } from "../storage/db/db.ts";
+import type { ObjectStore } from "../storage/objects/store.ts";
+import type { Journal, JournalStats } from "./journal.ts";
+import { persistRecord, type PriceFn } from "./persist.ts";
+import {
+  buildRecord,
+  type CaptureRecord,
+  concatChunks,
+  decodeRecord,
+  encodeRecord,
+  wsTranscript,
+} from "./record.ts";
+import type { CaptureParsed, CaptureSink, ExchangeTap } from "./sink.ts";
+
+/** Options of `createPipeline`. */
+export interface PipelineOptions {
+  journal: Journal;
+  db: Db;
+  objects: ObjectStore;
+  hmacKey: Uint8Array;
+  durability: "batched" | "strict";
+  idleGapMs: number;
+  price?: PriceFn;
+  /** Bytes of records held in memory awaiting the writer before new ones spill (default 64 MiB). */
+  maxQueuedBytes?: number;
+  /** Largest body captured per direction; longer bodies are cut and the cut recorded (default 64 MiB). */
+  maxBodyBytes?: number;
+  /** Parallel writers (default 1 on SQLite, 4 on PostgreSQL). */
+  writers?: number;
+  /** Attempts per record before it is left in the journal for the next start (default 5). */
+  attempts?: number;
+  retryBaseMs?: number;
+}
+
+/** Backlog and throughput counters, for `/metrics`. */
+export interface PipelineStats {
+  /** Records waiting for the writer (in memory or spilled). */
+  queued: number;
+  /** Bytes of records held in memory. */
+  queuedBytes: number;
+  /** Of `queued`, those spilled to the journal only. */
+  spilled: number;
+  /** Spills since start. */
+  spilledTotal: number;
+  /** Records persisted since start (including journal replay). */
+  written: number;
+  /** Records found already persisted (replay after a crash between commit and compaction). */
+  duplicates: number;
+  /** Records given up on after every retry; they stay in the journal. */
+  failed: number;
+  /** Exchanges begun and not yet ended. */
+  inFlight: number;
+  journal: JournalStats;
+}
+
+/** A running pipeline. */
+export interface Pipeline {
+  sink: CaptureSink;
+  stats(): PipelineStats;
+  /** Persists entries left in the journal by an earlier run; returns how many. */
+  replay(): Promise<number>;
+  /** Resolves once everything accepted so far is persisted or given up on. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Queued {
+  id: number;
+  record: CaptureRecord | null;
+  bytes: number;
+}
+
+/** Builds the pipeline; `replay()` should run before traffic starts. */
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
+  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  const writers = options.writers ?? (options.db.engine === "postgres" ? 4 : 1);
+  const attempts = options.attempts ?? 5;
+  const retryBaseMs = options.retryBaseMs ?? 100;
+  const { journal } = options;
+  const queue: Queued[] = [];
+  const counters = {
+    queuedBytes: 0,
+    spilled: 0,
+    spilledTotal: 0,
+    written: 0,
+    duplicates: 0,
+    failed: 0,
+    inFlight: 0,
+  };
+  let active = 0;
+  let pendingEnds = 0;
+  let closed = false;
+  let idleWaiters: (() => void)[] = [];
+
+  const persistOptions = { idleGapMs: options.idleGapMs, price: options.price };
+
+  async function persistWithRetry(id: number, record: CaptureRecord): Promise<void> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        const result = await persistRecord(options.db, options.objects, record, persistOptions);
+        if (result.status === "duplicate") counters.duplicates++;
+        else counters.written++;
+        journal.markApplied(id);
+        return;
+      } catch (error) {
+        if (attempt >= attempts) {
+          counters.failed++;
+          log.error("capture.persist_failed", { exchangeId: record.exchange.id, attempts, error });
+          return;
+        }
+        log.warn("capture.persist_retry", { exchangeId: record.exchange.id, attempt, error });
+        await new Promise((r) => setTimeout(r, retryBaseMs * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  function notifyIdle(): void {
+    if (queue.length || active || pendingEnds) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  async function work(): Promise<void> {
+    active++;
+    try {
+      while (queue.length) {
+        const item = queue.shift()!;
+        if (item.record) counters.queuedBytes -= item.bytes;
+        else counters.spilled--;
+        let record = item.record;
+        if (!record) {
+          try {
+            record = decodeRecord(await journal.read(item.id));
+          } catch (error) {
+            counters.failed++;
+            log.error("capture.spill_read_failed", { entry: item.id, error });
+            continue;
+          }
+        }
+        await persistWithRetry(item.id, record);
+      }
+    } finally {
+      active--;
+      notifyIdle();
+    }
+  }
+
+  function enqueue(id: number, record: CaptureRecord, bytes: number): void {
+    if (counters.queuedBytes + bytes > maxQueuedBytes && queue.length > 0) {
+      queue.push({ id, record: null, bytes });
+      counters.spilled++;
+      counters.spilledTotal++;
+    } else {
+      queue.push({ id, record, bytes });
+      counters.queuedBytes += bytes;
+    }
+    if (active < writers) work();
+  }
+
+  function accept(exchange: Exchange, parsed: CaptureParsed | null, bodies: Bodies): Promise<void> {
+    const record = buildRecord(exchange, parsed, {
+      request: bodies.request(),
+      response: bodies.response(),
+    }, options.hmacKey);
+    const payload = encodeRecord(record);
+    const { id, durable } = journal.append(payload);
+    enqueue(id, record, payload.length);
+    return durable;
+  }
+
+  function begin(_exchange: Exchange): ExchangeTap {
+    counters.inFlight++;
+    const request: Uint8Array[] = [];
+    const response: Uint8Array[] = [];
+    const messages: WsMessage[] = [];
+    let requestBytes = 0;
+    let responseBytes = 0;
+    const cuts: string[] = [];
+    let ended = false;
+    const keep = (into: Uint8Array[], chunk: Uint8Array, size: number, what: string): number => {
+      if (size >= maxBodyBytes) return size;
+      if (size + chunk.length > maxBodyBytes) {
+        into.push(chunk.subarray(0, maxBodyBytes - size));
+        cuts.push(`capture: ${what} body cut at ${maxBodyBytes} bytes`);
+        return maxBodyBytes;
+      }
+      into.push(chunk);
+      return size + chunk.length;
+    };
+    return {
+      requestChunk(chunk) {
+        requestBytes = keep(request, chunk, requestBytes, "request");
+      },
+      responseChunk(chunk) {
+        responseBytes = keep(response, chunk, responseBytes, "response");
+      },
+      wsMessage(message) {
+        messages.push(message);
+      },
+      end(ex, parsed) {
+        if (ended) return Promise.resolve();
+        ended = true;
+        counters.inFlight--;
+        if (closed) {
+          log.error("capture.after_close", { exchangeId: ex.id });
+          return Promise.resolve();
+        }
+        pendingEnds++;
+        const ws = ex.kind === "websocket";
+        const all = messages.length ? messages : ex.wsMessages;
+        const bodies: Bodies = {
+          request: () =>
+            ws
+              ? wsTranscript(all, "client")
+              : request.length
+              ? concatChunks(request)
+              : ex.requestBody ?? new Uint8Array(),
+          response: () => ws ? wsTranscript(all, "server") : concatChunks(response),
+        };
+        const durable = new Promise<void>((resolve, reject) => {
+          // Off the caller's stack: building and journaling the record never delays the proxy's return.
+          queueMicrotask(() => {
+            try {
+              const target = cuts.length ? { ...ex, errors: [...ex.errors, ...cuts] } : ex;
+              accept(target, parsed, bodies).then(resolve, reject);
+            } catch (error) {
+              reject(error);
+            } finally {
+              pendingEnds--;
+              notifyIdle();
+            }
+          });
+        });
+        durable.catch((error) => {
+          counters.failed++;
+          log.error("capture.journal_failed", { exchangeId: ex.id, error });
+        });
+        return options.durability === "strict" ? durable : Promise.resolve();
+      },
+    };
+  }
+
+  function drain(): Promise<void> {
+    if (!queue.length && !active && !pendingEnds) return Promise.resolve();
+    return new Promise((resolve) => idleWaiters.push(resolve));
+  }
+
+  return {
+    sink: {
+      begin,
+      close: async () => {
+        closed = true;
+        await drain();
+      },
+    },
+    stats: () => ({
+      queued: queue.length,
+      queuedBytes: counters.queuedBytes,
+      spilled: counters.spilled,
+      spilledTotal: counters.spilledTotal,
+      written: counters.written,
+      duplicates: counters.duplicates,
+      failed: counters.failed,
+      inFlight: counters.inFlight,
+      journal: journal.stats(),
+    }),
+    async replay() {
+      let count = 0;
+      for await (const entry of journal.replay()) {
+        let record: CaptureRecord;
+        try {
+          record = decodeRecord(entry.payload);
+        } catch (error) {
+          log.error("capture.replay_undecodable", { entry: entry.id, error });
+          journal.markApplied(entry.id);
+          continue;
+        }
+        await persistWithRetry(entry.id, record);
+        count++;
+      }
+      if (count) log.info("capture.replayed", { records: count });
+      return count;
+    },
+    drain,
+    async close() {
+      closed = true;
+      await drain();
+    },
+  };
+}
+
+interface Bodies {
+  request(): Uint8Array;
+  response(): Uint8Array;
+}

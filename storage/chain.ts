@@ -1,0 +1,107 @@
+/**
+ * The per-session hash chain. Each turn's `hash` is SHA-256 over a canonical encoding of its row (every
+ * stored column but `hash` itself), its tool calls and tool results, and `prev_hash`, the hash of the
+ * turn before it in the session (`GENESIS_HASH` for the first). Changing any stored value, deleting or
+ * inserting a turn breaks the chain from that point; `verify` recomputes it with `turnHash` over the rows
+ * it reads back, on either engine.
+ *
+ * The encoding is a JSON array of values in the fixed order of `TURN_HASH_FIELDS`, so key order and
+ * engine-specific column order cannot change a hash. Numbers are JS numbers, flags booleans.
+ * @module
+ */
+import { createHash } from "node:crypto";
+
+/** `prev_hash` of the first turn of a session. */
+export const GENESIS_HASH = "0".repeat(64);
+
+/** The turn columns covered by the hash, in encoding order. */
+export const TURN_HASH_FIELDS = [
+  "id",
+  "session_id",
+  "seq",
+  "exchange_id",
+  "provider",
+  "api",
+  "model",
+  "status",
+  "outcome",
+  "developer",
+  "team",
+  "api_key_hash",
+  "started_at",
+  "ttfb_ms",
+  "duration_ms",
+  "input_tokens",
+  "output_tokens",
+  "cache_read_tokens",
+  "cache_write_5m_tokens",
+  "cache_write_1h_tokens",
+  "reasoning_tokens",
+  "usage_estimated",
+  "cost_usd",
+  "stop_reason",
+  "response_id",
+  "prompt",
+  "response_text",
+  "request_sha256",
+  "response_sha256",
+  "prev_hash",
+] as const;
+
+const BOOLEAN_FIELDS = new Set(["usage_estimated", "server", "is_error"]);
+const NUMBER_FIELDS = new Set([
+  "seq",
+  "status",
+  "started_at",
+  "ttfb_ms",
+  "duration_ms",
+  "input_tokens",
+  "output_tokens",
+  "cache_read_tokens",
+  "cache_write_5m_tokens",
+  "cache_write_1h_tokens",
+  "reasoning_tokens",
+  "cost_usd",
+  "idx",
+]);
+
+/** The tool-call columns covered, in order. */
+export const TOOL_CALL_HASH_FIELDS = ["idx", "call_id", "name", "arguments", "server"] as const;
+/** The tool-result columns covered, in order. */
+export const TOOL_RESULT_HASH_FIELDS = ["call_id", "tool_call_id", "content", "is_error"] as const;
+
+function normalise(field: string, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (BOOLEAN_FIELDS.has(field)) return Boolean(value);
+  if (NUMBER_FIELDS.has(field)) return Number(value);
+  return String(value);
+}
+
+function pick(row: Record<string, unknown>, fields: readonly string[]): unknown[] {
+  return fields.map((f) => normalise(f, row[f]));
+}
+
+/**
+ * The hash of a turn as stored: `turn` is its row (either engine), `toolCalls` ordered by `idx`,
+ * `toolResults` ordered by `call_id` then `id`.
+ */
+export function turnHash(
+  turn: Record<string, unknown>,
+  toolCalls: readonly Record<string, unknown>[],
+  toolResults: readonly Record<string, unknown>[],
+): string {
+  const canonical = JSON.stringify([
+    "recondo.turn.v1",
+    pick(turn, TURN_HASH_FIELDS),
+    toolCalls.map((c) => pick(c, TOOL_CALL_HASH_FIELDS)),
+    toolResults.map((r) => pick(r, TOOL_RESULT_HASH_FIELDS)),
+  ]);
+  return createHash("sha256").update(canonical, "utf8").digest("hex");
+}
+
+/** Sorts tool results the way `turnHash` expects them (by call id, then row id). */
+export function sortToolResults<T extends Record<string, unknown>>(rows: readonly T[]): T[] {
+  return [...rows].sort((a, b) =>
+    String(a.call_id).localeCompare(String(b.call_id)) || String(a.id).localeCompare(String(b.id))
+  );
+}
