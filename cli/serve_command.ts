@@ -22,7 +22,10 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
         type: "string",
         describe: "Address for the proxy port, host:port (env RECONDO_LISTEN; default 127.0.0.1:8443)",
       })
-      .option("config", { type: "string", describe: "Config file (env RECONDO_CONFIG; default <data dir>/recondo.json)" }),
+      .option("config", {
+        type: "string",
+        describe: "Config file (env RECONDO_CONFIG; default <data dir>/recondo.json)",
+      }),
   async handler(args) {
     const dir = dataDir();
     const wiring = await wireGateway(dir);

@@ -5,6 +5,7 @@
  */
 import type { CaptureSink } from "../capture/sink.ts";
 import type { Parsers } from "../proxy/exchange_handler.ts";
+import { createResponseParser, parseRequest } from "../providers/mod.ts";
 
 export interface Wiring {
   sink?: CaptureSink;
@@ -12,6 +13,12 @@ export interface Wiring {
   shutdown(): Promise<void>;
 }
 
+/** The provider parsers as the proxy consumes them. */
+export const providerParsers: Parsers = {
+  createResponseParser: (api, contentType) => createResponseParser(api, contentType),
+  parseRequest: (api, body, headers) => parseRequest(api, body, headers),
+};
+
 export function wireGateway(_dataDir: string): Promise<Wiring> {
-  return Promise.resolve({ shutdown: () => Promise.resolve() });
+  return Promise.resolve({ parsers: providerParsers, shutdown: () => Promise.resolve() });
 }

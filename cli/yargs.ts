@@ -6,7 +6,7 @@
 // @ts-types="npm:@types/yargs@17.0.35"
 import yargs from "yargs";
 // @ts-types="npm:@types/yargs@17.0.35"
-import type { Argv, ArgumentsCamelCase, CommandModule } from "yargs";
+import type { ArgumentsCamelCase, Argv, CommandModule } from "yargs";
 
 export default yargs;
 export type { ArgumentsCamelCase, Argv, CommandModule };

@@ -20,10 +20,15 @@ export function parseConfig(raw: unknown, source = "config"): Config {
   const result = configSchema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const field = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+  const field = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(
+    /^\./,
+    "",
+  );
   const value = valueAt(raw, issue.path);
   const shown = value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
-  throw new Error(`Invalid ${source}: ${field || "(root)"} ${issue.message.replace(/^Invalid input: /, "")}${shown}`);
+  throw new Error(
+    `Invalid ${source}: ${field || "(root)"} ${issue.message.replace(/^Invalid input: /, "")}${shown}`,
+  );
 }
 
 /** Loads, overrides from env (`RECONDO_LISTEN`), validates. A missing file means all defaults. */

@@ -41,7 +41,9 @@ export const policyEntrySchema = z.object({
 });
 
 export const configSchema = z.object({
-  listen: z.string().regex(/^[^\s:]*:\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:8443").default("127.0.0.1:8443"),
+  listen: z.string().regex(/^[^\s:]*:\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:8443").default(
+    "127.0.0.1:8443",
+  ),
   /** Hosts intercepted in addition to the provider defaults. */
   intercept: z.array(hostname).default([]),
   /** What to do with CONNECT to any other host: a blind TCP tunnel, or a 403 refusal. */

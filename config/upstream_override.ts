@@ -17,10 +17,14 @@ export function parseUpstreamOverride(value: string | undefined): Map<string, st
     try {
       url = new URL(origin);
     } catch {
-      throw new Error(`Invalid RECONDO_UPSTREAM_OVERRIDE: "${pair}" must be host=origin, e.g. api.openai.com=http://127.0.0.1:19080`);
+      throw new Error(
+        `Invalid RECONDO_UPSTREAM_OVERRIDE: "${pair}" must be host=origin, e.g. api.openai.com=http://127.0.0.1:19080`,
+      );
     }
     if (eq <= 0 || (url.protocol !== "http:" && url.protocol !== "https:")) {
-      throw new Error(`Invalid RECONDO_UPSTREAM_OVERRIDE: "${pair}" must be host=origin with an http(s) origin`);
+      throw new Error(
+        `Invalid RECONDO_UPSTREAM_OVERRIDE: "${pair}" must be host=origin with an http(s) origin`,
+      );
     }
     map.set(host, url.origin);
   }

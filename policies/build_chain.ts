@@ -33,7 +33,10 @@ export interface BuildChainOptions {
 }
 
 /** Builds a chain, or throws an `Error` whose message names the entry and the problem. */
-export async function buildChain(entries: PolicyEntryConfig[], options: BuildChainOptions): Promise<PolicyChain> {
+export async function buildChain(
+  entries: PolicyEntryConfig[],
+  options: BuildChainOptions,
+): Promise<PolicyChain> {
   const built: ChainEntry[] = [];
   for (const [index, entry] of entries.entries()) {
     if (!entry.enabled) continue;
@@ -43,9 +46,16 @@ export async function buildChain(entries: PolicyEntryConfig[], options: BuildCha
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = ["options", ...issue.path.map(String)].join(".");
-      const value = issue.path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), entry.options);
+      const value = issue.path.reduce<unknown>(
+        (v, k) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined),
+        entry.options,
+      );
       const shown = value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
-      throw new Error(`Cannot load policy ${label}: ${where} ${lowerFirst(issue.message.replace(/^Invalid input: /, ""))}${shown}`);
+      throw new Error(
+        `Cannot load policy ${label}: ${where} ${
+          lowerFirst(issue.message.replace(/^Invalid input: /, ""))
+        }${shown}`,
+      );
     }
     const policy = module.create(parsed.data, options.services ?? {});
     const name = entry.name ?? policy.name ?? module.name;
@@ -64,17 +74,24 @@ async function resolveModule(use: string, options: BuildChainOptions, label: str
   if (builtIn) return builtIn;
   if (!/^(\.{0,2}\/|[a-z]:\\)/i.test(use) && !use.endsWith(".ts") && !use.endsWith(".js")) {
     const known = [...BUILT_IN_POLICIES.keys()].join(", ");
-    throw new Error(`Cannot load policy ${label}: no built-in module of that name (built-ins: ${known}); use a path for your own module`);
+    throw new Error(
+      `Cannot load policy ${label}: no built-in module of that name (built-ins: ${known}); use a path for your own module`,
+    );
   }
   const path = isAbsolute(use) ? use : resolve(options.baseDir, use);
   let imported: Record<string, unknown>;
   try {
     imported = await import(`${pathToFileURL(path).href}?v=${options.reloadToken ?? "0"}`);
   } catch (error) {
-    throw new Error(`Cannot load policy ${label}: importing ${path} failed: ${(error as Error).message}`, { cause: error });
+    throw new Error(`Cannot load policy ${label}: importing ${path} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const candidate = (imported.default ?? imported.policy) as Partial<PolicyModule> | undefined;
-  if (!candidate || typeof candidate.create !== "function" || !candidate.options || typeof candidate.name !== "string") {
+  if (
+    !candidate || typeof candidate.create !== "function" || !candidate.options ||
+    typeof candidate.name !== "string"
+  ) {
     throw new Error(
       `Cannot load policy ${label}: ${path} must export default a PolicyModule ({ name, description, options, create }) — see policies/mod.ts`,
     );

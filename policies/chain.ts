@@ -6,7 +6,15 @@
  */
 import type { Decision, Exchange } from "../core/exchange.ts";
 import type { ParsedResponse, StreamEvent } from "../providers/types.ts";
-import type { Block, HookContext, Policy, RequestPatch, RequestView, ResponseVerdict, Verdict } from "./types.ts";
+import type {
+  Block,
+  HookContext,
+  Policy,
+  RequestPatch,
+  RequestView,
+  ResponseVerdict,
+  Verdict,
+} from "./types.ts";
 
 /** One configured, instantiated policy. */
 export interface ChainEntry {
@@ -56,7 +64,13 @@ export class PolicyChain {
     for (const entry of this.entries) {
       const hook = entry.policy.onRequest;
       if (!hook) continue;
-      const verdict = await this.#call(exchange, entry, "request", signal, (ctx) => hook.call(entry.policy, exchange, current, ctx));
+      const verdict = await this.#call(
+        exchange,
+        entry,
+        "request",
+        signal,
+        (ctx) => hook.call(entry.policy, exchange, current, ctx),
+      );
       if (!verdict) continue;
       if (verdict.kind === "block") return { kind: "block", block: verdict, policy: entry.policy.name };
       if (verdict.kind === "modify") {
@@ -72,7 +86,13 @@ export class PolicyChain {
     for (const entry of [...this.entries].reverse()) {
       const hook = entry.policy.onResponse;
       if (!hook) continue;
-      const verdict = await this.#call(exchange, entry, "response", signal, (ctx) => hook.call(entry.policy, exchange, ctx));
+      const verdict = await this.#call(
+        exchange,
+        entry,
+        "response",
+        signal,
+        (ctx) => hook.call(entry.policy, exchange, ctx),
+      );
       if (verdict?.kind === "block") return verdict;
     }
     return null;
@@ -145,7 +165,9 @@ export class PolicyChain {
         return this.#failure(exchange, entry, hook, "timeout", `exceeded its ${entry.timeoutMs} ms budget`);
       }
       if (result.kind === "allow") {
-        if (recordAllow || result.reason) this.#record(exchange, entry, hook, "allow", result.reason ?? "", result.detail);
+        if (recordAllow || result.reason) {
+          this.#record(exchange, entry, hook, "allow", result.reason ?? "", result.detail);
+        }
         return null;
       }
       this.#record(exchange, entry, hook, result.kind, result.reason, result.detail);
@@ -159,7 +181,13 @@ export class PolicyChain {
   }
 
   /** Records a throw or timeout; returns the block it turns into when the entry fails closed. */
-  #failure(exchange: Exchange, entry: ChainEntry, hook: Decision["hook"], kind: "error" | "timeout", why: string) {
+  #failure(
+    exchange: Exchange,
+    entry: ChainEntry,
+    hook: Decision["hook"],
+    kind: "error" | "timeout",
+    why: string,
+  ) {
     const enforced = entry.failMode === "closed" && entry.mode === "enforce" && hook !== "end";
     exchange.decisions.push({
       policy: entry.policy.name,
@@ -173,7 +201,8 @@ export class PolicyChain {
     const block: Block = {
       kind: "block",
       status: 503,
-      reason: `Request stopped by Recondo: policy "${entry.policy.name}" could not decide (${why}); it fails closed`,
+      reason:
+        `Request stopped by Recondo: policy "${entry.policy.name}" could not decide (${why}); it fails closed`,
     };
     return block;
   }

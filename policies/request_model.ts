@@ -9,6 +9,8 @@ const GEMINI_PATH_MODEL = /\/models\/([^/:?]+)/;
 
 export function requestModel(request: Pick<RequestView, "path" | "json">): string | null {
   const json = request.json;
-  if (json && typeof json === "object" && "model" in json && typeof json.model === "string") return json.model;
+  if (json && typeof json === "object" && "model" in json && typeof json.model === "string") {
+    return json.model;
+  }
   return GEMINI_PATH_MODEL.exec(request.path)?.[1] ?? null;
 }

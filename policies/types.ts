@@ -81,7 +81,11 @@ export interface Policy {
   /** Ask the gateway to buffer the request body (bounded by `maxBufferedBodyBytes`) for `onRequest`. */
   readonly needsRequestBody?: boolean;
   /** Before the request goes upstream. May allow, modify or block. */
-  onRequest?(exchange: Readonly<Exchange>, request: RequestView, ctx: HookContext): Verdict | Promise<Verdict>;
+  onRequest?(
+    exchange: Readonly<Exchange>,
+    request: RequestView,
+    ctx: HookContext,
+  ): Verdict | Promise<Verdict>;
   /** When the response head arrives, before any byte reaches the client. May allow or block. */
   onResponse?(exchange: Readonly<Exchange>, ctx: HookContext): ResponseVerdict | Promise<ResponseVerdict>;
   /** For each parsed response event as it streams. A block ends the stream with an error event. */

@@ -6,7 +6,11 @@
 import { basename, dirname } from "node:path";
 import { log } from "../core/log.ts";
 
-export function watchConfig(path: string, reload: () => Promise<unknown>, debounceMs = 150): { close(): void } {
+export function watchConfig(
+  path: string,
+  reload: () => Promise<unknown>,
+  debounceMs = 150,
+): { close(): void } {
   let watcher: Deno.FsWatcher;
   try {
     watcher = Deno.watchFs(dirname(path), { recursive: false });

@@ -16,7 +16,7 @@ import type { ApiName, ParsedRequest, ResponseParser } from "../providers/types.
 import { clientResponseHeaders, headerRecord, upstreamRequestHeaders } from "./headers.ts";
 import type { Metrics } from "./metrics.ts";
 import { jsonOf, readBounded, tapStream } from "./request_body.ts";
-import { relayResponse, type RelayEnd } from "./response_relay.ts";
+import { type RelayEnd, relayResponse } from "./response_relay.ts";
 
 /** Provider parsing, injected so the proxy works (unparsed) before or without the provider adapters. */
 export interface Parsers {
@@ -32,7 +32,12 @@ export interface ExchangeDeps {
   client: Deno.HttpClient;
   overrides: ReadonlyMap<string, string>;
   parsers: Parsers | null;
-  limits(): { maxBufferedBodyBytes: number; idleTimeoutMs: number; headersTimeoutMs: number; strict: boolean };
+  limits(): {
+    maxBufferedBodyBytes: number;
+    idleTimeoutMs: number;
+    headersTimeoutMs: number;
+    strict: boolean;
+  };
 }
 
 export interface ExchangeTarget {
@@ -44,7 +49,11 @@ export interface ExchangeTarget {
 }
 
 /** Handles one request for an intercepted host and returns the response for the client. */
-export async function handleExchange(req: Request, target: ExchangeTarget, deps: ExchangeDeps): Promise<Response> {
+export async function handleExchange(
+  req: Request,
+  target: ExchangeTarget,
+  deps: ExchangeDeps,
+): Promise<Response> {
   const url = new URL(req.url);
   const path = url.pathname + url.search;
   const match = detectApi(target.host, req.method, path);
@@ -54,7 +63,11 @@ export async function handleExchange(req: Request, target: ExchangeTarget, deps:
     connectionId: target.connectionId,
     kind: "http",
     client: target.client,
-    target: { host: target.host, port: target.port, upstreamOrigin: deps.overrides.get(target.host) ?? defaultOrigin },
+    target: {
+      host: target.host,
+      port: target.port,
+      upstreamOrigin: deps.overrides.get(target.host) ?? defaultOrigin,
+    },
     provider: match?.provider ?? providerOfHost(target.host),
     api: match?.api ?? null,
     request: { method: req.method, path, headers: headerRecord(req.headers) },
@@ -76,14 +89,22 @@ export async function handleExchange(req: Request, target: ExchangeTarget, deps:
     exchange.timing.end = Date.now();
     exchange.response = { status: response.status, headers: headerRecord(response.headers) };
     record(exchange, deps.metrics);
-    void chain.runEnd(exchange, null).catch((error) => log.error("policy.end_failed", { exchangeId: exchange.id, error }));
+    void chain.runEnd(exchange, null).catch((error) =>
+      log.error("policy.end_failed", { exchangeId: exchange.id, error })
+    );
     void tap.end(exchange, parsedRequest ? { request: parsedRequest, response: null } : null);
     return response;
   };
 
   // Steps 4–5: the request body (whole only when a policy asked), then the request hooks.
   let body: Uint8Array | ReadableStream<Uint8Array> | null = req.body;
-  let view: RequestView = { method: req.method, path, headers: exchange.request.headers, body: null, json: undefined };
+  let view: RequestView = {
+    method: req.method,
+    path,
+    headers: exchange.request.headers,
+    body: null,
+    json: undefined,
+  };
   if (chain.needsRequestBody && req.body) {
     const read = await readBounded(req.body, limits.maxBufferedBodyBytes);
     if (!read.ok) {
@@ -93,7 +114,9 @@ export async function handleExchange(req: Request, target: ExchangeTarget, deps:
     body = read.bytes;
     exchange.requestBody = read.bytes;
     view = { ...view, body: read.bytes, json: jsonOf(read.bytes, req.headers.get("content-type")) };
-    if (match && deps.parsers) parsedRequest = deps.parsers.parseRequest(match.api, read.bytes, exchange.request.headers);
+    if (match?.isModelTurn && deps.parsers) {
+      parsedRequest = deps.parsers.parseRequest(match.api, read.bytes, exchange.request.headers);
+    }
   }
   let headers = upstreamRequestHeaders(req.headers, hostHeader(target));
   const outcome = await chain.runRequest(exchange, view, (patch) => {
@@ -117,7 +140,10 @@ export async function handleExchange(req: Request, target: ExchangeTarget, deps:
   const upstreamAbort = new AbortController();
   const onClientGone = () => upstreamAbort.abort(new Error("client went away"));
   req.signal.addEventListener("abort", onClientGone, { once: true });
-  const headersTimer = setTimeout(() => upstreamAbort.abort(new DOMException("headers timeout", "TimeoutError")), limits.headersTimeoutMs);
+  const headersTimer = setTimeout(
+    () => upstreamAbort.abort(new DOMException("headers timeout", "TimeoutError")),
+    limits.headersTimeoutMs,
+  );
   let upstream: Response;
   try {
     upstream = await fetch(exchange.target.upstreamOrigin + path, {
@@ -129,13 +155,19 @@ export async function handleExchange(req: Request, target: ExchangeTarget, deps:
       redirect: "manual",
     });
   } catch (error) {
-    const timedOut = upstreamAbort.signal.reason instanceof DOMException && upstreamAbort.signal.reason.name === "TimeoutError";
+    const timedOut = upstreamAbort.signal.reason instanceof DOMException &&
+      upstreamAbort.signal.reason.name === "TimeoutError";
     exchange.errors.push(`upstream request failed: ${(error as Error).message}`);
     log.warn("upstream.failed", { exchangeId: exchange.id, host: target.host, error });
     const message = timedOut
       ? `Recondo: ${target.host} did not answer within ${limits.headersTimeoutMs} ms`
       : `Recondo could not reach ${target.host}: ${(error as Error).message}`;
-    const response = providerErrorResponse(exchange.provider, timedOut ? 504 : 502, timedOut ? "upstream_timeout" : "upstream_unavailable", message);
+    const response = providerErrorResponse(
+      exchange.provider,
+      timedOut ? 504 : 502,
+      timedOut ? "upstream_timeout" : "upstream_unavailable",
+      message,
+    );
     return finishEarly(response, req.signal.aborted ? "client-aborted" : "upstream-error");
   } finally {
     clearTimeout(headersTimer);
@@ -143,7 +175,10 @@ export async function handleExchange(req: Request, target: ExchangeTarget, deps:
   exchange.timing.upstreamConnected = Date.now();
   const responseHeaders = clientResponseHeaders(upstream.headers);
   exchange.response = { status: upstream.status, headers: headerRecord(responseHeaders) };
-  deps.metrics.upstreamLatency.observe({ provider: exchange.provider }, (exchange.timing.upstreamConnected - exchange.timing.start) / 1000);
+  deps.metrics.upstreamLatency.observe(
+    { provider: exchange.provider },
+    (exchange.timing.upstreamConnected - exchange.timing.start) / 1000,
+  );
 
   // Step 7: response hooks see the head before any byte reaches the client.
   const responseBlock = await chain.runResponse(exchange, req.signal);
@@ -157,7 +192,9 @@ export async function handleExchange(req: Request, target: ExchangeTarget, deps:
   }
 
   // Steps 8–9: stream back; the end hooks and capture run when the stream ends, however it ends.
-  const parser = match && deps.parsers ? deps.parsers.createResponseParser(match.api, upstream.headers.get("content-type")) : null;
+  const parser = match?.isModelTurn && deps.parsers
+    ? deps.parsers.createResponseParser(match.api, upstream.headers.get("content-type"))
+    : null;
   const stream = relayResponse({
     exchange,
     body: upstream.body,
@@ -180,7 +217,11 @@ export async function handleExchange(req: Request, target: ExchangeTarget, deps:
       await tap.end(exchange, match ? { request: parsedRequest, response: parsed } : null);
     },
   });
-  return new Response(stream, { status: upstream.status, statusText: upstream.statusText, headers: responseHeaders });
+  return new Response(stream, {
+    status: upstream.status,
+    statusText: upstream.statusText,
+    headers: responseHeaders,
+  });
 }
 
 function applyPatch(exchange: Exchange, view: RequestView, headers: Headers, patch: RequestPatch) {
@@ -199,13 +240,24 @@ function applyPatch(exchange: Exchange, view: RequestView, headers: Headers, pat
 }
 
 function blockResponse(exchange: Exchange, block: Block): Response {
-  return providerErrorResponse(exchange.provider, block.status, block.errorKind ?? "blocked", block.reason, block.headers);
+  return providerErrorResponse(
+    exchange.provider,
+    block.status,
+    block.errorKind ?? "blocked",
+    block.reason,
+    block.headers,
+  );
 }
 
 function record(exchange: Exchange, metrics: Metrics): void {
   const status = String(exchange.response?.status ?? 0);
   metrics.exchanges.inc({ provider: exchange.provider, status, outcome: exchange.outcome ?? "unknown" });
-  if (exchange.timing.end) metrics.exchangeDuration.observe({ provider: exchange.provider }, (exchange.timing.end - exchange.timing.start) / 1000);
+  if (exchange.timing.end) {
+    metrics.exchangeDuration.observe(
+      { provider: exchange.provider },
+      (exchange.timing.end - exchange.timing.start) / 1000,
+    );
+  }
 }
 
 const counted = new WeakMap<Exchange, number>();
@@ -213,13 +265,18 @@ const counted = new WeakMap<Exchange, number>();
 function countDecisions(exchange: Exchange, metrics: Metrics): void {
   const from = counted.get(exchange) ?? 0;
   for (const decision of exchange.decisions.slice(from)) {
-    metrics.decisions.inc({ policy: decision.policy, kind: decision.kind, enforced: String(decision.enforced) });
+    metrics.decisions.inc({
+      policy: decision.policy,
+      kind: decision.kind,
+      enforced: String(decision.enforced),
+    });
   }
   counted.set(exchange, exchange.decisions.length);
 }
 
 function isDefaultPort(target: ExchangeTarget): boolean {
-  return (target.scheme === "https" && target.port === 443) || (target.scheme === "http" && target.port === 80);
+  return (target.scheme === "https" && target.port === 443) ||
+    (target.scheme === "http" && target.port === 80);
 }
 
 function hostHeader(target: ExchangeTarget): string {

@@ -52,7 +52,11 @@ export interface FrontDoor {
 }
 
 /** Starts listening; resolves once bound. */
-export function startFrontDoor(hostname: string, port: number, options: FrontDoorOptions): Promise<FrontDoor> {
+export function startFrontDoor(
+  hostname: string,
+  port: number,
+  options: FrontDoorOptions,
+): Promise<FrontDoor> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
@@ -100,7 +104,14 @@ async function handleClient(socket: net.Socket, options: FrontDoorOptions): Prom
     const kind = /^https?:\/\//i.test(head.target) ? "forward" : "local";
     metrics.connections.inc({ kind });
     const client = { developer: null, team: null, address, via: "address" as const };
-    return pipeToInner(socket, [head.raw, rest], { id: newId(), kind, host: null, port: null, client, alpn: null }, options);
+    return pipeToInner(socket, [head.raw, rest], {
+      id: newId(),
+      kind,
+      host: null,
+      port: null,
+      client,
+      alpn: null,
+    }, options);
   }
 
   const target = parseAuthority(head.target, 443);
@@ -165,7 +176,12 @@ async function handleClient(socket: net.Socket, options: FrontDoorOptions): Prom
 }
 
 /** Connects to the inner server, registers the pipe's port, and relays both ways. */
-function pipeToInner(client: net.Socket, prefix: Buffer[], context: ConnectionContext, options: FrontDoorOptions): void {
+function pipeToInner(
+  client: net.Socket,
+  prefix: Buffer[],
+  context: ConnectionContext,
+  options: FrontDoorOptions,
+): void {
   const inner = net.connect({ port: options.innerPort, host: "127.0.0.1", noDelay: true });
   let pipePort: number | null = null;
   const cleanup = () => {
@@ -201,7 +217,9 @@ function blindTunnel(client: net.Socket, target: { host: string; port: number },
     client.resume();
   });
   upstream.on("error", (error) => {
-    if (!connected) return respondAndClose(client, 502, `cannot reach ${target.host}:${target.port}: ${error.message}`);
+    if (!connected) {
+      return respondAndClose(client, 502, `cannot reach ${target.host}:${target.port}: ${error.message}`);
+    }
     client.destroy();
     upstream.destroy();
   });
@@ -210,7 +228,12 @@ function blindTunnel(client: net.Socket, target: { host: string; port: number },
   upstream.once("close", () => client.destroy());
 }
 
-function respondAndClose(socket: net.Socket, status: number, reason: string, headers: Record<string, string> = {}): void {
+function respondAndClose(
+  socket: net.Socket,
+  status: number,
+  reason: string,
+  headers: Record<string, string> = {},
+): void {
   const body = `${reason}\n`;
   const lines = [
     `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}`,

@@ -5,7 +5,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import { nullSink, type CaptureSink } from "../capture/sink.ts";
+import { type CaptureSink, nullSink } from "../capture/sink.ts";
 import { loadConfig } from "../config/load.ts";
 import { dataPaths } from "../config/paths.ts";
 import { type Config, DEFAULT_INTERCEPT_HOSTS } from "../config/schema.ts";
@@ -74,7 +74,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     proxyUrl: config.upstream.proxy,
   });
   const registry = new ConnectionRegistry();
-  metrics.gaugeFrom("recondo_pipe_registry_size", "Client connections registered with the inner server", () => registry.size);
+  metrics.gaugeFrom(
+    "recondo_pipe_registry_size",
+    "Client connections registered with the inner server",
+    () => registry.size,
+  );
 
   const settings = (): FrontDoorSettings => {
     const hosts = new Set([...DEFAULT_INTERCEPT_HOSTS, ...config.intercept].map((h) => h.toLowerCase()));
@@ -105,7 +109,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const path = new URL(req.url).pathname;
     if (path === "/healthz") return Response.json({ status: "ok" });
     if (path === "/metrics") {
-      return new Response(await metrics.registry.metrics(), { headers: { "content-type": metrics.registry.contentType } });
+      return new Response(await metrics.registry.metrics(), {
+        headers: { "content-type": metrics.registry.contentType },
+      });
     }
     return (await options.local?.(req)) ?? new Response("Not found\n", { status: 404 });
   };
@@ -126,7 +132,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const reload = async (): Promise<{ ok: true } | { ok: false; reason: string }> => {
     try {
       const next = await loadConfig(options.configPath, env);
-      const nextChain = await buildChain(next.policies, { baseDir, services: options.services, reloadToken: String(Date.now()) });
+      const nextChain = await buildChain(next.policies, {
+        baseDir,
+        services: options.services,
+        reloadToken: String(Date.now()),
+      });
       config = next;
       chain = nextChain;
       metrics.configReloads.inc({ result: "applied" });

@@ -39,17 +39,33 @@ export function startInnerServer(options: InnerServerOptions): Deno.HttpServer<D
   });
 }
 
-function route(req: Request, context: ConnectionContext, options: InnerServerOptions): Response | Promise<Response> {
+function route(
+  req: Request,
+  context: ConnectionContext,
+  options: InnerServerOptions,
+): Response | Promise<Response> {
   if (context.kind === "local") return options.local(req);
   if (context.kind === "intercept") {
-    const target = { connectionId: context.id, client: context.client, host: context.host!, port: context.port!, scheme: "https" } as const;
-    return isWebSocket(req) ? relayWebSocket(req, target, options.deps) : handleExchange(req, target, options.deps);
+    const target = {
+      connectionId: context.id,
+      client: context.client,
+      host: context.host!,
+      port: context.port!,
+      scheme: "https",
+    } as const;
+    return isWebSocket(req)
+      ? relayWebSocket(req, target, options.deps)
+      : handleExchange(req, target, options.deps);
   }
   return forwardPlain(req, context, options);
 }
 
 /** Absolute-form `http://` proxy requests: authenticated per request, intercepted hosts become exchanges. */
-function forwardPlain(req: Request, context: ConnectionContext, options: InnerServerOptions): Response | Promise<Response> {
+function forwardPlain(
+  req: Request,
+  context: ConnectionContext,
+  options: InnerServerOptions,
+): Response | Promise<Response> {
   const settings = options.settings();
   const url = new URL(req.url);
   const auth = authenticate(req.headers.get("proxy-authorization") ?? undefined, context.client.address, {
@@ -57,15 +73,26 @@ function forwardPlain(req: Request, context: ConnectionContext, options: InnerSe
     required: settings.requireProxyAuth,
   });
   if (!auth.ok) {
-    return new Response(`${auth.reason}\n`, { status: 407, headers: { "proxy-authenticate": 'Basic realm="recondo"' } });
+    return new Response(`${auth.reason}\n`, {
+      status: 407,
+      headers: { "proxy-authenticate": 'Basic realm="recondo"' },
+    });
   }
   const host = url.hostname.toLowerCase();
   const port = Number(url.port || 80);
   if (settings.isIntercepted(host)) {
-    const target: ExchangeTarget = { connectionId: context.id, client: auth.identity, host, port, scheme: "http" };
+    const target: ExchangeTarget = {
+      connectionId: context.id,
+      client: auth.identity,
+      host,
+      port,
+      scheme: "http",
+    };
     return handleExchange(req, target, options.deps);
   }
-  if (settings.otherHosts === "refuse") return new Response(`Recondo does not forward to ${host}\n`, { status: 403 });
+  if (settings.otherHosts === "refuse") {
+    return new Response(`Recondo does not forward to ${host}\n`, { status: 403 });
+  }
   return passThrough(req, url, options.deps);
 }
 
@@ -79,10 +106,18 @@ async function passThrough(req: Request, url: URL, deps: ExchangeDeps): Promise<
       redirect: "manual",
       signal: req.signal,
     });
-    return new Response(upstream.body, { status: upstream.status, headers: clientResponseHeaders(upstream.headers) });
+    return new Response(upstream.body, {
+      status: upstream.status,
+      headers: clientResponseHeaders(upstream.headers),
+    });
   } catch (error) {
     const provider = providerOfHost(url.hostname);
-    return providerErrorResponse(provider, 502, "upstream_unavailable", `Recondo could not reach ${url.host}: ${(error as Error).message}`);
+    return providerErrorResponse(
+      provider,
+      502,
+      "upstream_unavailable",
+      `Recondo could not reach ${url.host}: ${(error as Error).message}`,
+    );
   }
 }
 

@@ -28,7 +28,9 @@ export function authenticate(
 ): AuthResult {
   const anonymous: ClientIdentity = { developer: null, team: null, address, via: "address" };
   if (!header) {
-    return options.required ? { ok: false, reason: "proxy authentication required" } : { ok: true, identity: anonymous };
+    return options.required
+      ? { ok: false, reason: "proxy authentication required" }
+      : { ok: true, identity: anonymous };
   }
   const match = /^basic\s+([a-z0-9+/=]+)$/i.exec(header.trim());
   if (!match) return { ok: false, reason: "unsupported Proxy-Authorization scheme (use Basic)" };
@@ -41,7 +43,10 @@ export function authenticate(
   if (!developer?.token || !sameSecret(token, developer.token)) {
     return { ok: false, reason: `unknown developer or wrong token for "${name}"` };
   }
-  return { ok: true, identity: { developer: developer.name, team: developer.team, address, via: "proxy-auth" } };
+  return {
+    ok: true,
+    identity: { developer: developer.name, team: developer.team, address, via: "proxy-auth" },
+  };
 }
 
 function sameSecret(given: string, expected: string): boolean {

@@ -7,7 +7,10 @@
 export type BufferedBody = { ok: true; bytes: Uint8Array } | { ok: false; tooLarge: true; limit: number };
 
 /** Reads a whole body, stopping (and cancelling the stream) as soon as it passes `limit` bytes. */
-export async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<BufferedBody> {
+export async function readBounded(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+): Promise<BufferedBody> {
   if (!body) return { ok: true, bytes: new Uint8Array(0) };
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -33,7 +36,10 @@ export async function readBounded(body: ReadableStream<Uint8Array> | null, limit
 }
 
 /** Passes a body through unchanged while handing each chunk to `onChunk` (capture). */
-export function tapStream(body: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void): ReadableStream<Uint8Array> {
+export function tapStream(
+  body: ReadableStream<Uint8Array>,
+  onChunk: (chunk: Uint8Array) => void,
+): ReadableStream<Uint8Array> {
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {

@@ -29,7 +29,9 @@ const END = Buffer.from("\r\n\r\n");
 export function parseHead(raw: Buffer): Omit<RequestHeadLine, "raw"> | null {
   const lines = raw.toString("latin1").split("\r\n");
   const parts = lines[0].split(" ");
-  if (parts.length !== 3 || !TOKEN.test(parts[0]) || !/^HTTP\/1\.[01]$/.test(parts[2]) || parts[1] === "") return null;
+  if (parts.length !== 3 || !TOKEN.test(parts[0]) || !/^HTTP\/1\.[01]$/.test(parts[2]) || parts[1] === "") {
+    return null;
+  }
   const headers: Record<string, string> = {};
   for (const line of lines.slice(1)) {
     if (line === "") continue;
@@ -59,21 +61,35 @@ export function readRequestHead(
       resolve(result);
     };
     const timer = setTimeout(
-      () => finish({ ok: false, status: 408, reason: `no complete request head within ${limits.headerTimeoutMs} ms` }),
+      () =>
+        finish({
+          ok: false,
+          status: 408,
+          reason: `no complete request head within ${limits.headerTimeoutMs} ms`,
+        }),
       limits.headerTimeoutMs,
     );
-    const onEnd = () => finish({ ok: false, status: 0, reason: "client closed before sending a request head" });
+    const onEnd = () =>
+      finish({ ok: false, status: 0, reason: "client closed before sending a request head" });
     const onData = (chunk: Buffer) => {
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       const end = buffered.indexOf(END);
       if (end < 0) {
         if (buffered.length > limits.maxHeaderBytes) {
-          finish({ ok: false, status: 431, reason: `request head larger than ${limits.maxHeaderBytes} bytes` });
+          finish({
+            ok: false,
+            status: 431,
+            reason: `request head larger than ${limits.maxHeaderBytes} bytes`,
+          });
         }
         return;
       }
       if (end > limits.maxHeaderBytes) {
-        return finish({ ok: false, status: 431, reason: `request head larger than ${limits.maxHeaderBytes} bytes` });
+        return finish({
+          ok: false,
+          status: 431,
+          reason: `request head larger than ${limits.maxHeaderBytes} bytes`,
+        });
       }
       const raw = buffered.subarray(0, end + END.length);
       const parsed = parseHead(buffered.subarray(0, end));

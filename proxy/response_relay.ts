@@ -96,7 +96,12 @@ export function relayResponse(options: RelayOptions): ReadableStream<Uint8Array>
   }, { highWaterMark: 0 });
 }
 
-function checkEvents(exchange: Exchange, chain: PolicyChain, parser: ResponseParser, chunk: Uint8Array): Block | null {
+function checkEvents(
+  exchange: Exchange,
+  chain: PolicyChain,
+  parser: ResponseParser,
+  chunk: Uint8Array,
+): Block | null {
   for (const event of parser.push(chunk)) {
     const block = chain.runEvent(exchange, event);
     if (block) return block;

@@ -17,9 +17,14 @@ export async function createUpstreamClient(options: UpstreamClientOptions): Prom
   for (const file of options.extraCaFiles) {
     try {
       caCerts.push(await Deno.readTextFile(file));
-      log.info("upstream.extra_ca_loaded", { file, message: "Loaded extra CA certificates for upstream TLS" });
+      log.info("upstream.extra_ca_loaded", {
+        file,
+        message: "Loaded extra CA certificates for upstream TLS",
+      });
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw new Error(`Cannot read extra CA certificates ${file}`, { cause: error });
+      if (!(error instanceof Deno.errors.NotFound)) {
+        throw new Error(`Cannot read extra CA certificates ${file}`, { cause: error });
+      }
     }
   }
   return Deno.createHttpClient({

@@ -26,14 +26,22 @@ const HANDSHAKE_HEADERS = new Set([
   "content-length",
 ]);
 
-export async function relayWebSocket(req: Request, target: ExchangeTarget, deps: ExchangeDeps): Promise<Response> {
+export async function relayWebSocket(
+  req: Request,
+  target: ExchangeTarget,
+  deps: ExchangeDeps,
+): Promise<Response> {
   const url = new URL(req.url);
   const path = url.pathname + url.search;
   // Read everything from the request before upgrading: afterwards its headers throw "Request closed".
   const requestHeaders = headerRecord(req.headers);
-  const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+  const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim()).filter(
+    Boolean,
+  );
   const forward: Record<string, string> = {};
-  for (const [name, value] of Object.entries(requestHeaders)) if (!HANDSHAKE_HEADERS.has(name)) forward[name] = value;
+  for (const [name, value] of Object.entries(requestHeaders)) {
+    if (!HANDSHAKE_HEADERS.has(name)) forward[name] = value;
+  }
   forward["host"] = target.port === 443 ? target.host : `${target.host}:${target.port}`;
 
   const match = detectApi(target.host, req.method, path, true);
@@ -60,7 +68,12 @@ export async function relayWebSocket(req: Request, target: ExchangeTarget, deps:
   const verdict = await chain.runRequest(exchange, view, () => view, req.signal);
   if (verdict.kind === "block") {
     exchange.outcome = "blocked";
-    return providerErrorResponse(exchange.provider, verdict.block.status, verdict.block.errorKind ?? "blocked", verdict.block.reason);
+    return providerErrorResponse(
+      exchange.provider,
+      verdict.block.status,
+      verdict.block.errorKind ?? "blocked",
+      verdict.block.reason,
+    );
   }
 
   const wsUrl = origin.replace(/^http/, "ws") + path;
@@ -72,10 +85,18 @@ export async function relayWebSocket(req: Request, target: ExchangeTarget, deps:
     exchange.outcome = "upstream-error";
     exchange.timing.end = Date.now();
     void deps.sink.begin(exchange).end(exchange, null);
-    return providerErrorResponse(exchange.provider, 502, "upstream_unavailable", `Recondo could not open a WebSocket to ${target.host}`);
+    return providerErrorResponse(
+      exchange.provider,
+      502,
+      "upstream_unavailable",
+      `Recondo could not open a WebSocket to ${target.host}`,
+    );
   }
   exchange.timing.upstreamConnected = Date.now();
-  const { socket: client, response } = Deno.upgradeWebSocket(req, upstream.protocol ? { protocol: upstream.protocol } : {});
+  const { socket: client, response } = Deno.upgradeWebSocket(
+    req,
+    upstream.protocol ? { protocol: upstream.protocol } : {},
+  );
   exchange.response = { status: 101, headers: headerRecord(response.headers) };
   const tap = deps.sink.begin(exchange);
   const parser = match && deps.parsers ? deps.parsers.createResponseParser(match.api, null) : null;
@@ -84,7 +105,11 @@ export async function relayWebSocket(req: Request, target: ExchangeTarget, deps:
 
   const pending: (string | ArrayBuffer)[] = [];
   const note = (from: WsMessage["from"], data: string | ArrayBuffer) => {
-    const message: WsMessage = { from, at: Date.now(), data: typeof data === "string" ? data : new Uint8Array(data) };
+    const message: WsMessage = {
+      from,
+      at: Date.now(),
+      data: typeof data === "string" ? data : new Uint8Array(data),
+    };
     exchange.timing.firstByte ??= from === "server" ? message.at : null;
     tap.wsMessage(message);
     if (from === "server" && typeof data === "string") parser?.pushMessage?.(data);
@@ -108,7 +133,9 @@ export async function relayWebSocket(req: Request, target: ExchangeTarget, deps:
     exchange.outcome = outcome;
     exchange.timing.end = Date.now();
     const parsed = parser?.finish() ?? null;
-    void chain.runEnd(exchange, parsed).catch((error) => log.error("policy.end_failed", { exchangeId: exchange.id, error }));
+    void chain.runEnd(exchange, parsed).catch((error) =>
+      log.error("policy.end_failed", { exchangeId: exchange.id, error })
+    );
     deps.metrics.exchanges.inc({ provider: exchange.provider, status: "101", outcome: outcome ?? "unknown" });
     void tap.end(exchange, match ? { request: null, response: parsed } : null);
   };
@@ -127,7 +154,12 @@ export async function relayWebSocket(req: Request, target: ExchangeTarget, deps:
   return response;
 }
 
-function openUpstream(url: string, protocols: string[], headers: Record<string, string>, client: Deno.HttpClient): Promise<WebSocket> {
+function openUpstream(
+  url: string,
+  protocols: string[],
+  headers: Record<string, string>,
+  client: Deno.HttpClient,
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     // Deno's WebSocket accepts handshake headers and an HTTP client (for extra CAs and proxy chaining).
     const options = { protocols, headers, client } as unknown as string[];

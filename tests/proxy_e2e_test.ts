@@ -15,7 +15,12 @@ Deno.test({
   async fn() {
     const seen: { host: string | null; body: string; auth: string | null; path: string }[] = [];
     await using upstream = startUpstream(async (req) => {
-      seen.push({ host: req.headers.get("host"), body: await req.text(), auth: req.headers.get("x-api-key"), path: new URL(req.url).pathname + new URL(req.url).search });
+      seen.push({
+        host: req.headers.get("host"),
+        body: await req.text(),
+        auth: req.headers.get("x-api-key"),
+        path: new URL(req.url).pathname + new URL(req.url).search,
+      });
       return Response.json({ id: "msg_1", content: [{ type: "text", text: "hello" }] });
     });
     await using gw = await startTestGateway({ overrides: { "api.anthropic.com": upstream.origin } });
@@ -54,7 +59,11 @@ Deno.test({
       return new Response(body, { headers: { "content-type": "text/event-stream" } });
     });
     await using gw = await startTestGateway({ overrides: { "api.anthropic.com": upstream.origin } });
-    const res = await fetch("https://api.anthropic.com/v1/messages", { method: "POST", body: "{}", client: gw.client });
+    const res = await fetch("https://api.anthropic.com/v1/messages", {
+      method: "POST",
+      body: "{}",
+      client: gw.client,
+    });
     const reader = res.body!.getReader();
     const receivedAt: number[] = [];
     let text = "";
@@ -80,7 +89,17 @@ Deno.test({
     const caFile = join(gw.dataDir, "ca", "ca.crt");
     for (const flag of ["--http2", "--http1.1"]) {
       const out = await new Deno.Command("curl", {
-        args: ["-sS", flag, "--proxy", gw.proxyUrl, "--cacert", caFile, "-w", "\n%{http_version}", "https://api.openai.com/v1/models"],
+        args: [
+          "-sS",
+          flag,
+          "--proxy",
+          gw.proxyUrl,
+          "--cacert",
+          caFile,
+          "-w",
+          "\n%{http_version}",
+          "https://api.openai.com/v1/models",
+        ],
       }).output();
       const [body, version] = new TextDecoder().decode(out.stdout).split("\n");
       assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
@@ -107,7 +126,10 @@ Deno.test({
     })();
     const port = (echo.addr as Deno.NetAddr).port;
     await using gw = await startTestGateway();
-    const tunnelled = await rawExchange(gw.port, `CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\nhello-tunnel`);
+    const tunnelled = await rawExchange(
+      gw.port,
+      `CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\nhello-tunnel`,
+    );
     assert.match(tunnelled, /^HTTP\/1\.1 200 Connection Established\r\n\r\nhello-tunnel$/);
     await gw.writeConfig({ listen: "127.0.0.1:0", otherHosts: "refuse" });
     assert.deepEqual(await gw.reload(), { ok: true });
@@ -122,21 +144,41 @@ Deno.test({
   ...SANITIZE,
   async fn() {
     await using upstream = startUpstream(() => new Response("ok"));
-    const config = { requireProxyAuth: true, developers: [{ name: "alice", team: "alpha", token: "alice-secret-token" }] };
+    const config = {
+      requireProxyAuth: true,
+      developers: [{ name: "alice", team: "alpha", token: "alice-secret-token" }],
+    };
     const sink = new MemorySink();
-    await using gw = await startTestGateway({ config, sink, overrides: { "api.openai.com": upstream.origin } });
+    await using gw = await startTestGateway({
+      config,
+      sink,
+      overrides: { "api.openai.com": upstream.origin },
+    });
     const missing = await rawExchange(gw.port, "CONNECT api.openai.com:443 HTTP/1.1\r\n\r\n");
     assert.match(missing, /^HTTP\/1\.1 407 /);
     assert.match(missing, /Proxy-Authenticate: Basic realm="recondo"/);
     const wrong = btoa("alice:not-the-token");
-    assert.match(await rawExchange(gw.port, `CONNECT api.openai.com:443 HTTP/1.1\r\nProxy-Authorization: Basic ${wrong}\r\n\r\n`), /^HTTP\/1\.1 407 /);
-    const client = Deno.createHttpClient({ caCerts: [gw.caPem], proxy: { url: gw.proxyUrl, basicAuth: { username: "alice", password: "alice-secret-token" } } });
+    assert.match(
+      await rawExchange(
+        gw.port,
+        `CONNECT api.openai.com:443 HTTP/1.1\r\nProxy-Authorization: Basic ${wrong}\r\n\r\n`,
+      ),
+      /^HTTP\/1\.1 407 /,
+    );
+    const client = Deno.createHttpClient({
+      caCerts: [gw.caPem],
+      proxy: { url: gw.proxyUrl, basicAuth: { username: "alice", password: "alice-secret-token" } },
+    });
     try {
       const res = await fetch("https://api.openai.com/v1/models", { client });
       assert.equal(await res.text(), "ok");
       const [captured] = await sink.waitFor(1);
       assert.deepEqual(
-        { developer: captured.exchange.client.developer, team: captured.exchange.client.team, via: captured.exchange.client.via },
+        {
+          developer: captured.exchange.client.developer,
+          team: captured.exchange.client.team,
+          via: captured.exchange.client.via,
+        },
         { developer: "alice", team: "alpha", via: "proxy-auth" },
       );
     } finally {

@@ -23,7 +23,9 @@ Deno.test({
       upstreamCalls++;
       return new Response("should not be reached");
     });
-    const config = { policies: [{ use: "block-list", options: { models: ["claude-opus-*", "gpt-4*", "gemini-*-pro"] } }] };
+    const config = {
+      policies: [{ use: "block-list", options: { models: ["claude-opus-*", "gpt-4*", "gemini-*-pro"] } }],
+    };
     await using gw = await startTestGateway({ config, overrides: overridesTo(upstream.origin) });
     const anthropic = await fetch("https://api.anthropic.com/v1/messages", {
       method: "POST",
@@ -48,12 +50,15 @@ Deno.test({
     assert.equal(o.error.type, "invalid_request_error");
     assert.match(o.error.message, /model gpt-4\.1/);
 
-    const google = await fetch("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse", {
-      method: "POST",
-      client: gw.client,
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ contents: [] }),
-    });
+    const google = await fetch(
+      "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
+      {
+        method: "POST",
+        client: gw.client,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ contents: [] }),
+      },
+    );
     assert.equal(google.status, 403);
     const g = await google.json();
     assert.deepEqual([g.error.code, g.error.status], [403, "PERMISSION_DENIED"]);
@@ -71,7 +76,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a policy that throws fails closed by default and open when configured, and observe mode only records",
+  name:
+    "a policy that throws fails closed by default and open when configured, and observe mode only records",
   ...SANITIZE,
   async fn() {
     await using upstream = startUpstream(() => new Response("upstream-ok"));
@@ -83,23 +89,49 @@ Deno.test({
         create: () => ({ name: "explode", onRequest() { throw new Error("kaboom"); } }) };`,
     );
     const sink = new MemorySink();
-    await using gw = await startTestGateway({ sink, config: { policies: [{ use: modulePath }] }, overrides: overridesTo(upstream.origin) });
-    const closed = await fetch("https://api.openai.com/v1/responses", { method: "POST", body: "{}", client: gw.client });
+    await using gw = await startTestGateway({
+      sink,
+      config: { policies: [{ use: modulePath }] },
+      overrides: overridesTo(upstream.origin),
+    });
+    const closed = await fetch("https://api.openai.com/v1/responses", {
+      method: "POST",
+      body: "{}",
+      client: gw.client,
+    });
     assert.equal(closed.status, 503);
-    assert.match((await closed.json()).error.message, /policy "explode" could not decide \(kaboom\); it fails closed/);
+    assert.match(
+      (await closed.json()).error.message,
+      /policy "explode" could not decide \(kaboom\); it fails closed/,
+    );
 
     await gw.writeConfig({ listen: "127.0.0.1:0", policies: [{ use: modulePath, failMode: "open" }] });
     assert.deepEqual(await gw.reload(), { ok: true });
-    const open = await fetch("https://api.openai.com/v1/responses", { method: "POST", body: "{}", client: gw.client });
+    const open = await fetch("https://api.openai.com/v1/responses", {
+      method: "POST",
+      body: "{}",
+      client: gw.client,
+    });
     assert.equal(await open.text(), "upstream-ok");
 
-    await gw.writeConfig({ listen: "127.0.0.1:0", policies: [{ use: "block-list", mode: "observe", options: { providers: ["openai"] } }] });
+    await gw.writeConfig({
+      listen: "127.0.0.1:0",
+      policies: [{ use: "block-list", mode: "observe", options: { providers: ["openai"] } }],
+    });
     assert.deepEqual(await gw.reload(), { ok: true });
-    const observed = await fetch("https://api.openai.com/v1/responses", { method: "POST", body: "{}", client: gw.client });
+    const observed = await fetch("https://api.openai.com/v1/responses", {
+      method: "POST",
+      body: "{}",
+      client: gw.client,
+    });
     assert.equal(await observed.text(), "upstream-ok");
     const done = await sink.waitFor(3);
     const last = done.at(-1)!.exchange;
-    assert.deepEqual(last.decisions.map((d) => [d.policy, d.kind, d.enforced]), [["block-list", "block", false]]);
+    assert.deepEqual(last.decisions.map((d) => [d.policy, d.kind, d.enforced]), [[
+      "block-list",
+      "block",
+      false,
+    ]]);
     await Deno.remove(dir, { recursive: true });
   },
 });
@@ -111,10 +143,16 @@ Deno.test({
     await using upstream = startUpstream(() => new Response("upstream-ok"));
     const config = { policies: [{ use: "block-list", options: { providers: ["openai"] } }] };
     await using gw = await startTestGateway({ config, overrides: overridesTo(upstream.origin) });
-    await gw.writeConfig({ listen: "127.0.0.1:0", policies: [{ use: "block-list", options: { providers: "openai" } }] });
+    await gw.writeConfig({
+      listen: "127.0.0.1:0",
+      policies: [{ use: "block-list", options: { providers: "openai" } }],
+    });
     const result = await gw.reload();
     assert.equal(result.ok, false);
-    assert.match(!result.ok ? result.reason : "", /policies\[0\] \("block-list"\): options\.providers expected array/);
+    assert.match(
+      !result.ok ? result.reason : "",
+      /policies\[0\] \("block-list"\): options\.providers expected array/,
+    );
     const res = await fetch("https://api.openai.com/v1/models", { client: gw.client });
     assert.equal(res.status, 403);
     await res.body?.cancel();
@@ -127,10 +165,18 @@ Deno.test({
   async fn() {
     await using upstream = startUpstream(() => new Response("upstream-ok"));
     await using gw = await startTestGateway({ watch: true, overrides: overridesTo(upstream.origin) });
-    assert.equal(await (await fetch("https://api.openai.com/v1/models", { client: gw.client })).text(), "upstream-ok");
-    await gw.writeConfig({ listen: "127.0.0.1:0", policies: [{ use: "block-list", options: { hosts: ["api.openai.com"] } }] });
+    assert.equal(
+      await (await fetch("https://api.openai.com/v1/models", { client: gw.client })).text(),
+      "upstream-ok",
+    );
+    await gw.writeConfig({
+      listen: "127.0.0.1:0",
+      policies: [{ use: "block-list", options: { hosts: ["api.openai.com"] } }],
+    });
     const deadline = Date.now() + 5000;
-    while (gw.chain().entries.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    while (gw.chain().entries.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
     const res = await fetch("https://api.openai.com/v1/models", { client: gw.client });
     assert.equal(res.status, 403);
     await res.body?.cancel();
@@ -145,8 +191,15 @@ Deno.test({
     const port = (closedPort.addr as Deno.NetAddr).port;
     closedPort.close();
     const sink = new MemorySink();
-    await using gw = await startTestGateway({ sink, overrides: { "api.anthropic.com": `http://127.0.0.1:${port}` } });
-    const res = await fetch("https://api.anthropic.com/v1/messages", { method: "POST", body: "{}", client: gw.client });
+    await using gw = await startTestGateway({
+      sink,
+      overrides: { "api.anthropic.com": `http://127.0.0.1:${port}` },
+    });
+    const res = await fetch("https://api.anthropic.com/v1/messages", {
+      method: "POST",
+      body: "{}",
+      client: gw.client,
+    });
     assert.equal(res.status, 502);
     const body = await res.json();
     assert.equal(body.type, "error");
@@ -178,7 +231,12 @@ Deno.test({
     const sink = new MemorySink();
     await using gw = await startTestGateway({ sink, overrides: { "api.anthropic.com": upstream.origin } });
     const abort = new AbortController();
-    const res = await fetch("https://api.anthropic.com/v1/messages", { method: "POST", body: "{}", client: gw.client, signal: abort.signal });
+    const res = await fetch("https://api.anthropic.com/v1/messages", {
+      method: "POST",
+      body: "{}",
+      client: gw.client,
+      signal: abort.signal,
+    });
     const reader = res.body!.getReader();
     await reader.read();
     abort.abort();
@@ -200,7 +258,11 @@ Deno.test({
       policies: [{ use: "block-list", options: { models: ["nothing-matches"] } }],
     };
     await using gw = await startTestGateway({ config, overrides: overridesTo(upstream.origin) });
-    const res = await fetch("https://api.anthropic.com/v1/messages", { method: "POST", body: "x".repeat(4096), client: gw.client });
+    const res = await fetch("https://api.anthropic.com/v1/messages", {
+      method: "POST",
+      body: "x".repeat(4096),
+      client: gw.client,
+    });
     assert.equal(res.status, 413);
     assert.equal((await res.json()).error.type, "request_too_large");
   },

@@ -24,7 +24,10 @@ Deno.test({
     await using gw = await startTestGateway({ config, overrides: { "api.openai.com": upstream.origin } });
     assert.match(await rawExchange(gw.port, "CONNECT\r\n\r\n"), /^HTTP\/1\.1 400 /);
     assert.match(await rawExchange(gw.port, "CONNECT not a target HTTP/1.1\r\n\r\n"), /^HTTP\/1\.1 400 /);
-    assert.match(await rawExchange(gw.port, "CONNECT api.openai.com:99999 HTTP/1.1\r\n\r\n"), /^HTTP\/1\.1 400 /);
+    assert.match(
+      await rawExchange(gw.port, "CONNECT api.openai.com:99999 HTTP/1.1\r\n\r\n"),
+      /^HTTP\/1\.1 400 /,
+    );
     assert.match(await rawExchange(gw.port, "\x16\x03\x01garbage\r\n\r\n"), /^HTTP\/1\.1 400 /);
     const huge = `CONNECT api.openai.com:443 HTTP/1.1\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`;
     assert.match(await rawExchange(gw.port, huge), /^HTTP\/1\.1 431 /);
@@ -45,16 +48,27 @@ Deno.test({
     await conn.write(new TextEncoder().encode("CONNECT api.openai.com:443 HTTP/1.1\r\n\r\n"));
     const buffer = new Uint8Array(4096);
     const n = await conn.read(buffer);
-    assert.equal(new TextDecoder().decode(buffer.subarray(0, n!)), "HTTP/1.1 200 Connection Established\r\n\r\n");
+    assert.equal(
+      new TextDecoder().decode(buffer.subarray(0, n!)),
+      "HTTP/1.1 200 Connection Established\r\n\r\n",
+    );
     await conn.write(new TextEncoder().encode("this is not TLS at all\r\n\r\n"));
     assert.equal(await conn.read(buffer), null, "the proxy closes a tunnel whose TLS is garbage");
     conn.close();
     // Garbage pipelined with the CONNECT itself: the tunnel is closed by the handshake timeout.
-    const pipelined = await rawExchange(gw.port, "CONNECT api.openai.com:443 HTTP/1.1\r\n\r\nnot TLS either", 3000);
+    const pipelined = await rawExchange(
+      gw.port,
+      "CONNECT api.openai.com:443 HTTP/1.1\r\n\r\nnot TLS either",
+      3000,
+    );
     assert.equal(pipelined, "HTTP/1.1 200 Connection Established\r\n\r\n");
 
     const handshake = await new Promise<string>((resolve) => {
-      const socket = net.connect(gw.port, "127.0.0.1", () => socket.write("CONNECT api.openai.com:443 HTTP/1.1\r\n\r\n"));
+      const socket = net.connect(
+        gw.port,
+        "127.0.0.1",
+        () => socket.write("CONNECT api.openai.com:443 HTTP/1.1\r\n\r\n"),
+      );
       socket.once("data", () => {
         const secure = tls.connect({ socket, servername: "evil.example.com", ca: gw.caPem });
         secure.once("secureConnect", () => resolve("connected"));
@@ -88,7 +102,11 @@ Deno.test({
     });
     const sink = new MemorySink();
     await using gw = await startTestGateway({ sink, overrides: { "api.openai.com": upstream.origin } });
-    const options = { protocols: ["responses-v1"], headers: { authorization: "Bearer sk-test" }, client: gw.client };
+    const options = {
+      protocols: ["responses-v1"],
+      headers: { authorization: "Bearer sk-test" },
+      client: gw.client,
+    };
     const ws = new WebSocket("wss://api.openai.com/v1/responses", options as unknown as string[]);
     ws.binaryType = "arraybuffer";
     const received: (string | number[])[] = [];
@@ -105,7 +123,11 @@ Deno.test({
     ws.send(JSON.stringify({ type: "response.create", model: "gpt-5" }));
     const close = await closed;
     assert.deepEqual([close.code, close.reason], [4001, "done here"]);
-    assert.deepEqual(received, [JSON.stringify({ type: "response.created", echo: "response.create" }), [9, 8, 7]]);
+    assert.deepEqual(received, [JSON.stringify({ type: "response.created", echo: "response.create" }), [
+      9,
+      8,
+      7,
+    ]]);
     assert.equal(upstreamSeen[0], "auth=Bearer sk-test host=api.openai.com");
     const [captured] = await sink.waitFor(1);
     assert.equal(captured.exchange.kind, "websocket");
@@ -120,7 +142,10 @@ Deno.test({
   async fn() {
     await using upstream = startUpstream(() => new Response("websockets disabled", { status: 426 }));
     await using gw = await startTestGateway({ overrides: { "api.openai.com": upstream.origin } });
-    const ws = new WebSocket("wss://api.openai.com/v1/responses", { client: gw.client } as unknown as string[]);
+    const ws = new WebSocket(
+      "wss://api.openai.com/v1/responses",
+      { client: gw.client } as unknown as string[],
+    );
     const outcome = await new Promise<string>((resolve) => {
       ws.onopen = () => resolve("open");
       ws.onerror = () => resolve("error");

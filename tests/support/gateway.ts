@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import type { CaptureSink } from "../../capture/sink.ts";
-import { startGateway, type Gateway } from "../../proxy/gateway.ts";
+import { type Gateway, startGateway } from "../../proxy/gateway.ts";
 import type { Parsers } from "../../proxy/exchange_handler.ts";
 
 export interface TestGateway extends Gateway {
@@ -32,7 +32,8 @@ export interface TestGatewayOptions {
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const dataDir = await Deno.makeTempDir({ prefix: "recondo-test-" });
   const configFile = join(dataDir, "recondo.json");
-  const writeConfig = (config: Record<string, unknown>) => Deno.writeTextFile(configFile, JSON.stringify(config, null, 2));
+  const writeConfig = (config: Record<string, unknown>) =>
+    Deno.writeTextFile(configFile, JSON.stringify(config, null, 2));
   await writeConfig({ listen: "127.0.0.1:0", ...options.config });
   const vars: Record<string, string> = {
     RECONDO_UPSTREAM_OVERRIDE: Object.entries(options.overrides ?? {}).map(([h, o]) => `${h}=${o}`).join(","),
@@ -71,7 +72,11 @@ export function startUpstream(handler: (req: Request) => Response | Promise<Resp
 }
 
 /** Sends raw bytes to a TCP port and returns everything read until the peer closes (or `timeoutMs`). */
-export async function rawExchange(port: number, bytes: Uint8Array | string, timeoutMs = 5000): Promise<string> {
+export async function rawExchange(
+  port: number,
+  bytes: Uint8Array | string,
+  timeoutMs = 5000,
+): Promise<string> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const data = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
   await conn.write(data).catch(() => 0);

@@ -1,0 +1,132 @@
+/**
+ * The proxy with the real provider parsers against the fake provider: what capture receives carries the
+ * parsed response and the provider's exact usage, and event hooks can stop a stream mid-way.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { providerParsers } from "../cli/wiring.ts";
+import { startFakeProvider } from "./fake_provider/mod.ts";
+import { startTestGateway } from "./support/gateway.ts";
+import { MemorySink } from "./support/memory_sink.ts";
+
+const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
+
+Deno.test({
+  name: "each provider's streamed answer reaches capture parsed, with the usage the provider reported",
+  ...SANITIZE,
+  async fn() {
+    const fake = await startFakeProvider({
+      behavior: { answer: ["Hello", " from", " fake"], usage: { input: 40, output: 9, cacheRead: 12 } },
+    });
+    const sink = new MemorySink();
+    const overrides = {
+      "api.anthropic.com": fake.url,
+      "api.openai.com": fake.url,
+      "generativelanguage.googleapis.com": fake.url,
+    };
+    await using gw = await startTestGateway({ sink, parsers: providerParsers, overrides });
+    try {
+      const requests: [string, unknown][] = [
+        ["https://api.anthropic.com/v1/messages?beta=true", {
+          model: "claude-sonnet-4-5",
+          stream: true,
+          max_tokens: 100,
+          messages: [{ role: "user", content: "hi" }],
+        }],
+        ["https://api.openai.com/v1/responses", { model: "gpt-5", stream: true, input: "hi" }],
+        [
+          "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+          { contents: [{ role: "user", parts: [{ text: "hi" }] }] },
+        ],
+      ];
+      for (const [url, body] of requests) {
+        const res = await fetch(url, {
+          method: "POST",
+          client: gw.client,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        assert.equal(res.status, 200, url);
+        assert.match(await res.text(), /Hello/);
+      }
+      const done = await sink.waitFor(3);
+      const byApi = Object.fromEntries(done.map((d) => [d.exchange.api, d.parsed?.response]));
+      for (const api of ["anthropic.messages", "openai.responses", "google.stream_generate"]) {
+        const parsed = byApi[api];
+        assert.ok(parsed, `no parsed response for ${api}`);
+        assert.equal(parsed.text, "Hello from fake", api);
+        assert.equal(parsed.partial, false, api);
+        // One meaning across providers: `input` excludes cached tokens, whatever the wire format did.
+        assert.deepEqual(
+          {
+            input: parsed.usage?.input,
+            cacheRead: parsed.usage?.cacheRead,
+            output: parsed.usage?.output,
+            estimated: parsed.usage?.estimated,
+          },
+          { input: 40, cacheRead: 12, output: 9, estimated: false },
+          api,
+        );
+      }
+    } finally {
+      await fake.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "an event hook that blocks ends the stream with an error event in the provider's format",
+  ...SANITIZE,
+  async fn() {
+    const fake = await startFakeProvider({
+      behavior: { answer: ["safe text ", "FORBIDDEN ", "more"], eventDelayMs: 20 },
+    });
+    const dir = await Deno.makeTempDir();
+    const modulePath = join(dir, "guard.ts");
+    await Deno.writeTextFile(
+      modulePath,
+      `export default { name: "guard", description: "stops on a word", options: { safeParse: (v) => ({ success: true, data: v }) },
+        create: () => ({ name: "guard", onEvent(_ex, event) {
+          return event.type === "text_delta" && event.text.includes("FORBIDDEN")
+            ? { kind: "block", status: 400, reason: "the answer contained a forbidden word" } : { kind: "allow" };
+        } }) };`,
+    );
+    const sink = new MemorySink();
+    await using gw = await startTestGateway({
+      sink,
+      parsers: providerParsers,
+      config: { policies: [{ use: modulePath }] },
+      overrides: { "api.anthropic.com": fake.url },
+    });
+    try {
+      const res = await fetch("https://api.anthropic.com/v1/messages", {
+        method: "POST",
+        client: gw.client,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "claude-sonnet-4-5",
+          stream: true,
+          max_tokens: 50,
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      });
+      const text = await res.text();
+      assert.match(text, /safe text/);
+      assert.doesNotMatch(text, /FORBIDDEN/);
+      assert.match(
+        text,
+        /event: error\ndata: \{"type":"error","error":\{"type":"permission_error","message":"the answer contained a forbidden word"\}\}/,
+      );
+      const [captured] = await sink.waitFor(1);
+      assert.equal(captured.exchange.outcome, "blocked");
+      assert.deepEqual(captured.exchange.decisions.map((d) => [d.policy, d.hook, d.kind]), [[
+        "guard",
+        "event",
+        "block",
+      ]]);
+    } finally {
+      await fake.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
