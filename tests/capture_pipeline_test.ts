@@ -1,0 +1,182 @@
+/**
+ * The capture pipeline end to end on real stores: strict vs batched durability, bounded memory with a
+ * stalled database (spill to the journal), and `createCapture` on both database engines.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { dataPaths } from "../config/paths.ts";
+import { createCapture } from "../capture/mod.ts";
+import { openJournal } from "../capture/journal.ts";
+import { createPipeline } from "../capture/pipeline.ts";
+import { FAKE_KEY, fakeExchange, fakeParsed, messagesBody } from "../capture/test_exchange.ts";
+import type { Db } from "../storage/db/db.ts";
+import { migrate } from "../storage/db/migrate.ts";
+import { openSqlite } from "../storage/db/sqlite.ts";
+import { loadBody } from "../storage/objects/content.ts";
+import { openLocalObjectStore } from "../storage/objects/local.ts";
+import { sharedPostgres } from "./support/postgres.ts";
+import { verifyChainHead } from "../storage/signing.ts";
+
+async function tempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A database whose transactions wait until `release()`: a store that fell behind. */
+function gatedDb(real: Db): { db: Db; release(): void } {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => open = r);
+  return {
+    db: {
+      ...real,
+      engine: real.engine,
+      transaction: async (fn) => {
+        await gate;
+        return real.transaction(fn);
+      },
+      query: (s, p) => real.query(s, p),
+      run: (s, p) => real.run(s, p),
+      exec: (s) => real.exec(s),
+      close: () => real.close(),
+    },
+    release: () => open(),
+  };
+}
+
+async function pipelineIn(
+  dir: string,
+  durability: "strict" | "batched",
+  db: Db,
+  extra: { maxQueuedBytes?: number } = {},
+) {
+  const journal = await openJournal({ dir: join(dir, "journal"), flushIntervalMs: 150 });
+  const pipeline = createPipeline({
+    journal,
+    db,
+    objects: await openLocalObjectStore(join(dir, "objects")),
+    hmacKey: new Uint8Array(32),
+    durability,
+    idleGapMs: 1_800_000,
+    ...extra,
+  });
+  return { journal, pipeline };
+}
+
+function feed(pipeline: ReturnType<typeof createPipeline>, i: number, bodyBytes = 1000): Promise<void> {
+  const ex = fakeExchange();
+  const tap = pipeline.sink.begin(ex);
+  tap.requestChunk(messagesBody(`prompt ${i} ${"x".repeat(bodyBytes)}`));
+  tap.responseChunk(new TextEncoder().encode("data: done\n\n"));
+  return tap.end(ex, fakeParsed({ sessionId: "p" }));
+}
+
+Deno.test("strict end() resolves only once the record is fsync'd; batched end() does not wait", async () => {
+  await tempDir(async (dir) => {
+    const db = openSqlite(":memory:");
+    await migrate(db);
+    for (const durability of ["strict", "batched"] as const) {
+      const { journal, pipeline } = await pipelineIn(join(dir, durability), durability, db);
+      await feed(pipeline, 0); // the first flush happens at once; the next waits for the interval
+      await journal.flush();
+      const before = journal.stats().fsyncs;
+      const started = performance.now();
+      await feed(pipeline, 1);
+      const waited = performance.now() - started;
+      if (durability === "strict") {
+        assert.equal(
+          journal.stats().fsyncs,
+          before + 1,
+          "strict: the record's fsync happened before end() resolved",
+        );
+        assert.ok(waited >= 100, `strict waited ${waited} ms for the group commit`);
+      } else {
+        assert.equal(journal.stats().fsyncs, before, "batched: end() resolved before the fsync");
+        assert.ok(waited < 50, `batched returned in ${waited} ms`);
+      }
+      await pipeline.close();
+      await journal.close();
+    }
+    await db.close();
+  });
+});
+
+Deno.test("when the database stalls, memory stays bounded and the backlog spills to the journal", async () => {
+  await tempDir(async (dir) => {
+    const real = openSqlite(":memory:");
+    await migrate(real);
+    const gated = gatedDb(real);
+    const { journal, pipeline } = await pipelineIn(dir, "batched", gated.db, { maxQueuedBytes: 50_000 });
+    await Promise.all(Array.from({ length: 100 }, (_, i) => feed(pipeline, i, 5_000)));
+    await journal.flush();
+    const stalled = pipeline.stats();
+    assert.ok(stalled.queuedBytes <= 50_000 + 6_000, `in memory: ${stalled.queuedBytes} bytes`);
+    assert.ok(stalled.spilled > 80, `spilled: ${stalled.spilled}`);
+    assert.equal(stalled.queued, 99, "one record is with the writer, the rest wait");
+    assert.ok(stalled.journal.bytes > 500_000, "the journal holds the backlog");
+    gated.release();
+    await pipeline.drain();
+    const done = pipeline.stats();
+    assert.equal(done.written, 100);
+    assert.equal(done.queued + done.spilled + done.failed, 0);
+    const [{ n }] = await real.query<{ n: number }>("SELECT COUNT(*) AS n FROM turns");
+    assert.equal(Number(n), 100);
+    await pipeline.close();
+    await journal.close();
+    await real.close();
+  });
+});
+
+for (const engine of ["sqlite", "postgres"] as const) {
+  Deno.test(`createCapture persists a turn with its bodies and signs its chain head [${engine}]`, async () => {
+    await tempDir(async (dir) => {
+      const env = new Map([["RECONDO_STORE", engine], ["RECONDO_OBJECTS", "local"]]);
+      if (engine === "postgres") env.set("RECONDO_DB_URL", await (await sharedPostgres()).createDatabase());
+      const paths = dataPaths(dir);
+      const capture = await createCapture({
+        paths,
+        config: { capture: { durability: "strict", flushIntervalMs: 10 } },
+        env,
+        signIntervalMs: 3_600_000,
+      });
+      const ex = fakeExchange();
+      const tap = capture.sink.begin(ex);
+      const body = messagesBody("write the docs");
+      tap.requestChunk(body.subarray(0, 10));
+      tap.requestChunk(body.subarray(10));
+      tap.responseChunk(new TextEncoder().encode("event: message_stop\n\n"));
+      await tap.end(ex, fakeParsed({ sessionId: "doc-session", userText: "write the docs" }));
+      await capture.close();
+
+      const again = await createCapture({
+        paths,
+        config: { capture: { durability: "batched", flushIntervalMs: 10 } },
+        env,
+      });
+      try {
+        const [turn] = await again.db.query("SELECT * FROM turns");
+        assert.equal(turn.id, ex.id);
+        assert.deepEqual(await loadBody(again.objects, String(turn.request_sha256)), body);
+        const [head] = await again.db.query("SELECT * FROM chain_heads");
+        assert.equal(head.hash, turn.hash, "close() signed the head");
+        const [key] = await again.db.query("SELECT * FROM signing_keys");
+        const ok = await verifyChainHead(JSON.parse(String(key.public_jwk)), {
+          session_id: String(head.session_id),
+          seq: Number(head.seq),
+          turn_id: String(head.turn_id),
+          hash: String(head.hash),
+          signed_at: Number(head.signed_at),
+          signature: String(head.signature),
+        });
+        assert.ok(ok, "the signature verifies");
+        assert.equal((await Deno.stat(paths.signingKey)).mode! & 0o777, 0o600);
+        assert.ok(!(await Deno.readTextFile(paths.signingKey)).includes(FAKE_KEY));
+      } finally {
+        await again.close();
+      }
+    });
+  });
+}
