@@ -8,6 +8,7 @@ import { join } from "node:path";
 
 /** A running gateway child. */
 export interface GatewayProcess {
+  /** What HTTPS_PROXY is set to, credentials included when `proxyAuth` was given. */
   proxyUrl: string;
   port: number;
   dataDir: string;
@@ -24,6 +25,10 @@ export interface GatewayProcessOptions {
   overrides: Record<string, string>;
   /** PEM file of extra upstream roots (the fake's CA), as RECONDO_EXTRA_CA_CERTS. */
   extraCaFile?: string;
+  /** A config file for the gateway (RECONDO_CONFIG); default: none, the gateway's defaults. */
+  configFile?: string;
+  /** `name:token`: put into `proxyUrl` as userinfo, so clients send Proxy-Authorization. */
+  proxyAuth?: string;
   /** How long to wait for /healthz (default 60 s: the first start may compile and load npm modules). */
   readyTimeoutMs?: number;
   /** Lines of output to keep (default 60). */
@@ -63,6 +68,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
       .join(","),
   };
   if (options.extraCaFile) env.RECONDO_EXTRA_CA_CERTS = options.extraCaFile;
+  if (options.configFile) env.RECONDO_CONFIG = options.configFile;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -122,7 +128,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
   }
 
   return {
-    proxyUrl: `http://127.0.0.1:${port}`,
+    proxyUrl: `http://${options.proxyAuth ? `${options.proxyAuth}@` : ""}127.0.0.1:${port}`,
     port,
     dataDir,
     caFile: join(dataDir, "ca", "ca.crt"),

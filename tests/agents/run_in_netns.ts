@@ -3,14 +3,16 @@
  * has only loopback, so a client that bypassed the proxy could not reach any real host.
  *
  *   unshare -n -- deno run -A --unstable-no-legacy-abort tests/agents/run_in_netns.ts [scenario…]
- *     [--http-upstream] [--direct] [--timeout=60]
+ *     [--http-upstream] [--direct] [--timeout=60] [--config=FILE] [--proxy-auth=NAME:TOKEN] [--gateway-log]
  *
  * Scenarios: claude, codex-ws, codex-http, gemini (default: all). Starts one fake provider (HTTPS by
  * default, with its own throwaway CA given to the gateway as an extra root) and one gateway
  * (`main.ts serve`), runs each CLI with `timeout`, a fresh HOME and no stdin, and prints one JSON line
  * per scenario on stdout (see `ScenarioResult`). Progress goes to stderr. `--http-upstream` serves the
  * fake over plain HTTP; `--direct` skips the gateway and points each CLI at the fake with its own
- * base-URL setting (to tell a fake-provider problem from a gateway problem).
+ * base-URL setting (to tell a fake-provider problem from a gateway problem). `--config` hands the gateway
+ * a config file (e.g. a block-list policy); `--proxy-auth` puts credentials in HTTPS_PROXY;
+ * `--gateway-log` prints the gateway's last log lines to stderr at the end.
  * @module
  */
 import { join } from "node:path";
@@ -31,6 +33,9 @@ interface Args {
   httpUpstream: boolean;
   direct: boolean;
   timeoutSec: number;
+  configFile?: string;
+  proxyAuth?: string;
+  gatewayLog: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -38,10 +43,16 @@ function parseArgs(argv: string[]): Args {
   let httpUpstream = false;
   let direct = false;
   let timeoutSec = 60;
+  let configFile: string | undefined;
+  let proxyAuth: string | undefined;
+  let gatewayLog = false;
   for (const arg of argv) {
     if (arg === "--http-upstream") httpUpstream = true;
     else if (arg === "--direct") direct = true;
+    else if (arg === "--gateway-log") gatewayLog = true;
     else if (arg.startsWith("--timeout=")) timeoutSec = Number(arg.slice("--timeout=".length));
+    else if (arg.startsWith("--config=")) configFile = arg.slice("--config=".length);
+    else if (arg.startsWith("--proxy-auth=")) proxyAuth = arg.slice("--proxy-auth=".length);
     else if ((SCENARIO_NAMES as readonly string[]).includes(arg)) scenarios.push(arg as ScenarioName);
     else {throw new Error(
         `Unknown argument ${JSON.stringify(arg)}; scenarios are ${SCENARIO_NAMES.join(", ")}`,
@@ -55,6 +66,9 @@ function parseArgs(argv: string[]): Args {
     httpUpstream,
     direct,
     timeoutSec,
+    configFile,
+    proxyAuth,
+    gatewayLog,
   };
 }
 
@@ -96,6 +110,8 @@ async function main(): Promise<number> {
       gateway = await startGatewayProcess({
         overrides: Object.fromEntries(PROVIDER_HOSTS.map((host) => [host, fake.url])),
         extraCaFile: fakeCaFile,
+        configFile: args.configFile,
+        proxyAuth: args.proxyAuth,
       });
     }
     const via = gateway ? `gateway at ${gateway.proxyUrl} ready after` : "no gateway (direct),";
@@ -116,6 +132,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await gateway?.stop();
+    if (args.gatewayLog && gateway) progress(`gateway log:\n${gateway.logTail().join("\n")}`);
     await fake.close();
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
