@@ -202,6 +202,8 @@ export class ResponseBuilder {
     const outputTokens = estimateTokens(this.#outputChars);
     const reasoningTokens = estimateTokens(this.#thinkingChars);
     if (this.#usage && this.#usageFinal) return this.#usage;
+    // An error answered instead of a response and nothing was generated: nothing is billed.
+    if (this.#providerErrors > 0 && this.#outputChars === 0) return null;
     if (this.#usage) {
       // A provisional report (message_start, an early chunk): keep its prompt counts, which are final from
       // the start, but the output count is not; take the larger of it and what was seen.
@@ -214,8 +216,6 @@ export class ResponseBuilder {
         estimated: true,
       };
     }
-    // An error answered instead of a response and nothing was generated: nothing to bill.
-    if (this.#providerErrors > 0 && this.#outputChars === 0) return null;
     return {
       input: estimateTokens(this.#requestChars),
       cacheRead: 0,
