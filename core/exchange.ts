@@ -62,7 +62,7 @@ export interface WsMessage {
 /** What a policy hook decided; appended for every hook call, including throws and timeouts. */
 export interface Decision {
   policy: string;
-  hook: "request" | "response" | "event" | "end";
+  hook: "request" | "message" | "response" | "event" | "end";
   kind: "allow" | "modify" | "block" | "error" | "timeout";
   /** Whether the verdict took effect (`false` in observe mode or for a fail-open error). */
   enforced: boolean;

@@ -81,6 +81,41 @@ export class PolicyChain {
     return { kind: "forward", patches };
   }
 
+  /**
+   * Runs `onClientMessage` hooks in chain order for one WebSocket client message. Returns the message to
+   * forward (patched by modify verdicts) or the block.
+   */
+  async runClientMessage(
+    exchange: Exchange,
+    message: RequestView,
+  ): Promise<{ kind: "forward"; message: RequestView } | { kind: "block"; block: Block; policy: string }> {
+    let current = message;
+    for (const entry of this.entries) {
+      const hook = entry.policy.onClientMessage;
+      if (!hook) continue;
+      const verdict = await this.#call(
+        exchange,
+        entry,
+        "message",
+        undefined,
+        (ctx) => hook.call(entry.policy, exchange, current, ctx),
+        false,
+      );
+      if (!verdict) continue;
+      if (verdict.kind === "block") return { kind: "block", block: verdict, policy: entry.policy.name };
+      if (verdict.kind === "modify" && verdict.patch.json !== undefined) {
+        const text = JSON.stringify(verdict.patch.json);
+        current = { ...current, json: verdict.patch.json, body: new TextEncoder().encode(text) };
+      }
+    }
+    return { kind: "forward", message: current };
+  }
+
+  /** True when some policy inspects WebSocket client messages. */
+  get watchesClientMessages(): boolean {
+    return this.entries.some((e) => e.policy.onClientMessage);
+  }
+
   /** Runs `onResponse` hooks in reverse order when the response head arrives. */
   async runResponse(exchange: Exchange, signal?: AbortSignal): Promise<Block | null> {
     for (const entry of [...this.entries].reverse()) {

@@ -86,6 +86,17 @@ export interface Policy {
     request: RequestView,
     ctx: HookContext,
   ): Verdict | Promise<Verdict>;
+  /**
+   * For each text message a WebSocket client sends (Codex's `response.create`), before it goes upstream,
+   * in chain order. `request.body`/`request.json` hold the message; a modify verdict's `patch.json`
+   * replaces it; a block closes the socket with the reason. Policies that want request bodies should
+   * usually implement both `onRequest` and this hook.
+   */
+  onClientMessage?(
+    exchange: Readonly<Exchange>,
+    message: RequestView,
+    ctx: HookContext,
+  ): Verdict | Promise<Verdict>;
   /** When the response head arrives, before any byte reaches the client. May allow or block. */
   onResponse?(exchange: Readonly<Exchange>, ctx: HookContext): ResponseVerdict | Promise<ResponseVerdict>;
   /** For each parsed response event as it streams. A block ends the stream with an error event. */

@@ -133,9 +133,13 @@ export async function handleExchange(
   // Step 6: forward. The request body is tapped as it streams; a buffered one is handed over whole.
   if (body instanceof Uint8Array) {
     tap.requestChunk(body);
+    deps.metrics.bytes.inc({ direction: "request" }, body.byteLength);
     headers.set("content-length", String(body.byteLength));
   } else if (body) {
-    body = tapStream(body, (chunk) => tap.requestChunk(chunk));
+    body = tapStream(body, (chunk) => {
+      tap.requestChunk(chunk);
+      deps.metrics.bytes.inc({ direction: "request" }, chunk.byteLength);
+    });
   }
   const upstreamAbort = new AbortController();
   const onClientGone = () => upstreamAbort.abort(new Error("client went away"));

@@ -9,7 +9,8 @@ import type { Exchange, WsMessage } from "../core/exchange.ts";
 import { newId } from "../core/ids.ts";
 import { log } from "../core/log.ts";
 import { detectApi, providerOfHost } from "../providers/detect.ts";
-import { providerErrorResponse } from "../providers/errors.ts";
+import { providerErrorBody, providerErrorResponse } from "../providers/errors.ts";
+import { jsonOf } from "./request_body.ts";
 import type { ExchangeDeps, ExchangeTarget } from "./exchange_handler.ts";
 import { headerRecord } from "./headers.ts";
 
@@ -122,9 +123,49 @@ export async function relayWebSocket(
     if (client.readyState === WebSocket.OPEN) client.send(event.data);
     else pending.push(event.data);
   };
+  // Client messages pass the chain's message hooks in order before they go upstream; capture records
+  // what was actually sent (after redaction).
+  let queue = Promise.resolve();
+  const sendUpstream = (data: string | ArrayBuffer) => {
+    note("client", data);
+    if (upstream.readyState === WebSocket.OPEN) upstream.send(data);
+  };
   client.onmessage = (event) => {
-    note("client", event.data);
-    if (upstream.readyState === WebSocket.OPEN) upstream.send(event.data);
+    const data = event.data as string | ArrayBuffer;
+    if (!chain.watchesClientMessages || typeof data !== "string") {
+      queue = queue.then(() => sendUpstream(data));
+      return;
+    }
+    queue = queue.then(async () => {
+      const bytes = new TextEncoder().encode(data);
+      const message = {
+        method: "WS",
+        path,
+        headers: requestHeaders,
+        body: bytes,
+        json: jsonOf(bytes, "application/json"),
+      };
+      const result = await chain.runClientMessage(exchange, message);
+      if (result.kind === "forward") {
+        sendUpstream(result.message.body === bytes ? data : new TextDecoder().decode(result.message.body!));
+        return;
+      }
+      const error = providerErrorBody(
+        exchange.provider,
+        result.block.status,
+        result.block.errorKind ?? "blocked",
+        result.block.reason,
+      );
+      if (client.readyState === WebSocket.OPEN) {
+        client.send(JSON.stringify({ type: "error", status: result.block.status, ...error }));
+        client.close(1008, truncateReason(result.block.reason));
+      }
+      upstream.close(1000, "blocked by policy");
+      finish("blocked");
+    }).catch((error) => {
+      log.error("proxy.ws_message_failed", { exchangeId: exchange.id, error });
+      client.close(1011, "Recondo could not check this message");
+    });
   };
   let finished = false;
   const finish = (outcome: Exchange["outcome"]) => {
@@ -170,6 +211,13 @@ function openUpstream(
     };
     socket.onerror = (event) => reject(new Error((event as ErrorEvent).message ?? "handshake failed"));
   });
+}
+
+/** Close reasons are limited to 123 bytes of UTF-8. */
+function truncateReason(reason: string): string {
+  let out = reason;
+  while (new TextEncoder().encode(out).byteLength > 123) out = out.slice(0, -1);
+  return out;
 }
 
 /** Codes 1005/1006/1015 are reserved for reporting and cannot be sent; map them to a normal close. */

@@ -24,7 +24,11 @@ Deno.test({
     try {
       const overrides = { "api.anthropic.com": fake.url };
       const post = (client: Deno.HttpClient) =>
-        fetch("https://api.anthropic.com/v1/messages", { method: "POST", client, body: JSON.stringify(MESSAGE) });
+        fetch("https://api.anthropic.com/v1/messages", {
+          method: "POST",
+          client,
+          body: JSON.stringify(MESSAGE),
+        });
       {
         await using untrusting = await startTestGateway({ overrides });
         const res = await post(untrusting.client);
@@ -59,7 +63,11 @@ Deno.test({
         overrides: { "api.anthropic.com": fake.url },
         env: { RECONDO_EXTRA_CA_CERTS: caFile },
       });
-      const res = await fetch("https://api.anthropic.com/v1/messages", { method: "POST", client: gw.client, body: JSON.stringify(MESSAGE) });
+      const res = await fetch("https://api.anthropic.com/v1/messages", {
+        method: "POST",
+        client: gw.client,
+        body: JSON.stringify(MESSAGE),
+      });
       assert.match(await res.text(), /RECONDO-FAKE-OK/);
       const metrics = await (await fetch(`${corporate.proxyUrl}/metrics`)).text();
       assert.match(metrics, /recondo_connections_total\{kind="tunnel"\} [1-9]/);
@@ -86,11 +94,17 @@ Deno.test({
       });
     await using upstream = startUpstream((req) => {
       const stall = new URL(req.url).pathname.includes("stall");
-      return new Response(chunks(stall ? 2 : 8, 100, stall), { headers: { "content-type": "text/event-stream" } });
+      return new Response(chunks(stall ? 2 : 8, 100, stall), {
+        headers: { "content-type": "text/event-stream" },
+      });
     });
     const sink = new MemorySink();
     const config = { upstream: { idleTimeoutMs: 400 } };
-    await using gw = await startTestGateway({ sink, config, overrides: { "api.openai.com": upstream.origin } });
+    await using gw = await startTestGateway({
+      sink,
+      config,
+      overrides: { "api.openai.com": upstream.origin },
+    });
     // 8 chunks 100 ms apart: 800 ms in all, twice the idle timeout, and complete.
     const flowing = await fetch("https://api.openai.com/v1/flowing", { client: gw.client });
     assert.equal((await flowing.text()).match(/data: /g)?.length, 8);
@@ -98,7 +112,9 @@ Deno.test({
     await assert.rejects(() => stalled.text());
     const done = await sink.waitFor(2);
     assert.deepEqual(done.map((d) => d.exchange.outcome).sort(), ["complete", "upstream-error"]);
-    assert.ok(done.some((d) => d.exchange.errors.some((e) => e.includes("no bytes from upstream for 400 ms"))));
+    assert.ok(
+      done.some((d) => d.exchange.errors.some((e) => e.includes("no bytes from upstream for 400 ms"))),
+    );
   },
 });
 
@@ -108,12 +124,18 @@ Deno.test({
   async fn() {
     const never = Promise.withResolvers<Response>();
     await using upstream = startUpstream(() => never.promise);
-    await using gw = await startTestGateway({ config: { upstream: { headersTimeoutMs: 300 } }, overrides: { "generativelanguage.googleapis.com": upstream.origin } });
-    const res = await fetch("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent", {
-      method: "POST",
-      client: gw.client,
-      body: "{}",
+    await using gw = await startTestGateway({
+      config: { upstream: { headersTimeoutMs: 300 } },
+      overrides: { "generativelanguage.googleapis.com": upstream.origin },
     });
+    const res = await fetch(
+      "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent",
+      {
+        method: "POST",
+        client: gw.client,
+        body: "{}",
+      },
+    );
     assert.equal(res.status, 504);
     assert.equal((await res.json()).error.status, "DEADLINE_EXCEEDED");
     never.resolve(new Response("late"));
