@@ -3,8 +3,8 @@
  * @module
  */
 import type { CommandModule } from "./yargs.ts";
-import { configPath } from "../config/load.ts";
-import { dataDir } from "../config/paths.ts";
+import { configPath, loadConfig } from "../config/load.ts";
+import { dataDir, dataPaths } from "../config/paths.ts";
 import { startGateway } from "../proxy/gateway.ts";
 import { wireGateway } from "./wiring.ts";
 
@@ -28,13 +28,40 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
       }),
   async handler(args) {
     const dir = dataDir();
-    const wiring = await wireGateway(dir);
+    const file = args.config ?? configPath();
+    const config = await loadConfig(file);
+    await Deno.mkdir(dir, { recursive: true });
+    const wiring = await wireGateway(dataPaths(dir), config);
     const gateway = await startGateway({
       dataDir: dir,
-      configPath: args.config ?? configPath(),
+      configPath: file,
       listen: args.listen ?? Deno.env.get("RECONDO_LISTEN"),
-      ...wiring,
+      sink: wiring.sink,
+      parsers: wiring.parsers,
     });
+    const capture = wiring.capture;
+    if (capture) {
+      gateway.metrics.gaugeFrom(
+        "recondo_capture_queued",
+        "Exchanges waiting to be persisted",
+        () => capture.stats().queued,
+      );
+      gateway.metrics.gaugeFrom(
+        "recondo_capture_spilled",
+        "Exchanges spilled to the journal while the store lagged",
+        () => capture.stats().spilled,
+      );
+      gateway.metrics.gaugeFrom(
+        "recondo_capture_written",
+        "Exchanges persisted since start",
+        () => capture.stats().written,
+      );
+      gateway.metrics.gaugeFrom(
+        "recondo_capture_failed",
+        "Exchanges that failed to persist",
+        () => capture.stats().failed,
+      );
+    }
     console.log(`Recondo is listening on ${gateway.proxyUrl}`);
     console.log(`  export HTTPS_PROXY=${gateway.proxyUrl}`);
     console.log(`  export NODE_EXTRA_CA_CERTS=${gateway.caCertPath}   # Claude Code, Gemini CLI`);

@@ -1,15 +1,20 @@
 /**
- * Connects the gateway to the layers below it for a real run: provider parsers and the capture
- * pipeline. Kept apart from `serve` so tests can start the same wiring.
+ * Connects the gateway to the layers below it for a real run: provider parsers, the capture pipeline
+ * (with pricing), and its backlog on `/metrics`. Kept apart from `serve` so tests start the same wiring.
  * @module
  */
+import { type Capture, createCapture } from "../capture/mod.ts";
 import type { CaptureSink } from "../capture/sink.ts";
+import type { DataPaths } from "../config/paths.ts";
+import type { Config } from "../config/schema.ts";
+import type { ProviderName } from "../core/exchange.ts";
 import type { Parsers } from "../proxy/exchange_handler.ts";
-import { createResponseParser, parseRequest } from "../providers/mod.ts";
+import { createResponseParser, parseRequest, priceUsage } from "../providers/mod.ts";
 
 export interface Wiring {
   sink?: CaptureSink;
   parsers?: Parsers | null;
+  capture?: Capture;
   shutdown(): Promise<void>;
 }
 
@@ -19,6 +24,22 @@ export const providerParsers: Parsers = {
   parseRequest: (api, body, headers) => parseRequest(api, body, headers),
 };
 
-export function wireGateway(_dataDir: string): Promise<Wiring> {
-  return Promise.resolve({ parsers: providerParsers, shutdown: () => Promise.resolve() });
+/** Opens capture (stores named by the environment) and returns what `startGateway` needs. */
+export async function wireGateway(
+  paths: DataPaths,
+  config: Config,
+  env: { get(name: string): string | undefined } = Deno.env,
+): Promise<Wiring> {
+  const capture = await createCapture({
+    paths,
+    config,
+    env,
+    price: (provider, model, usage) => priceUsage(provider as ProviderName, model, usage, new Date()).usd,
+  });
+  return {
+    parsers: providerParsers,
+    sink: capture.sink,
+    capture,
+    shutdown: () => capture.close(),
+  };
 }

@@ -1,0 +1,63 @@
+/**
+ * `recondo serve` as a user runs it, with the real wiring: provider parsers and capture on SQLite and a
+ * local object folder. An exchange through it ends up persisted and counted on /metrics.
+ */
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { join } from "node:path";
+import { startGatewayProcess } from "./agents/gateway_process.ts";
+import { startFakeProvider } from "./fake_provider/mod.ts";
+
+const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
+
+Deno.test({
+  name: "serve captures an exchange into SQLite and the object folder, with tokens and cost",
+  ...SANITIZE,
+  async fn() {
+    const fake = await startFakeProvider({ behavior: { usage: { input: 1000, output: 50 } } });
+    const gateway = await startGatewayProcess({ overrides: { "api.anthropic.com": fake.url } });
+    try {
+      const ca = await Deno.readTextFile(gateway.caFile);
+      const client = Deno.createHttpClient({ caCerts: [ca], proxy: { url: gateway.proxyUrl } });
+      const res = await fetch("https://api.anthropic.com/v1/messages", {
+        method: "POST",
+        client,
+        headers: { "content-type": "application/json", "x-api-key": "sk-ant-api03-never-stored" },
+        body: JSON.stringify({
+          model: "claude-sonnet-4-5",
+          stream: true,
+          max_tokens: 64,
+          messages: [{ role: "user", content: "hello there" }],
+        }),
+      });
+      assert.match(await res.text(), /RECONDO-FAKE-OK/);
+      client.close();
+      const metricsUrl = `http://127.0.0.1:${gateway.port}/metrics`;
+      const deadline = Date.now() + 10_000;
+      let metrics = "";
+      while (Date.now() < deadline) {
+        metrics = await (await fetch(metricsUrl)).text();
+        if (/recondo_capture_written [1-9]/.test(metrics)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(metrics, /recondo_capture_written [1-9]/);
+      const db = new DatabaseSync(join(gateway.dataDir, "recondo.db"), { readOnly: true });
+      try {
+        const turns = db.prepare("SELECT * FROM turns").all() as Record<string, unknown>[];
+        assert.equal(turns.length, 1);
+        const turn = turns[0];
+        assert.equal(turn.model, "claude-sonnet-4-5");
+        assert.equal(turn.input_tokens, 1000);
+        assert.equal(turn.output_tokens, 50);
+        assert.ok(typeof turn.cost_usd === "number" && turn.cost_usd > 0, `cost_usd ${turn.cost_usd}`);
+        const everything = JSON.stringify(db.prepare("SELECT * FROM exchanges").all());
+        assert.ok(!everything.includes("never-stored"), "an API key was stored in clear");
+      } finally {
+        db.close();
+      }
+    } finally {
+      await gateway.stop().catch(() => {});
+      await fake.close();
+    }
+  },
+});
