@@ -9,9 +9,10 @@ import yargs from "./yargs.ts";
 import type { Argv, CommandModule } from "./yargs.ts";
 import { caCommand, initCommand } from "./ca_commands.ts";
 import { serveCommand } from "./serve_command.ts";
+import { keyHashCommand } from "./key_hash_command.ts";
 
 // deno-lint-ignore no-explicit-any
-const COMMANDS: CommandModule<any, any>[] = [serveCommand, initCommand, caCommand];
+const COMMANDS: CommandModule<any, any>[] = [serveCommand, initCommand, caCommand, keyHashCommand];
 
 /** Builds the parser; exported for tests that want to run commands in memory. */
 export function buildCli(args: string[]): Argv {

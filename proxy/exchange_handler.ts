@@ -38,6 +38,8 @@ export interface ExchangeDeps {
     headersTimeoutMs: number;
     strict: boolean;
   };
+  /** Attributes connections without proxy authentication by their provider API key. */
+  identify(connection: ClientIdentity, headers: Record<string, string>): ClientIdentity;
 }
 
 export interface ExchangeTarget {
@@ -58,11 +60,12 @@ export async function handleExchange(
   const path = url.pathname + url.search;
   const match = detectApi(target.host, req.method, path);
   const defaultOrigin = `${target.scheme}://${target.host}${isDefaultPort(target) ? "" : `:${target.port}`}`;
+  const requestHeaders = headerRecord(req.headers);
   const exchange: Exchange = {
     id: newId(),
     connectionId: target.connectionId,
     kind: "http",
-    client: target.client,
+    client: deps.identify(target.client, requestHeaders),
     target: {
       host: target.host,
       port: target.port,
@@ -70,7 +73,7 @@ export async function handleExchange(
     },
     provider: match?.provider ?? providerOfHost(target.host),
     api: match?.api ?? null,
-    request: { method: req.method, path, headers: headerRecord(req.headers) },
+    request: { method: req.method, path, headers: requestHeaders },
     requestBody: null,
     response: null,
     timing: { start: Date.now(), upstreamConnected: null, firstByte: null, end: null },

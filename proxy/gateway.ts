@@ -22,6 +22,8 @@ import { createMetrics, type Metrics } from "./metrics.ts";
 import { loadOrCreateCa } from "./tls/ca.ts";
 import { createLeafCache } from "./tls/leaf_cache.ts";
 import { createUpstreamClient } from "./upstream_client.ts";
+import { createIdentityResolver } from "./identity.ts";
+import { loadOrCreateHmacKey } from "../capture/credentials.ts";
 import { watchConfig } from "./config_watch.ts";
 
 export interface GatewayOptions {
@@ -73,6 +75,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     extraCaFiles: [paths.extraRoots, ...(extraCa ? [extraCa] : [])],
     proxyUrl: config.upstream.proxy,
   });
+  const resolveIdentity = createIdentityResolver(await loadOrCreateHmacKey(paths.secretKey));
   const registry = new ConnectionRegistry();
   metrics.gaugeFrom(
     "recondo_pipe_registry_size",
@@ -98,6 +101,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     client,
     overrides,
     parsers: options.parsers ?? null,
+    identify: (connection, headers) => resolveIdentity(connection, headers, config.developers),
     limits: () => ({
       maxBufferedBodyBytes: config.limits.maxBufferedBodyBytes,
       idleTimeoutMs: config.upstream.idleTimeoutMs,

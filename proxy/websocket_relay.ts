@@ -51,7 +51,7 @@ export async function relayWebSocket(
     id: newId(),
     connectionId: target.connectionId,
     kind: "websocket",
-    client: target.client,
+    client: deps.identify(target.client, requestHeaders),
     target: { host: target.host, port: target.port, upstreamOrigin: origin },
     provider: match?.provider ?? providerOfHost(target.host),
     api: match?.api ?? null,

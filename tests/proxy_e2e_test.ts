@@ -202,3 +202,42 @@ Deno.test({
     assert.match(metrics, /recondo_upstream_first_byte_seconds_bucket/);
   },
 });
+
+Deno.test({
+  name: "without proxy auth, a developer is attributed by the keyed hash of their API key",
+  ...SANITIZE,
+  async fn() {
+    await using upstream = startUpstream(() => new Response("ok"));
+    const sink = new MemorySink();
+    await using gw = await startTestGateway({ sink, overrides: { "api.anthropic.com": upstream.origin } });
+    const hash = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname, "key-hash"],
+      env: { RECONDO_DATA_DIR: gw.dataDir, RECONDO_LOG: "warn" },
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const writer = hash.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("sk-ant-bob-key"));
+    await writer.close();
+    const keyHash = new TextDecoder().decode((await hash.output()).stdout).trim();
+    assert.match(keyHash, /^[0-9a-f]{64}$/);
+    await gw.writeConfig({
+      listen: "127.0.0.1:0",
+      developers: [{ name: "bob", team: "beta", apiKeyHashes: [keyHash] }],
+    });
+    assert.deepEqual(await gw.reload(), { ok: true });
+    for (const key of ["sk-ant-bob-key", "sk-ant-someone-else"]) {
+      await (await fetch("https://api.anthropic.com/v1/messages", {
+        method: "POST",
+        body: "{}",
+        headers: { "x-api-key": key },
+        client: gw.client,
+      })).text();
+    }
+    const done = await sink.waitFor(2);
+    assert.deepEqual(done.map((d) => [d.exchange.client.developer, d.exchange.client.via]), [[
+      "bob",
+      "api-key",
+    ], [null, "address"]]);
+  },
+});
