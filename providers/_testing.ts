@@ -49,7 +49,15 @@ const JSON_TYPE = "application/json";
 
 /** Every byte-stream response fixture (WebSocket ones are fed per message and tested separately). */
 export const RESPONSE_FIXTURES: FixtureCase[] = [
-  ...["text", "thinking", "tool_use_parallel", "server_tool", "overloaded_error", "error_midstream", "refusal"]
+  ...[
+    "text",
+    "thinking",
+    "tool_use_parallel",
+    "server_tool",
+    "overloaded_error",
+    "error_midstream",
+    "refusal",
+  ]
     .map((name) => ({ file: `anthropic/${name}.sse`, api: "anthropic.messages" as const, contentType: SSE })),
   ...["empty", "truncated", "unknown_events", "bad_json"]
     .map((name) => ({ file: `anthropic/${name}.sse`, api: "anthropic.messages" as const, contentType: SSE })),
@@ -65,14 +73,34 @@ export const RESPONSE_FIXTURES: FixtureCase[] = [
     "error_event",
     "incomplete",
     "truncated",
-  ].map((name) => ({ file: `openai_responses/${name}.sse`, api: "openai.responses" as const, contentType: SSE })),
+  ].map((name) => ({
+    file: `openai_responses/${name}.sse`,
+    api: "openai.responses" as const,
+    contentType: SSE,
+  })),
   { file: "openai_responses/response.json", api: "openai.responses", contentType: JSON_TYPE },
   { file: "openai_responses/error.json", api: "openai.responses", contentType: JSON_TYPE },
   ...["text_usage", "tool_calls_parallel", "refusal", "error_midstream", "no_usage"]
-    .map((name) => ({ file: `openai_chat/${name}.sse`, api: "openai.chat_completions" as const, contentType: SSE })),
+    .map((name) => ({
+      file: `openai_chat/${name}.sse`,
+      api: "openai.chat_completions" as const,
+      contentType: SSE,
+    })),
   { file: "openai_chat/completion.json", api: "openai.chat_completions", contentType: JSON_TYPE },
-  ...["text", "thinking", "function_calls_parallel", "safety_block", "finish_safety", "error_midstream", "truncated"]
-    .map((name) => ({ file: `google/${name}.sse`, api: "google.stream_generate" as const, contentType: SSE })),
+  ...[
+    "text",
+    "thinking",
+    "function_calls_parallel",
+    "safety_block",
+    "finish_safety",
+    "error_midstream",
+    "truncated",
+  ]
+    .map((name) => ({
+      file: `google/${name}.sse`,
+      api: "google.stream_generate" as const,
+      contentType: SSE,
+    })),
   { file: "google/generate.json", api: "google.generate", contentType: JSON_TYPE },
   { file: "google/stream_array.json", api: "google.stream_generate", contentType: JSON_TYPE },
   { file: "google/error.json", api: "google.generate", contentType: JSON_TYPE },
@@ -123,7 +151,16 @@ export function seededRandom(seed: number): () => number {
 
 /** A `Usage` with the given counts and zeros elsewhere. */
 export function usageOf(fields: Partial<Usage>): Usage {
-  return { input: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, output: 0, reasoning: 0, estimated: false, ...fields };
+  return {
+    input: 0,
+    cacheRead: 0,
+    cacheWrite5m: 0,
+    cacheWrite1h: 0,
+    output: 0,
+    reasoning: 0,
+    estimated: false,
+    ...fields,
+  };
 }
 
 /** A `ParsedResponse` with the given fields and empty defaults elsewhere. */

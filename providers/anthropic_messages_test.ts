@@ -58,17 +58,25 @@ Deno.test("an Anthropic stream with parallel tool calls assembles each call's ar
   assert.equal(result.text, "I'll check all three.");
   assert.equal(result.stopReason, "tool_use");
   assert.deepEqual(result.usage, usage({ input: 472, output: 89 }));
-  assert.deepEqual(events.filter((e) => e.type === "tool_call_end").map((e) => e.type === "tool_call_end" && e.id), [
-    "toolu_01A",
-    "toolu_01B",
-    "toolu_01C",
-  ]);
+  assert.deepEqual(
+    events.filter((e) => e.type === "tool_call_end").map((e) => e.type === "tool_call_end" && e.id),
+    [
+      "toolu_01A",
+      "toolu_01B",
+      "toolu_01C",
+    ],
+  );
 });
 
 Deno.test("an Anthropic server tool call is marked server-side and message_delta usage replaces message_start's", () => {
   const { result } = parseFixture("anthropic/server_tool.sse", "anthropic.messages", SSE);
   assert.deepEqual(result.toolCalls, [
-    { id: "srvtoolu_014hJH82Qum7Td6UV8gDXThB", name: "web_search", arguments: '{"query":"weather NYC today"}', server: true },
+    {
+      id: "srvtoolu_014hJH82Qum7Td6UV8gDXThB",
+      name: "web_search",
+      arguments: '{"query":"weather NYC today"}',
+      server: true,
+    },
   ]);
   assert.equal(result.text, "It is sunny");
   assert.deepEqual(result.usage, usage({ input: 10682, output: 510 }));
@@ -97,7 +105,10 @@ Deno.test("an error mid-stream keeps what was generated and estimates the output
   assert.deepEqual(result.toolCalls, [{ id: "toolu_01Cut", name: "Write", arguments: args, server: false }]);
   assert.deepEqual(result.errors, ["api_error: Internal server error"]);
   assert.equal(result.partial, true);
-  assert.deepEqual(result.usage, usage({ input: 100, output: Math.ceil((text.length + args.length) / 4), estimated: true }));
+  assert.deepEqual(
+    result.usage,
+    usage({ input: 100, output: Math.ceil((text.length + args.length) / 4), estimated: true }),
+  );
 });
 
 Deno.test("a refusal is an ordinary stop reason", () => {
@@ -111,7 +122,11 @@ Deno.test("an empty stream is partial with an estimated zero usage", () => {
   const { result, events } = parseFixture("anthropic/empty.sse", "anthropic.messages", SSE);
   assert.deepEqual(
     result,
-    expected({ usage: usage({ estimated: true }), errors: ["stream ended before its terminal event"], partial: true }),
+    expected({
+      usage: usage({ estimated: true }),
+      errors: ["stream ended before its terminal event"],
+      partial: true,
+    }),
   );
   assert.deepEqual(events, []);
 });
@@ -155,7 +170,12 @@ Deno.test("a non-streaming Anthropic message is parsed whole, with a 1-hour cach
       model: "claude-sonnet-4-5-20250929",
       text: "Listing files.",
       thinking: "Need the file list first.",
-      toolCalls: [{ id: "toolu_01NS", name: "Bash", arguments: '{"command":"ls","description":"List"}', server: false }],
+      toolCalls: [{
+        id: "toolu_01NS",
+        name: "Bash",
+        arguments: '{"command":"ls","description":"List"}',
+        server: false,
+      }],
       stopReason: "tool_use",
       usage: usage({ input: 5, cacheRead: 30000, cacheWrite1h: 120, output: 64 }),
     }),

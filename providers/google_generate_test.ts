@@ -53,7 +53,10 @@ Deno.test("a Gemini error chunk mid-stream makes the result partial and names th
   const { result } = parseFixture("google/error_midstream.sse", "google.stream_generate", SSE);
   assert.deepEqual(result.errors, ["UNAVAILABLE: The model is overloaded. Please try again later."]);
   assert.equal(result.partial, true);
-  assert.deepEqual(result.usage, usageOf({ input: 300, output: Math.ceil("Working on ".length / 4), estimated: true }));
+  assert.deepEqual(
+    result.usage,
+    usageOf({ input: 300, output: Math.ceil("Working on ".length / 4), estimated: true }),
+  );
 });
 
 Deno.test("a truncated Gemini stream keeps its text and its provisional prompt count", () => {
@@ -89,7 +92,10 @@ Deno.test("a Gemini error body becomes an error with no usage", () => {
   const { result } = parseFixture("google/error.json", "google.generate", JSON_TYPE);
   assert.deepEqual(
     result,
-    responseOf({ errors: ["RESOURCE_EXHAUSTED: Resource has been exhausted (e.g. check quota)."], partial: true }),
+    responseOf({
+      errors: ["RESOURCE_EXHAUSTED: Resource has been exhausted (e.g. check quota)."],
+      partial: true,
+    }),
   );
 });
 
@@ -101,7 +107,12 @@ Deno.test("Code Assist's { response, traceId } wrapping is unwrapped", () => {
       id: "ca-resp-1",
       model: "gemini-2.5-pro",
       text: "Code Assist ",
-      toolCalls: [{ id: "run_shell_command#0", name: "run_shell_command", arguments: '{"command":"ls"}', server: false }],
+      toolCalls: [{
+        id: "run_shell_command#0",
+        name: "run_shell_command",
+        arguments: '{"command":"ls"}',
+        server: false,
+      }],
       stopReason: "STOP",
       usage: usageOf({ input: 4000, cacheRead: 8000, output: 130, reasoning: 100 }),
     }),
@@ -109,7 +120,11 @@ Deno.test("Code Assist's { response, traceId } wrapping is unwrapped", () => {
 });
 
 Deno.test("a non-streaming Code Assist body falls back to the trace id for the response id", () => {
-  const { result } = parseFixture("google/code_assist_generate.json", "google.code_assist_generate", JSON_TYPE);
+  const { result } = parseFixture(
+    "google/code_assist_generate.json",
+    "google.code_assist_generate",
+    JSON_TYPE,
+  );
   assert.equal(result.id, "trace-ca-2");
   assert.equal(result.text, "fixed");
   assert.deepEqual(result.usage, usageOf({ input: 100, output: 2 }));

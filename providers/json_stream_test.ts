@@ -45,7 +45,9 @@ Deno.test("an array body ended early reports the unfinished element", () => {
 
 Deno.test("text after the value and non-object bodies are reported", () => {
   assert.deepEqual(split('{"a":1} trailing', []).errors, ["JSON body has text after its value"]);
-  assert.deepEqual(split("not json", []).errors, ['JSON body has an unexpected character "n"; the rest is ignored']);
+  assert.deepEqual(split("not json", []).errors, [
+    'JSON body has an unexpected character "n"; the rest is ignored',
+  ]);
 });
 
 Deno.test("a value longer than the bound is dropped and the next one is still read", () => {

@@ -47,7 +47,12 @@ Deno.test("interleaved parallel function calls and a custom tool call are assemb
 Deno.test("a web search call is a server-side tool carrying its action", () => {
   const { result } = parseFixture("openai_responses/web_search.sse", API, SSE);
   assert.deepEqual(result.toolCalls, [
-    { id: "ws_01", name: "web_search", arguments: '{"type":"search","query":"deno 2 release"}', server: true },
+    {
+      id: "ws_01",
+      name: "web_search",
+      arguments: '{"type":"search","query":"deno 2 release"}',
+      server: true,
+    },
   ]);
   assert.equal(result.text, "Deno 2 shipped in October 2024.");
   assert.equal(result.warnings, undefined, "progress events are known, not warned about");
@@ -75,7 +80,9 @@ Deno.test("an error event before any output gives an error and no usage", () => 
     responseOf({
       id: "resp_err",
       model: "gpt-5",
-      errors: ["rate_limit_exceeded: Rate limit reached for gpt-5 in organization org-x on tokens per min (TPM)."],
+      errors: [
+        "rate_limit_exceeded: Rate limit reached for gpt-5 in organization org-x on tokens per min (TPM).",
+      ],
       partial: true,
     }),
   );
@@ -116,7 +123,10 @@ Deno.test("a non-streaming Responses object is parsed whole", () => {
 
 Deno.test("an OpenAI error body becomes an error with no usage", () => {
   const { result } = parseFixture("openai_responses/error.json", API, "application/json");
-  assert.deepEqual(result, responseOf({ errors: ["rate_limit_exceeded: Rate limit reached for requests"], partial: true }));
+  assert.deepEqual(
+    result,
+    responseOf({ errors: ["rate_limit_exceeded: Rate limit reached for requests"], partial: true }),
+  );
 });
 
 Deno.test("Responses WebSocket messages parse like the SSE events they mirror", () => {

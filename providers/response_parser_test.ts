@@ -26,7 +26,9 @@ Deno.test("every fixture parses the same in random chunkings and one byte at a t
     assert.deepEqual(parseBytes(api, contentType, bytes, singleBytes), whole, `${file} fed byte by byte`);
     for (let round = 0; round < 40; round++) {
       const cuts: number[] = [];
-      for (let at = Math.floor(random() * 40); at < bytes.length; at += 1 + Math.floor(random() * 64)) cuts.push(at);
+      for (let at = Math.floor(random() * 40); at < bytes.length; at += 1 + Math.floor(random() * 64)) {
+        cuts.push(at);
+      }
       const chunked = parseBytes(api, contentType, bytes, cuts);
       if (!sameParse(chunked, whole)) assert.deepEqual(chunked, whole, `${file} cut at ${cuts.join(",")}`);
     }
@@ -43,11 +45,19 @@ Deno.test("without a content type every fixture is framed by sniffing and parses
 Deno.test("a 10 MB tool argument in one SSE event is dropped and reported, and the stream goes on", () => {
   const huge = "x".repeat(10 * 1024 * 1024);
   const stream = anthropicToolStream([`{\\"content\\":\\"${huge}\\"}`]);
-  const { result } = parseBytes("anthropic.messages", "text/event-stream", stream, chunkCuts(stream.length, 65536));
+  const { result } = parseBytes(
+    "anthropic.messages",
+    "text/event-stream",
+    stream,
+    chunkCuts(stream.length, 65536),
+  );
   assert.equal(result.partial, true);
   assert.equal(result.toolCalls.length, 1);
   assert.equal(result.toolCalls[0].arguments, "", "the oversized event is not kept");
-  assert.ok(result.errors.some((e) => /SSE line longer than \d+ characters was dropped/.test(e)), result.errors.join());
+  assert.ok(
+    result.errors.some((e) => /SSE line longer than \d+ characters was dropped/.test(e)),
+    result.errors.join(),
+  );
   assert.equal(result.stopReason, "tool_use", "events after the oversized one are parsed");
   assert.equal(result.usage?.output, 4242);
 });
@@ -59,7 +69,9 @@ Deno.test("a 10 MB tool argument in many deltas is kept up to the memory budget 
   const parser = createResponseParser("anthropic.messages", "text/event-stream");
   let deltaEvents = 0;
   for (let at = 0; at < stream.length; at += 65536) {
-    deltaEvents += parser.push(stream.subarray(at, at + 65536)).filter((e) => e.type === "tool_call_delta").length;
+    deltaEvents += parser.push(stream.subarray(at, at + 65536)).filter((e) =>
+      e.type === "tool_call_delta"
+    ).length;
   }
   const result = parser.finish();
   assert.equal(deltaEvents, 1024, "policies still see every delta");
@@ -81,7 +93,9 @@ Deno.test("a line without an end is not buffered past the event bound", () => {
 
 Deno.test("a JSON body larger than the event bound is dropped and reported", () => {
   const body = encoder.encode(`{"type":"message","content":[{"type":"text","text":"${"q".repeat(3000)}"}]}`);
-  const { result } = parseBytes("anthropic.messages", "application/json", body, [1000, 2000], { maxEventChars: 1000 });
+  const { result } = parseBytes("anthropic.messages", "application/json", body, [1000, 2000], {
+    maxEventChars: 1000,
+  });
   assert.equal(result.text, "");
   assert.equal(result.partial, true);
   assert.ok(result.errors.some((e) => e.startsWith("JSON value longer than 1000")), result.errors.join());
@@ -101,7 +115,14 @@ Deno.test("random bytes and mutated fixtures never make a parser throw", () => {
     }
   }
   const noise = Uint8Array.from({ length: 4096 }, () => Math.floor(random() * 256));
-  for (const api of ["anthropic.messages", "openai.responses", "openai.chat_completions", "google.generate"] as const) {
+  for (
+    const api of [
+      "anthropic.messages",
+      "openai.responses",
+      "openai.chat_completions",
+      "google.generate",
+    ] as const
+  ) {
     for (const type of ["text/event-stream", "application/json", null]) {
       const { result } = parseBytes(api, type, noise, [100, 2000]);
       assert.equal(result.partial, true, `${api} ${type}`);
@@ -118,15 +139,25 @@ Deno.test("finish is idempotent and pushes after it are ignored", () => {
 });
 
 Deno.test("auxiliary APIs get a parser that accepts bytes and parses nothing", () => {
-  const { result, events } = parseBytes("anthropic.auxiliary", "application/json", encoder.encode('{"ok":true}'));
+  const { result, events } = parseBytes(
+    "anthropic.auxiliary",
+    "application/json",
+    encoder.encode('{"ok":true}'),
+  );
   assert.deepEqual(events, []);
   assert.equal(result.text, "");
 });
 
 Deno.test("the request size given to the parser becomes the input estimate when nothing is reported", () => {
-  const { result } = parseBytes("openai.responses", "text/event-stream", fixtureBytes("openai_responses/truncated.sse"), [], {
-    requestChars: 4000,
-  });
+  const { result } = parseBytes(
+    "openai.responses",
+    "text/event-stream",
+    fixtureBytes("openai_responses/truncated.sse"),
+    [],
+    {
+      requestChars: 4000,
+    },
+  );
   assert.equal(result.usage?.input, 1000);
   assert.equal(result.usage?.estimated, true);
 });

@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
-import { type SseEvent, SseDecoder } from "./sse.ts";
+import { SseDecoder, type SseEvent } from "./sse.ts";
 
 const encoder = new TextEncoder();
 
-function decode(text: string, cuts: number[] = [], maxLineChars?: number): { events: SseEvent[]; errors: string[] } {
+function decode(
+  text: string,
+  cuts: number[] = [],
+  maxLineChars?: number,
+): { events: SseEvent[]; errors: string[] } {
   const decoder = new SseDecoder({ maxLineChars });
   const bytes = encoder.encode(text);
   const events: SseEvent[] = [];
