@@ -19,37 +19,48 @@ if (!installed) {
   );
 }
 
-let run: Promise<Map<ScenarioName, ScenarioResult>> | undefined;
-
 /** Runs every scenario once, in one network namespace with one gateway, and parses the JSON lines. */
-function results(): Promise<Map<ScenarioName, ScenarioResult>> {
-  run ??= (async () => {
-    const output = await new Deno.Command("unshare", {
-      args: ["-n", "--", Deno.execPath(), "run", "--allow-all", "--unstable-no-legacy-abort", RUNNER],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    const stderr = new TextDecoder().decode(output.stderr);
-    if (!output.success) {
-      throw new Error(`run_in_netns.ts exited with ${output.code}:\n${stderr.slice(-4000)}`);
-    }
-    const byName = new Map<ScenarioName, ScenarioResult>();
-    for (const line of stdout.split("\n").filter((l) => l.startsWith("{"))) {
-      const result = JSON.parse(line) as ScenarioResult;
-      byName.set(result.scenario, result);
-    }
-    return byName;
-  })();
-  return run;
+async function runHarness(extraArgs: string[]): Promise<Map<ScenarioName, ScenarioResult>> {
+  const output = await new Deno.Command("unshare", {
+    args: [
+      "-n",
+      "--",
+      Deno.execPath(),
+      "run",
+      "--allow-all",
+      "--unstable-no-legacy-abort",
+      RUNNER,
+      ...extraArgs,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  const stderr = new TextDecoder().decode(output.stderr);
+  if (!output.success) throw new Error(`run_in_netns.ts exited with ${output.code}:\n${stderr.slice(-4000)}`);
+  const byName = new Map<ScenarioName, ScenarioResult>();
+  for (const line of stdout.split("\n").filter((l) => l.startsWith("{"))) {
+    const parsed = JSON.parse(line) as ScenarioResult;
+    byName.set(parsed.scenario, parsed);
+  }
+  return byName;
 }
 
-async function result(name: ScenarioName): Promise<ScenarioResult> {
-  const found = (await results()).get(name);
-  assert.ok(found, `the harness printed no result for ${name}`);
-  return found;
+/** Memoizes one harness run shared by several tests. */
+function sharedRun(
+  start: () => Promise<Map<ScenarioName, ScenarioResult>>,
+): (name: ScenarioName) => Promise<ScenarioResult> {
+  let run: Promise<Map<ScenarioName, ScenarioResult>> | undefined;
+  return async (name) => {
+    run ??= start();
+    const found = (await run).get(name);
+    assert.ok(found, `the harness printed no result for ${name}`);
+    return found;
+  };
 }
+
+const result = sharedRun(() => runHarness([]));
 
 /** The common verdict, with everything needed to diagnose a failure in the message. */
 function assertAnswered(r: ScenarioResult): void {
@@ -111,6 +122,55 @@ Deno.test({
     assertAnswered(await result("gemini"));
   },
 });
+
+/**
+ * The second run: proxy authentication required, and a block-list on the authenticated developer's team.
+ * Each CLI must send the credentials from HTTPS_PROXY (or the gateway could not know the team) and show
+ * the block message. Status 400: Codex retries any other 4xx five times per transport (~13 s over
+ * WebSocket, ~7 s over HTTP) before giving up, but stops at once on 400.
+ */
+const BLOCK_MESSAGE = "RECONDO-BLOCKED for the contractors team";
+const blocked = sharedRun(async () => {
+  const configFile = await Deno.makeTempFile({ prefix: "recondo-agents-config-", suffix: ".json" });
+  try {
+    await Deno.writeTextFile(
+      configFile,
+      JSON.stringify({
+        developers: [{ name: "carol", team: "contractors", token: "carol-proxy-token" }],
+        requireProxyAuth: true,
+        policies: [{
+          use: "block-list",
+          options: { teams: ["contractors"], status: 400, message: BLOCK_MESSAGE },
+        }],
+      }),
+    );
+    return await runHarness([
+      `--config=${configFile}`,
+      "--proxy-auth=carol:carol-proxy-token",
+      "--timeout=30",
+    ]);
+  } finally {
+    await Deno.remove(configFile);
+  }
+});
+
+for (const name of ["claude", "codex-ws", "codex-http", "gemini"] as const) {
+  Deno.test({
+    name: `${name} authenticates to the gateway and shows a block-list refusal to the developer`,
+    ...options,
+    async fn() {
+      const r = await blocked(name);
+      const detail = JSON.stringify(r, null, 2);
+      assert.equal(r.timedOut, false, `${name} timed out:\n${detail}`);
+      assert.notEqual(r.exitCode, 0, `${name} should fail when blocked:\n${detail}`);
+      assert.ok(
+        (r.stdout + r.stderrTail).includes(BLOCK_MESSAGE),
+        `${name} did not show the block message:\n${detail}`,
+      );
+      assert.deepEqual(r.requests, [], `a blocked request reached the provider:\n${detail}`);
+    },
+  });
+}
 
 function hostHasOtherInterfaces(): boolean {
   const table = Deno.readTextFileSync("/proc/self/net/dev");

@@ -107,6 +107,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     if (exited) {
       const s = await status;
       await drained;
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
       throw new Error(`Gateway exited with code ${s.code} before answering /healthz:\n${tail.join("\n")}`);
     }
     try {
