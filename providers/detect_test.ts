@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { clientExchange } from "./_testing.ts";
+import { detectApi, providerOfHost } from "./detect.ts";
+
+function api(host: string, method: string, path: string, ws = false): string | null {
+  const match = detectApi(host, method, path, ws);
+  return match
+    ? `${match.provider} ${match.api}${match.isModelTurn ? " turn" : ""}${
+      match.pathModel ? ` ${match.pathModel}` : ""
+    }`
+    : null;
+}
+
+Deno.test("Anthropic: Messages with ?beta=true is a turn; count_tokens and Claude Code's side calls are not", () => {
+  assert.equal(
+    api("api.anthropic.com", "POST", "/v1/messages?beta=true"),
+    "anthropic anthropic.messages turn",
+  );
+  assert.equal(api("API.Anthropic.com:443", "post", "/v1/messages/"), "anthropic anthropic.messages turn");
+  assert.equal(
+    api("api.anthropic.com", "POST", "/v1/messages/count_tokens?beta=true"),
+    "anthropic anthropic.count_tokens",
+  );
+  assert.equal(api("api.anthropic.com", "GET", "/api/claude_code/settings"), "anthropic anthropic.auxiliary");
+  assert.equal(api("api.anthropic.com", "GET", "/v1/messages"), "anthropic anthropic.auxiliary");
+});
+
+Deno.test("OpenAI: Responses over HTTP and WebSocket, Codex on chatgpt.com, Chat Completions", () => {
+  assert.equal(api("api.openai.com", "POST", "/v1/responses"), "openai openai.responses turn");
+  assert.equal(api("api.openai.com", "GET", "/v1/responses", true), "openai openai.responses_ws turn");
+  assert.equal(api("chatgpt.com", "POST", "/backend-api/codex/responses"), "openai openai.responses turn");
+  assert.equal(
+    api("chatgpt.com", "GET", "/backend-api/codex/responses", true),
+    "openai openai.responses_ws turn",
+  );
+  assert.equal(api("api.openai.com", "POST", "/v1/chat/completions"), "openai openai.chat_completions turn");
+  assert.equal(api("api.openai.com", "GET", "/v1/models"), "openai openai.auxiliary");
+  assert.equal(api("chatgpt.com", "GET", "/backend-api/codex/models"), "openai openai.auxiliary");
+});
+
+Deno.test("Gemini: the method after the colon decides, and the model comes from the path", () => {
+  assert.equal(
+    api(
+      "generativelanguage.googleapis.com",
+      "POST",
+      "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+    ),
+    "google google.stream_generate turn gemini-2.5-flash",
+  );
+  assert.equal(
+    api("generativelanguage.googleapis.com", "POST", "/v1/models/gemini-2.5-pro:generateContent"),
+    "google google.generate turn gemini-2.5-pro",
+  );
+  assert.equal(
+    api("generativelanguage.googleapis.com", "POST", "/v1beta/models/gemini-2.5-pro:countTokens"),
+    "google google.auxiliary",
+  );
+});
+
+Deno.test("Code Assist: /v1internal:streamGenerateContent and :generateContent are turns, the rest is not", () => {
+  assert.equal(
+    api("cloudcode-pa.googleapis.com", "POST", "/v1internal:streamGenerateContent?alt=sse"),
+    "google google.code_assist_stream_generate turn",
+  );
+  assert.equal(
+    api("cloudcode-pa.googleapis.com", "POST", "/v1internal:generateContent"),
+    "google google.code_assist_generate turn",
+  );
+  assert.equal(
+    api("cloudcode-pa.googleapis.com", "POST", "/v1internal:loadCodeAssist"),
+    "google google.auxiliary",
+  );
+  assert.equal(
+    api("cloudcode-pa.googleapis.com", "POST", "/v1internal:countTokens"),
+    "google google.auxiliary",
+  );
+});
+
+Deno.test("Vertex AI: Claude speaks Messages through rawPredict, Gemini through generateContent", () => {
+  const base = "/v1/projects/p1/locations/us-east5/publishers";
+  assert.equal(
+    api(
+      "us-east5-aiplatform.googleapis.com",
+      "POST",
+      `${base}/anthropic/models/claude-sonnet-4-5@20250929:streamRawPredict`,
+    ),
+    "anthropic anthropic.messages turn claude-sonnet-4-5@20250929",
+  );
+  assert.equal(
+    api("us-east5-aiplatform.googleapis.com", "POST", `${base}/anthropic/models/count-tokens:rawPredict`),
+    "anthropic anthropic.count_tokens",
+  );
+  assert.equal(
+    api(
+      "aiplatform.googleapis.com",
+      "POST",
+      `${base}/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse`,
+    ),
+    "google google.stream_generate turn gemini-2.5-pro",
+  );
+});
+
+Deno.test("Azure OpenAI: deployments name the model; the v1 paths are recognised too", () => {
+  assert.equal(
+    api(
+      "acme.openai.azure.com",
+      "POST",
+      "/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21",
+    ),
+    "openai openai.chat_completions turn gpt-4o-prod",
+  );
+  assert.equal(api("acme.openai.azure.com", "POST", "/openai/v1/responses"), "openai openai.responses turn");
+  assert.equal(api("acme.openai.azure.com", "GET", "/openai/v1/models"), "openai openai.auxiliary");
+});
+
+Deno.test("hosts of no known provider are not detected", () => {
+  assert.equal(detectApi("play.googleapis.com", "POST", "/log"), null);
+  assert.equal(detectApi("api.anthropic.com.evil.test", "POST", "/v1/messages"), null);
+  assert.equal(providerOfHost("openai.azure.com.example"), "unknown");
+  assert.equal(providerOfHost("generativelanguage.googleapis.com."), "google");
+});
+
+Deno.test("every request the real clients sent is detected as the API it is", () => {
+  const expected: [RegExp, string | null][] = [
+    [/^POST \/v1\/messages/, "anthropic.messages"],
+    [/^GET https?:|^GET \/api\/|^POST \/api\//, "anthropic.auxiliary"],
+    [/^GET \/v1\/responses/, "openai.responses_ws"],
+    [/^POST \/v1\/responses/, "openai.responses"],
+    [/^POST \/v1\/chat\/completions/, "openai.chat_completions"],
+    [/:streamGenerateContent/, "google.stream_generate"],
+    [/:generateContent/, "google.generate"],
+    [/^POST \/log/, null],
+  ];
+  const root = new URL("../../shared/fixtures/clients/", import.meta.url);
+  let checked = 0;
+  for (const client of Deno.readDirSync(root)) {
+    for (const run of Deno.readDirSync(new URL(`${client.name}/`, root))) {
+      for (const file of Deno.readDirSync(new URL(`${client.name}/${run.name}/`, root))) {
+        if (!/^\d{3}-.*\.json$/.test(file.name)) continue;
+        const exchange = clientExchange(`${client.name}/${run.name}/${file.name}`) as unknown as {
+          host: string;
+          method: string;
+          path: string;
+          via: string;
+        };
+        const line = `${exchange.method} ${exchange.path}`;
+        const want = expected.find(([pattern]) => pattern.test(line))?.[1];
+        assert.notEqual(want, undefined, `no expectation for ${line}`);
+        const match = detectApi(
+          exchange.host,
+          exchange.method,
+          exchange.path,
+          exchange.via === "mitm-upgrade",
+        );
+        assert.equal(match?.api ?? null, want, `${exchange.host} ${line}`);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked >= 36, `checked ${checked} recorded requests`);
+});
