@@ -42,6 +42,8 @@ export interface FakeProviderOptions {
   tls?: { cert: string; key: string };
   /** Port on 127.0.0.1 (default 0: any free port). */
   port?: number;
+  /** Keep every request in `requests` (default true); benchmarks turn it off to keep memory flat. */
+  record?: boolean;
   /** Initial behavior; see {@link FakeBehavior}. Usage fields merge with the defaults. */
   behavior?: Partial<Omit<FakeBehavior, "usage">> & { usage?: Partial<FakeBehavior["usage"]> };
 }
@@ -92,7 +94,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       body: isUpgrade || req.body === null ? new Uint8Array() : new Uint8Array(await req.arrayBuffer()),
       receivedAt: Date.now(),
     };
-    requests.push(recorded);
+    if (options.record !== false) requests.push(recorded);
     return await route(req, recorded, {
       behavior: () => fake.behavior,
       nextId,
