@@ -11,6 +11,7 @@
 import type { Config } from "../config/schema.ts";
 import type { DataPaths } from "../config/paths.ts";
 import { log } from "../core/log.ts";
+import { priceUsage } from "../providers/mod.ts";
 import type { Db } from "../storage/db/db.ts";
 import { openDatabase } from "../storage/db/mod.ts";
 import { openObjectStore } from "../storage/objects/mod.ts";
@@ -32,7 +33,7 @@ export interface CaptureOptions {
   config: Pick<Config, "capture">;
   /** Reads `RECONDO_STORE`, `RECONDO_DB_URL`, `RECONDO_OBJECTS`, `RECONDO_S3_*`, `AWS_*`. */
   env: { get(name: string): string | undefined };
-  /** Prices a turn's usage in USD; without it `cost_usd` stays null. */
+  /** Prices a turn's usage in USD (default: `priceUsage` from providers, without overrides). */
   price?: PriceFn;
   /** Idle gap that ends a session without a client session id (default 30 minutes). */
   idleGapMs?: number;
@@ -49,6 +50,10 @@ export interface Capture {
   /** The open stores, for readers in the same process (routes, tests). */
   db: Db;
   objects: ObjectStore;
+}
+
+function defaultPrice(...[provider, model, usage, at]: Parameters<PriceFn>): number | null {
+  return priceUsage(provider, model, usage, new Date(at)).usd;
 }
 
 /** Opens stores and journal, replays, and starts the pipeline. */
@@ -76,7 +81,7 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
     hmacKey,
     durability: options.config.capture.durability,
     idleGapMs: options.idleGapMs ?? 30 * 60_000,
-    price: options.price,
+    price: options.price ?? defaultPrice,
   });
   await pipeline.replay();
 

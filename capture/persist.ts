@@ -6,6 +6,7 @@
  * record twice (a journal replay) is recognised by the exchange id and changes nothing.
  * @module
  */
+import type { ProviderName } from "../core/exchange.ts";
 import type { Usage } from "../providers/types.ts";
 import { GENESIS_HASH, sortToolResults, turnHash } from "../storage/chain.ts";
 import type { Db, Queryable, SqlValue } from "../storage/db/db.ts";
@@ -15,8 +16,13 @@ import { conversationFacts } from "./conversation.ts";
 import type { CaptureRecord } from "./record.ts";
 import { resolveSession } from "./sessions.ts";
 
-/** Prices a turn in USD, or `null` when the model's price is unknown. */
-export type PriceFn = (provider: string, model: string | null, usage: Usage) => number | null;
+/** Prices a turn in USD as billed at `at` (epoch ms), or `null` when the model's price is unknown. */
+export type PriceFn = (
+  provider: ProviderName,
+  model: string | null,
+  usage: Usage,
+  at: number,
+) => number | null;
 
 /** Options of `persistRecord`. */
 export interface PersistOptions {
@@ -110,7 +116,7 @@ export async function persistRecord(
       const usage = response?.usage ?? ZERO_USAGE;
       const model = response?.model ?? request?.model ?? null;
       const cost = response?.usage && options.price
-        ? options.price(ex.provider, model, response.usage)
+        ? options.price(ex.provider, model, response.usage, start)
         : null;
       const prompt = request?.userText?.trim() ? request.userText : null;
       const turn: Record<string, SqlValue> = {

@@ -30,7 +30,7 @@ function record(ex: Exchange, parsed: CaptureParsed | null, body: Uint8Array): C
 const write = (db: Db, objects: ObjectStore, r: CaptureRecord) =>
   persistRecord(db, objects, r, {
     idleGapMs: 30 * MINUTE,
-    price: (_p, _m, u) => u.input * 0.001 + u.output * 0.002,
+    price: (_p, _m, u, _at) => u.input * 0.001 + u.output * 0.002,
   });
 
 async function recomputeChain(db: Db, sessionId: string): Promise<void> {

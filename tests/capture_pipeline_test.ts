@@ -160,6 +160,7 @@ for (const engine of ["sqlite", "postgres"] as const) {
         const [turn] = await again.db.query("SELECT * FROM turns");
         assert.equal(turn.id, ex.id);
         assert.deepEqual(await loadBody(again.objects, String(turn.request_sha256)), body);
+        assert.ok(Number(turn.cost_usd) > 0, "the turn is priced with the providers' price data");
         const [head] = await again.db.query("SELECT * FROM chain_heads");
         assert.equal(head.hash, turn.hash, "close() signed the head");
         const [key] = await again.db.query("SELECT * FROM signing_keys");
