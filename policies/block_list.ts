@@ -24,7 +24,11 @@ const options = z.object({
   paths: patterns,
   /** What the developer reads; `{what}` is replaced by the matched rule. */
   message: z.string().default("Blocked by your organisation's Recondo policy ({what})."),
-  status: z.number().int().min(400).max(599).default(403),
+  /**
+   * 400 by default: every client shows a 400's message and stops, while Claude Code words a 403 as
+   * "Failed to authenticate" and Codex retries any other 4xx for up to 13 s (measured, CLIENTS.md).
+   */
+  status: z.number().int().min(400).max(599).default(400),
 });
 
 export type BlockListOptions = z.infer<typeof options>;

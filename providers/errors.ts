@@ -47,11 +47,19 @@ export function providerErrorBody(
   kind: GatewayErrorKind,
   message: string,
 ): Record<string, unknown> {
+  // A block answered with 400 must read as a bad request, not an auth failure: clients word 403 as
+  // "Failed to authenticate" (Claude Code) and retry it (Codex), see README "Blocks".
+  const badRequest = kind === "blocked" && status === 400;
   switch (provider) {
     case "anthropic":
-      return { type: "error", error: { type: ANTHROPIC_TYPES[kind], message } };
+      return {
+        type: "error",
+        error: { type: badRequest ? "invalid_request_error" : ANTHROPIC_TYPES[kind], message },
+      };
     case "google":
-      return { error: { code: status, message, status: GOOGLE_STATUS[kind] } };
+      return {
+        error: { code: status, message, status: badRequest ? "INVALID_ARGUMENT" : GOOGLE_STATUS[kind] },
+      };
     case "openai":
     case "unknown":
       return { error: { message, type: OPENAI_TYPES[kind], param: null, code: kind } };

@@ -33,10 +33,10 @@ Deno.test({
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: "claude-opus-4-1", messages: [] }),
     });
-    assert.equal(anthropic.status, 403);
+    assert.equal(anthropic.status, 400);
     const a = await anthropic.json();
     assert.equal(a.type, "error");
-    assert.equal(a.error.type, "permission_error");
+    assert.equal(a.error.type, "invalid_request_error");
     assert.match(a.error.message, /model claude-opus-4-1/);
 
     const openai = await fetch("https://api.openai.com/v1/responses", {
@@ -45,7 +45,7 @@ Deno.test({
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: "gpt-4.1", input: "hi" }),
     });
-    assert.equal(openai.status, 403);
+    assert.equal(openai.status, 400);
     const o = await openai.json();
     assert.equal(o.error.type, "invalid_request_error");
     assert.match(o.error.message, /model gpt-4\.1/);
@@ -59,9 +59,9 @@ Deno.test({
         body: JSON.stringify({ contents: [] }),
       },
     );
-    assert.equal(google.status, 403);
+    assert.equal(google.status, 400);
     const g = await google.json();
-    assert.deepEqual([g.error.code, g.error.status], [403, "PERMISSION_DENIED"]);
+    assert.deepEqual([g.error.code, g.error.status], [400, "INVALID_ARGUMENT"]);
     assert.match(g.error.message, /model gemini-2\.5-pro/);
 
     const allowed = await fetch("https://api.anthropic.com/v1/messages", {
@@ -154,7 +154,7 @@ Deno.test({
       /policies\[0\] \("block-list"\): options\.providers expected array/,
     );
     const res = await fetch("https://api.openai.com/v1/models", { client: gw.client });
-    assert.equal(res.status, 403);
+    assert.equal(res.status, 400);
     await res.body?.cancel();
   },
 });
@@ -178,7 +178,7 @@ Deno.test({
       await new Promise((r) => setTimeout(r, 25));
     }
     const res = await fetch("https://api.openai.com/v1/models", { client: gw.client });
-    assert.equal(res.status, 403);
+    assert.equal(res.status, 400);
     await res.body?.cancel();
   },
 });
