@@ -6,6 +6,7 @@
  * @module
  */
 import type { ParsedResponse, StreamEvent, ToolCall, Usage } from "./types.ts";
+import { TextBuffer } from "./_text_buffer.ts";
 import { estimateTokens } from "./usage.ts";
 
 /** Options shared by every response parser. */
@@ -21,7 +22,8 @@ export interface ResponseParserOptions {
 const DEFAULT_MAX_CONTENT = 4 * 1024 * 1024;
 
 interface OpenTool {
-  call: ToolCall;
+  call: Omit<ToolCall, "arguments">;
+  args: TextBuffer;
   index: number;
   ended: boolean;
 }
@@ -32,9 +34,9 @@ export class ResponseBuilder {
   #id: string | null = null;
   #model: string | null = null;
   #started = false;
-  #text = "";
-  #thinking = "";
-  #refusal = "";
+  #text = new TextBuffer();
+  #thinking = new TextBuffer();
+  #refusal = new TextBuffer();
   #redacted = 0;
   #tools = new Map<string, OpenTool>();
   #stopReason: string | null = null;
@@ -75,7 +77,7 @@ export class ResponseBuilder {
   text(index: number, delta: string): void {
     if (delta.length === 0) return;
     this.#outputChars += delta.length;
-    this.#text += this.#keep(delta);
+    this.#text.append(this.#keep(delta));
     this.#events.push({ type: "text_delta", index, text: delta });
   }
 
@@ -83,7 +85,7 @@ export class ResponseBuilder {
     if (delta.length === 0) return;
     this.#outputChars += delta.length;
     this.#thinkingChars += delta.length;
-    this.#thinking += this.#keep(delta);
+    this.#thinking.append(this.#keep(delta));
     this.#events.push({ type: "thinking_delta", index, text: delta, redacted: false });
   }
 
@@ -96,7 +98,7 @@ export class ResponseBuilder {
   refusal(index: number, delta: string): void {
     if (delta.length === 0) return;
     this.#outputChars += delta.length;
-    this.#refusal += this.#keep(delta);
+    this.#refusal.append(this.#keep(delta));
     this.#events.push({ type: "text_delta", index, text: delta });
   }
 
@@ -108,7 +110,7 @@ export class ResponseBuilder {
       if (!open.call.name && name) open.call.name = name;
       return;
     }
-    this.#tools.set(key, { call: { id, name, arguments: "", server }, index, ended: false });
+    this.#tools.set(key, { call: { id, name, server }, args: new TextBuffer(), index, ended: false });
     this.#events.push({ type: "tool_call_start", index, id, name, server });
   }
 
@@ -116,7 +118,7 @@ export class ResponseBuilder {
     const open = this.#tools.get(key);
     if (!open || open.ended || delta.length === 0) return;
     this.#outputChars += delta.length;
-    open.call.arguments += this.#keep(delta);
+    open.args.append(this.#keep(delta));
     this.#events.push({ type: "tool_call_delta", index: open.index, argumentsDelta: delta });
   }
 
@@ -124,13 +126,19 @@ export class ResponseBuilder {
   toolEnd(key: string, fullArguments?: string): void {
     const open = this.#tools.get(key);
     if (!open || open.ended) return;
-    if (fullArguments !== undefined && open.call.arguments.length === 0 && fullArguments.length > 0) {
+    if (fullArguments !== undefined && open.args.length === 0 && fullArguments.length > 0) {
       this.#outputChars += fullArguments.length;
-      open.call.arguments = this.#keep(fullArguments);
+      open.args.set(this.#keep(fullArguments));
     }
     open.ended = true;
-    const { id, name, arguments: args } = open.call;
-    this.#events.push({ type: "tool_call_end", index: open.index, id, name, arguments: args });
+    const { id, name } = open.call;
+    this.#events.push({
+      type: "tool_call_end",
+      index: open.index,
+      id,
+      name,
+      arguments: open.args.toString(),
+    });
   }
 
   hasTool(key: string): boolean {
@@ -184,15 +192,20 @@ export class ResponseBuilder {
     const result: ParsedResponse = {
       id: this.#id,
       model: this.#model,
-      text: this.#text,
-      thinking: this.#thinking,
-      toolCalls: [...this.#tools.values()].map((t) => ({ ...t.call })),
+      text: this.#text.toString(),
+      thinking: this.#thinking.toString(),
+      toolCalls: [...this.#tools.values()].map((t) => ({
+        id: t.call.id,
+        name: t.call.name,
+        arguments: t.args.toString(),
+        server: t.call.server,
+      })),
       stopReason: this.#stopReason,
       usage: this.#finalUsage(),
       errors,
       partial: !this.#terminal || this.#malformed || this.#overBudget || this.#providerErrors > 0,
     };
-    if (this.#refusal) result.refusal = this.#refusal;
+    if (this.#refusal.length > 0) result.refusal = this.#refusal.toString();
     if (this.#redacted > 0) result.redactedThinkingBlocks = this.#redacted;
     if (this.#warnings.length > 0) result.warnings = [...this.#warnings];
     return result;

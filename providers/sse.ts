@@ -93,11 +93,13 @@ export class SseDecoder {
         break;
       }
       if (this.#skipping) this.#skipping = false;
-      else {
-        const line = this.#pending.length > 0 ? this.#pending + text.slice(pos, end) : text.slice(pos, end);
+      else if (this.#pending.length > 0) {
+        const line = this.#pending + text.slice(pos, end);
         this.#pending = "";
         this.#line(line, out);
-      }
+      } else if (end === pos) this.#dispatch(out);
+      else if (text.startsWith("data: ", pos)) this.#addData(text.slice(pos + 6, end), out); // the common line
+      else this.#line(text.slice(pos, end), out);
       pos = end + 1;
       if (end === nextCr) {
         if (pos < text.length) {
