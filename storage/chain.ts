@@ -99,9 +99,13 @@ export function turnHash(
   return createHash("sha256").update(canonical, "utf8").digest("hex");
 }
 
-/** Sorts tool results the way `turnHash` expects them (by call id, then row id). */
+/**
+ * Sorts tool results the way `turnHash` expects them: by call id, then row id, comparing UTF-16 code
+ * units (never a collation, which differs between engines and locales).
+ */
 export function sortToolResults<T extends Record<string, unknown>>(rows: readonly T[]): T[] {
+  const cmp = (x: string, y: string) => x < y ? -1 : x > y ? 1 : 0;
   return [...rows].sort((a, b) =>
-    String(a.call_id).localeCompare(String(b.call_id)) || String(a.id).localeCompare(String(b.id))
+    cmp(String(a.call_id), String(b.call_id)) || cmp(String(a.id), String(b.id))
   );
 }
