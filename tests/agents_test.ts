@@ -19,6 +19,17 @@ if (!installed) {
   );
 }
 
+/** A turn as the gateway persisted it (columns of `turns`). */
+interface CapturedTurn {
+  api: string;
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  usage_estimated: number;
+}
+const capturedTurns: CapturedTurn[] = [];
+
 /** Runs every scenario once, in one network namespace with one gateway, and parses the JSON lines. */
 async function runHarness(extraArgs: string[]): Promise<Map<ScenarioName, ScenarioResult>> {
   const output = await new Deno.Command("unshare", {
@@ -41,8 +52,9 @@ async function runHarness(extraArgs: string[]): Promise<Map<ScenarioName, Scenar
   if (!output.success) throw new Error(`run_in_netns.ts exited with ${output.code}:\n${stderr.slice(-4000)}`);
   const byName = new Map<ScenarioName, ScenarioResult>();
   for (const line of stdout.split("\n").filter((l) => l.startsWith("{"))) {
-    const parsed = JSON.parse(line) as ScenarioResult;
-    byName.set(parsed.scenario, parsed);
+    const parsed = JSON.parse(line) as ScenarioResult | { captured: CapturedTurn[] };
+    if ("captured" in parsed) capturedTurns.push(...parsed.captured);
+    else byName.set(parsed.scenario, parsed);
   }
   return byName;
 }
@@ -120,6 +132,31 @@ Deno.test({
   ...options,
   async fn() {
     assertAnswered(await result("gemini"));
+  },
+});
+
+Deno.test({
+  name: "each agent's model turns are captured with exactly the tokens the fake provider reported",
+  ...options,
+  async fn() {
+    for (const name of ["claude", "codex-ws", "codex-http", "gemini"] as const) await result(name);
+    const byApi = new Map<string, CapturedTurn[]>();
+    for (const turn of capturedTurns) byApi.set(turn.api, [...(byApi.get(turn.api) ?? []), turn]);
+    const detail = JSON.stringify(capturedTurns, null, 2);
+    for (
+      const api of ["anthropic.messages", "openai.responses_ws", "openai.responses", "google.stream_generate"]
+    ) {
+      const turns = (byApi.get(api) ?? []).filter((t) => t.output_tokens > 0);
+      assert.ok(turns.length > 0, `no captured ${api} turn with output:\n${detail}`);
+      for (const turn of turns) {
+        // The fake reports 21 fresh input tokens and 7 output tokens on every model request.
+        assert.deepEqual(
+          [turn.input_tokens, turn.output_tokens, turn.cache_read_tokens, turn.usage_estimated],
+          [21, 7, 0, 0],
+          `${api}:\n${detail}`,
+        );
+      }
+    }
   },
 });
 

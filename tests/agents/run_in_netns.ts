@@ -18,6 +18,7 @@
 import { join } from "node:path";
 import { startFakeProvider } from "../fake_provider/mod.ts";
 import { makeTestCertificate } from "../fake_provider/tls.ts";
+import { DatabaseSync } from "node:sqlite";
 import { type GatewayProcess, startGatewayProcess } from "./gateway_process.ts";
 import { agentsBinDir, SCENARIO_NAMES, type ScenarioName, SCENARIOS } from "./scenarios.ts";
 import { runScenario } from "./run_scenario.ts";
@@ -129,12 +130,31 @@ async function main(): Promise<number> {
       progress(`${name}: ${result.ok ? "ok" : "FAILED"} (exit ${result.exitCode}, ${result.durationMs} ms)`);
       console.log(JSON.stringify(result));
     }
+    if (gateway) console.log(JSON.stringify({ captured: await capturedTurns(gateway) }));
     return 0;
   } finally {
     await gateway?.stop();
     if (args.gatewayLog && gateway) progress(`gateway log:\n${gateway.logTail().join("\n")}`);
     await fake.close();
     await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+}
+
+/** The turns the gateway persisted, once its capture backlog is empty (read-only, beside the running gateway). */
+async function capturedTurns(gateway: GatewayProcess): Promise<Record<string, unknown>[]> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const metrics = await (await fetch(`http://127.0.0.1:${gateway.port}/metrics`)).text();
+    if (/^recondo_capture_queued 0$/m.test(metrics)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const db = new DatabaseSync(join(gateway.dataDir, "recondo.db"), { readOnly: true });
+  try {
+    return db.prepare(
+      "SELECT api, model, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, usage_estimated FROM turns ORDER BY started_at",
+    ).all() as Record<string, unknown>[];
+  } finally {
+    db.close();
   }
 }
 
