@@ -28,6 +28,8 @@ export {
   openaiChatUsage,
   openaiResponsesUsage,
   promptTokens,
+  settleUsage,
+  type UsageSettlement,
   zeroUsage,
 } from "./usage.ts";
 export {

@@ -7,7 +7,7 @@
  */
 import type { ParsedResponse, StreamEvent, ToolCall, Usage } from "./types.ts";
 import { TextBuffer } from "./_text_buffer.ts";
-import { estimateTokens } from "./usage.ts";
+import { settleUsage } from "./usage.ts";
 
 /** Options shared by every response parser. */
 export interface ResponseParserOptions {
@@ -201,7 +201,13 @@ export class ResponseBuilder {
         server: t.call.server,
       })),
       stopReason: this.#stopReason,
-      usage: this.#finalUsage(),
+      usage: settleUsage(this.#usage, {
+        final: this.#usageFinal,
+        failed: this.#providerErrors > 0,
+        requestChars: this.#requestChars,
+        outputChars: this.#outputChars,
+        thinkingChars: this.#thinkingChars,
+      }),
       errors,
       partial: !this.#terminal || this.#malformed || this.#overBudget || this.#providerErrors > 0,
     };
@@ -209,35 +215,6 @@ export class ResponseBuilder {
     if (this.#redacted > 0) result.redactedThinkingBlocks = this.#redacted;
     if (this.#warnings.length > 0) result.warnings = [...this.#warnings];
     return result;
-  }
-
-  #finalUsage(): Usage | null {
-    const outputTokens = estimateTokens(this.#outputChars);
-    const reasoningTokens = estimateTokens(this.#thinkingChars);
-    if (this.#usage && this.#usageFinal) return this.#usage;
-    // An error answered instead of a response and nothing was generated: nothing is billed.
-    if (this.#providerErrors > 0 && this.#outputChars === 0) return null;
-    if (this.#usage) {
-      // A provisional report (message_start, an early chunk): keep its prompt counts, which are final from
-      // the start, but the output count is not; take the larger of it and what was seen.
-      const usage = this.#usage;
-      const output = Math.max(usage.output, outputTokens);
-      return {
-        ...usage,
-        output,
-        reasoning: Math.min(output, Math.max(usage.reasoning, reasoningTokens)),
-        estimated: true,
-      };
-    }
-    return {
-      input: estimateTokens(this.#requestChars),
-      cacheRead: 0,
-      cacheWrite5m: 0,
-      cacheWrite1h: 0,
-      output: outputTokens,
-      reasoning: Math.min(outputTokens, reasoningTokens),
-      estimated: true,
-    };
   }
 
   #keep(delta: string): string {

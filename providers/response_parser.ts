@@ -43,7 +43,8 @@ export function adapterFor(api: ApiName): WireAdapter | null {
 /**
  * An incremental parser for one response of `api`. `contentType` is the response's `content-type` header
  * (null when absent). For `openai.responses_ws`, feed server messages to `pushMessage`.
- * Auxiliary APIs get a parser too; it accepts bytes and reports nothing parsed.
+ * Auxiliary APIs (count_tokens, settings) get a parser too; it accepts bytes and returns an empty,
+ * complete result with no usage.
  * @example
  * const parser = createResponseParser("anthropic.messages", "text/event-stream");
  * for await (const chunk of body) policyChain.events(parser.push(chunk));
@@ -129,9 +130,24 @@ export function createResponseParser(
     finish(): ParsedResponse {
       if (result) return result;
       safely(() => consume(null));
-      result = builder.result();
+      result = adapter ? builder.result() : nothingParsed();
       return result;
     },
+  };
+}
+
+/** The result for APIs that carry no model output: empty, and not partial (nothing was expected). */
+function nothingParsed(): ParsedResponse {
+  return {
+    id: null,
+    model: null,
+    text: "",
+    thinking: "",
+    toolCalls: [],
+    stopReason: null,
+    usage: null,
+    errors: [],
+    partial: false,
   };
 }
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fixtureBytes, parseBytes, RESPONSE_FIXTURES, seededRandom } from "./_testing.ts";
+import { fixtureBytes, parseBytes, RESPONSE_FIXTURES, responseOf, seededRandom } from "./_testing.ts";
 import { createResponseParser } from "./response_parser.ts";
 
 const encoder = new TextEncoder();
@@ -138,14 +138,11 @@ Deno.test("finish is idempotent and pushes after it are ignored", () => {
   assert.equal(parser.finish(), first);
 });
 
-Deno.test("auxiliary APIs get a parser that accepts bytes and parses nothing", () => {
-  const { result, events } = parseBytes(
-    "anthropic.auxiliary",
-    "application/json",
-    encoder.encode('{"ok":true}'),
-  );
+Deno.test("auxiliary APIs get a parser that accepts bytes and returns an empty, complete result", () => {
+  const body = encoder.encode('{"input_tokens":7}');
+  const { result, events } = parseBytes("anthropic.count_tokens", "application/json", body);
   assert.deepEqual(events, []);
-  assert.equal(result.text, "");
+  assert.deepEqual(result, responseOf({}));
 });
 
 Deno.test("the request size given to the parser becomes the input estimate when nothing is reported", () => {

@@ -132,6 +132,33 @@ export function estimateUsage(
   };
 }
 
+/** What a response's usage is settled from when it ends. */
+export interface UsageSettlement {
+  /** The provider's closing report arrived (not only a provisional one). */
+  final: boolean;
+  /** The provider answered with an error. */
+  failed: boolean;
+  requestChars: number;
+  /** Characters generated: text, thinking, refusal and tool arguments. */
+  outputChars: number;
+  thinkingChars: number;
+}
+
+/**
+ * The usage to record for a finished response. A final report is used as is. An error that generated
+ * nothing bills nothing (null). A provisional report (message_start, an early chunk) keeps its prompt
+ * counts, which are final from the start, and takes the larger of its output count and the estimate of
+ * what was seen. With no report at all, everything is estimated. Any estimate is marked `estimated`.
+ */
+export function settleUsage(reported: Usage | null, end: UsageSettlement): Usage | null {
+  if (reported && end.final) return reported;
+  if (end.failed && end.outputChars === 0) return null;
+  const output = Math.max(reported?.output ?? 0, estimateTokens(end.outputChars));
+  const reasoning = Math.min(output, Math.max(reported?.reasoning ?? 0, estimateTokens(end.thinkingChars)));
+  if (reported) return { ...reported, output, reasoning, estimated: true };
+  return { ...zeroUsage(), input: estimateTokens(end.requestChars), output, reasoning, estimated: true };
+}
+
 /** Total prompt-side tokens (base input plus cache reads and writes), which price tiers are chosen by. */
 export function promptTokens(usage: Usage): number {
   return usage.input + usage.cacheRead + usage.cacheWrite5m + usage.cacheWrite1h;

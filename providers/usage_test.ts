@@ -8,6 +8,7 @@ import {
   openaiChatUsage,
   openaiResponsesUsage,
   promptTokens,
+  settleUsage,
 } from "./usage.ts";
 
 Deno.test("Anthropic input_tokens excludes cache reads and writes, so they are not subtracted", () => {
@@ -86,5 +87,26 @@ Deno.test("estimates are four characters per token, rounded up, and marked estim
   assert.deepEqual(
     estimateUsage({ inputChars: 4001, outputChars: 40, reasoningChars: 12 }),
     usageOf({ input: 1001, output: 10, reasoning: 3, estimated: true }),
+  );
+});
+
+Deno.test("settling usage: a final report stands, a failure that generated nothing bills nothing", () => {
+  const reported = usageOf({ input: 10, output: 2 });
+  const end = { final: true, failed: false, requestChars: 4000, outputChars: 400, thinkingChars: 0 };
+  assert.equal(settleUsage(reported, end), reported);
+  assert.equal(settleUsage(reported, { ...end, final: false, failed: true, outputChars: 0 }), null);
+  assert.equal(settleUsage(null, { ...end, final: false, failed: true, outputChars: 0 }), null);
+});
+
+Deno.test("settling usage: a provisional report keeps its prompt counts and takes the larger output", () => {
+  const provisional = usageOf({ input: 10, cacheRead: 90, output: 1 });
+  const end = { final: false, failed: false, requestChars: 4000, outputChars: 400, thinkingChars: 40 };
+  assert.deepEqual(
+    settleUsage(provisional, end),
+    usageOf({ input: 10, cacheRead: 90, output: 100, reasoning: 10, estimated: true }),
+  );
+  assert.deepEqual(
+    settleUsage(null, end),
+    usageOf({ input: 1000, output: 100, reasoning: 10, estimated: true }),
   );
 });
