@@ -17,7 +17,9 @@ import { loadOrCreateHmacKey } from "../credentials.ts";
 
 const [dir, mode, countText, writtenText] = Deno.args;
 const count = Number(countText);
-let allowed = Number(writtenText);
+const written = Number(writtenText);
+let allowed = written;
+let committed = 0;
 const real = openSqlite(join(dir, "recondo.db"));
 await migrate(real);
 const stalling: Db = {
@@ -25,7 +27,13 @@ const stalling: Db = {
   query: (sql, params) => real.query(sql, params),
   run: (sql, params) => real.run(sql, params),
   exec: (sql) => real.exec(sql),
-  transaction: (fn) => allowed-- > 0 ? real.transaction(fn) : new Promise(() => {}),
+  transaction: (fn) =>
+    allowed-- > 0
+      ? real.transaction(fn).then((value) => {
+        committed++;
+        return value;
+      })
+      : new Promise(() => {}),
   close: () => real.close(),
 };
 const journal = await openJournal({ dir: join(dir, "journal"), flushIntervalMs: 20 });
@@ -55,5 +63,6 @@ const lanes = Array.from({ length: 20 }, async (_, lane) => {
 });
 await Promise.all(lanes);
 if (mode !== "strict") await new Promise((r) => setTimeout(r, 100)); // let the last flush interval pass
+while (committed < written) await new Promise((r) => setTimeout(r, 5)); // the database's share is in
 await Deno.stdout.write(new TextEncoder().encode(JSON.stringify(acked) + "\n"));
 await new Promise(() => {}); // wait for SIGKILL
