@@ -3,11 +3,15 @@
  * non-streaming `response` object, and error bodies. Usage arrives once, whole, in the terminal
  * `response.completed` / `response.incomplete` / `response.failed` event.
  * Output items are keyed by `output_index`, which both `output_item.added` and every delta carry.
+ * One parser fed a whole Codex WebSocket connection sees several responses in a row: each new
+ * `response.created` after a finished one starts a new turn, and the turns' usages are summed
+ * (`createResponsesWsSession` splits them into separate results instead).
  * @module
  */
 import { arr, type Json, num, obj, str } from "./_json.ts";
 import type { ResponseBuilder } from "./response_builder.ts";
-import { openaiResponsesUsage } from "./usage.ts";
+import type { Usage } from "./types.ts";
+import { addUsage, openaiResponsesUsage } from "./usage.ts";
 import type { WireAdapter } from "./wire_adapter.ts";
 
 /** Output item types that are tool calls the client runs, and the field holding their arguments. */
@@ -48,12 +52,16 @@ const QUIET_SUFFIXES = [
 
 /** A fresh adapter for one Responses API response. */
 export function openaiResponsesAdapter(): WireAdapter {
+  let turn = 0;
+  let earlierTurns: Usage | null = null;
+  const key = (index: number) => turn === 0 ? String(index) : `${turn}:${index}`;
+
   function itemStart(b: ResponseBuilder, index: number, item: Json): void {
     const type = str(item.type) ?? "";
     const server = type in SERVER_CALLS;
     if (!(type in CLIENT_CALLS) && !server) return;
     const name = str(item.name) ?? (server ? type.replace(/_call$/, "") : type);
-    b.toolStart(String(index), index, str(item.call_id) ?? str(item.id) ?? "", name, server);
+    b.toolStart(key(index), index, str(item.call_id) ?? str(item.id) ?? "", name, server);
   }
 
   function itemDone(b: ResponseBuilder, index: number, item: Json): void {
@@ -63,7 +71,7 @@ export function openaiResponsesAdapter(): WireAdapter {
     itemStart(b, index, item);
     const value = field ? item[field] : undefined;
     b.toolEnd(
-      String(index),
+      key(index),
       typeof value === "string" ? value : value === undefined ? "" : JSON.stringify(value),
     );
   }
@@ -84,8 +92,12 @@ export function openaiResponsesAdapter(): WireAdapter {
 
   function terminal(b: ResponseBuilder, response: Json, type: string): void {
     b.start(str(response.id), str(response.model));
-    const usage = obj(response.usage);
-    if (usage) b.usage(openaiResponsesUsage(usage), true);
+    const reported = obj(response.usage);
+    if (reported) {
+      const usage = openaiResponsesUsage(reported);
+      earlierTurns = earlierTurns ? addUsage(earlierTurns, usage) : usage;
+      b.usage(earlierTurns, true);
+    }
     const error = obj(response.error);
     if (error) b.providerError(str(error.code) ?? str(error.type) ?? "failed", str(error.message) ?? "");
     const incomplete = str(obj(response.incomplete_details)?.reason);
@@ -107,12 +119,16 @@ export function openaiResponsesAdapter(): WireAdapter {
       const type = str(data.type) ?? name ?? "";
       const index = num(data.output_index) ?? 0;
       if (type === "response.output_text.delta") return b.text(index, str(data.delta) ?? "");
-      if (ARGUMENT_DELTAS.has(type)) return b.toolDelta(String(index), str(data.delta) ?? "");
+      if (ARGUMENT_DELTAS.has(type)) return b.toolDelta(key(index), str(data.delta) ?? "");
       if (THINKING_DELTAS.has(type)) return b.thinking(index, str(data.delta) ?? "");
       switch (type) {
         case "response.created":
         case "response.in_progress":
         case "response.queued": {
+          if (type === "response.created" && b.isTerminal) {
+            turn++;
+            b.nextResponse();
+          }
           const response = obj(data.response) ?? {};
           return b.start(str(response.id), str(response.model));
         }

@@ -159,3 +159,33 @@ Deno.test("a WebSocket message that is not JSON is reported without stopping the
   assert.equal(result.partial, true);
   assert.match(result.errors[0], /invalid JSON/);
 });
+
+Deno.test("one parser fed a whole WebSocket connection sums the turns' usage and keeps every tool call", () => {
+  const lines = fixtureLines("openai_responses/ws_session.jsonl");
+  const parser = createResponseParser("openai.responses_ws", null);
+  const starts: (string | null)[] = [];
+  for (const line of [...lines, ...lines.slice(2)]) {
+    for (const event of parser.pushMessage?.(line) ?? []) {
+      if (event.type === "message_start") starts.push(event.id);
+    }
+  }
+  const result = parser.finish();
+  assert.deepEqual(starts, ["resp_warm", "resp_turn", "resp_turn"]);
+  assert.equal(result.id, "resp_warm");
+  assert.equal(
+    result.toolCalls.length,
+    2,
+    "the second turn's call at output_index 0 is not merged into the first's",
+  );
+  assert.deepEqual(result.usage, usageOf({ input: 2 * 904, cacheRead: 2 * 4096, output: 60, reasoning: 24 }));
+  assert.equal(result.partial, false);
+});
+
+Deno.test("a connection that closes during a later turn is partial", () => {
+  const lines = fixtureLines("openai_responses/ws_session.jsonl");
+  const parser = createResponseParser("openai.responses_ws", null);
+  for (const line of lines.slice(0, 4)) parser.pushMessage?.(line);
+  const result = parser.finish();
+  assert.equal(result.partial, true);
+  assert.equal(result.usage?.estimated, true);
+});

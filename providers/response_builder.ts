@@ -71,7 +71,18 @@ export class ResponseBuilder {
     this.#model ??= model;
     if (this.#started) return;
     this.#started = true;
-    this.#events.push({ type: "message_start", id: this.#id, model: this.#model });
+    this.#events.push({ type: "message_start", id: id ?? this.#id, model: model ?? this.#model });
+  }
+
+  /**
+   * A further response begins on the same connection (Codex sends many turns over one WebSocket): the
+   * next `start` emits `message_start` again and the result is not complete until that response ends.
+   * The result keeps the first response's id and accumulates content, errors and (summed) usage.
+   */
+  nextResponse(): void {
+    this.#started = false;
+    this.#terminal = false;
+    this.#usageFinal = false;
   }
 
   text(index: number, delta: string): void {

@@ -106,6 +106,19 @@ export function geminiUsage(raw: RawUsage): Usage {
   };
 }
 
+/** The sum of two usages, for separate responses (never for cumulative reports of one response). */
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    input: a.input + b.input,
+    cacheRead: a.cacheRead + b.cacheRead,
+    cacheWrite5m: a.cacheWrite5m + b.cacheWrite5m,
+    cacheWrite1h: a.cacheWrite1h + b.cacheWrite1h,
+    output: a.output + b.output,
+    reasoning: a.reasoning + b.reasoning,
+    estimated: a.estimated || b.estimated,
+  };
+}
+
 /** Characters per token used by every estimate: a coarse, documented rule of thumb for English and code. */
 export const CHARS_PER_TOKEN = 4;
 
