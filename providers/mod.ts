@@ -19,6 +19,7 @@ export { createResponseParser, type ResponseParserOptions } from "./response_par
 export { parseRequest, parseWsClientMessage } from "./request_parser.ts";
 export { createResponsesWsSession, type ResponsesWsSession, type WsTurn } from "./responses_ws_session.ts";
 export {
+  addUsage,
   anthropicUsage,
   CHARS_PER_TOKEN,
   estimateTokens,
