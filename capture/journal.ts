@@ -59,6 +59,12 @@ interface Location {
 /** Opens the journal in `options.dir`, creating it. Entries of earlier runs come from `replay()`. */
 export async function openJournal(options: JournalOptions): Promise<Journal> {
   await Deno.mkdir(options.dir, { recursive: true });
+  // Two processes replaying and compacting one journal would lose records: one owner at a time.
+  const lock = await Deno.open(join(options.dir, "lock"), { create: true, write: true, mode: 0o600 });
+  if (!(await lock.tryLock(true))) {
+    lock.close();
+    throw new Error(`Capture journal ${options.dir} is in use by another Recondo process`);
+  }
   const old: Segment[] = [];
   for await (const entry of Deno.readDir(options.dir)) {
     const match = entry.name.match(/^(\d{16})\.log$/);
@@ -74,7 +80,7 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
     }
   }
   old.sort((a, b) => a.number - b.number);
-  const journal = new Journal(options, old);
+  const journal = new Journal(options, old, lock);
   await journal.rotate();
   return journal;
 }
@@ -96,7 +102,10 @@ export class Journal {
   #closed = false;
   #rotating = false;
 
-  constructor(options: JournalOptions, old: Segment[]) {
+  #lock: Deno.FsFile;
+
+  constructor(options: JournalOptions, old: Segment[], lock: Deno.FsFile) {
+    this.#lock = lock;
     this.#options = { segmentBytes: 16 * 1024 * 1024, ...options };
     this.#old = old;
     for (const s of old) this.#segments.set(s.number, s);
@@ -218,6 +227,20 @@ export class Journal {
       this.#active.closed = true;
       await this.#dropIfDone(this.#active);
     }
+    this.#lock.close();
+  }
+
+  /**
+   * Stops as a crash would: pending appends are lost, nothing is compacted, the lock is released.
+   * For crash tests in one process; a real crash needs no call.
+   */
+  abandon(): void {
+    this.#closed = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#pending = [];
+    this.#file?.close();
+    this.#file = null;
+    this.#lock.close();
   }
 
   /** Flushes now (used by close and tests); resolves when everything appended so far is durable. */

@@ -7,7 +7,7 @@ const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
 async function segmentFiles(dir: string): Promise<string[]> {
   const names = [];
-  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  for await (const e of Deno.readDir(dir)) if (e.name.endsWith(".log")) names.push(e.name);
   return names.sort();
 }
 
@@ -37,6 +37,7 @@ Deno.test("after a crash with a torn tail, replay yields every complete entry on
     const first = await openJournal({ dir, flushIntervalMs: 5 });
     for (let i = 0; i < 5; i++) await first.append(enc(`record ${i}`)).durable;
     // Simulate the crash: no close(); then a half-written sixth entry at the end of the segment.
+    first.abandon();
     const [segment] = await segmentFiles(dir);
     const torn = new Uint8Array(12 + 4);
     new DataView(torn.buffer).setUint32(0, 0x314a4352, true);
@@ -76,6 +77,18 @@ Deno.test("a corrupt entry ends replay of its segment and entries not applied su
     third.markApplied(again[0].id);
     await third.close();
     assert.deepEqual(await segmentFiles(dir), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a second process cannot open a journal in use", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const first = await openJournal({ dir, flushIntervalMs: 5 });
+    await assert.rejects(() => openJournal({ dir, flushIntervalMs: 5 }), /in use by another Recondo process/);
+    await first.close();
+    await (await openJournal({ dir, flushIntervalMs: 5 })).close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -37,7 +37,7 @@ async function crashAndRecover(mode: "strict" | "batched"): Promise<void> {
 
     const journalDir = join(dir, "journal");
     const segments = [];
-    for await (const e of Deno.readDir(journalDir)) segments.push(e.name);
+    for await (const e of Deno.readDir(journalDir)) if (e.name.endsWith(".log")) segments.push(e.name);
     segments.sort();
     const torn = new Uint8Array([0x52, 0x43, 0x4a, 0x31, 0xff, 0x00, 0x00, 0x00, 1, 2]);
     await Deno.writeFile(join(journalDir, segments.at(-1)!), torn, { append: true });
@@ -70,7 +70,7 @@ async function crashAndRecover(mode: "strict" | "batched"): Promise<void> {
       await capture.close();
     }
     const left = [];
-    for await (const e of Deno.readDir(journalDir)) left.push(e.name);
+    for await (const e of Deno.readDir(journalDir)) if (e.name.endsWith(".log")) left.push(e.name);
     assert.deepEqual(left, [], "replayed entries are compacted away");
   } finally {
     await Deno.remove(dir, { recursive: true });
