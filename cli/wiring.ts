@@ -20,7 +20,8 @@ export interface Wiring {
 
 /** The provider parsers as the proxy consumes them. */
 export const providerParsers: Parsers = {
-  createResponseParser: (api, contentType) => createResponseParser(api, contentType),
+  createResponseParser: (api, contentType, requestBytes) =>
+    createResponseParser(api, contentType, { requestChars: requestBytes }),
   parseRequest: (api, body, headers) => parseRequest(api, body, headers),
 };
 

@@ -20,7 +20,12 @@ import { type RelayEnd, relayResponse } from "./response_relay.ts";
 
 /** Provider parsing, injected so the proxy works (unparsed) before or without the provider adapters. */
 export interface Parsers {
-  createResponseParser(api: ApiName, contentType: string | null): ResponseParser | null;
+  /** `requestBytes` lets a parser estimate input tokens when a stream ends before reporting usage. */
+  createResponseParser(
+    api: ApiName,
+    contentType: string | null,
+    requestBytes?: number,
+  ): ResponseParser | null;
   parseRequest(api: ApiName, body: Uint8Array, headers: Record<string, string>): ParsedRequest | null;
 }
 
@@ -200,7 +205,11 @@ export async function handleExchange(
 
   // Steps 8–9: stream back; the end hooks and capture run when the stream ends, however it ends.
   const parser = match?.isModelTurn && deps.parsers
-    ? deps.parsers.createResponseParser(match.api, upstream.headers.get("content-type"))
+    ? deps.parsers.createResponseParser(
+      match.api,
+      upstream.headers.get("content-type"),
+      requestBytes(exchange),
+    )
     : null;
   const stream = relayResponse({
     exchange,
@@ -279,6 +288,11 @@ function countDecisions(exchange: Exchange, metrics: Metrics): void {
     });
   }
   counted.set(exchange, exchange.decisions.length);
+}
+
+/** The request body's size: buffered length, else its declared content-length, else unknown (0). */
+function requestBytes(exchange: Exchange): number {
+  return exchange.requestBody?.byteLength ?? (Number(exchange.request.headers["content-length"]) || 0);
 }
 
 function isDefaultPort(target: ExchangeTarget): boolean {

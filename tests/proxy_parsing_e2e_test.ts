@@ -115,7 +115,7 @@ Deno.test({
       assert.doesNotMatch(text, /FORBIDDEN/);
       assert.match(
         text,
-        /event: error\ndata: \{"type":"error","error":\{"type":"permission_error","message":"the answer contained a forbidden word"\}\}/,
+        /event: error\ndata: \{"type":"error","error":\{"type":"invalid_request_error","message":"the answer contained a forbidden word"\}\}/,
       );
       const [captured] = await sink.waitFor(1);
       assert.equal(captured.exchange.outcome, "blocked");
