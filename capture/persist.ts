@@ -29,6 +29,12 @@ export interface PersistOptions {
   /** Quiet time after which a conversation without a client session id starts a new session. */
   idleGapMs: number;
   price?: PriceFn;
+  /**
+   * Resolves when this record may open its transaction: the pipeline passes the previous record's
+   * completion so that object writes overlap while commits keep arrival order (sequence numbers and
+   * tool-result links follow the order in which turns ended).
+   */
+  commitAfter?: Promise<void>;
 }
 
 /** What happened to a record. */
@@ -85,6 +91,7 @@ export async function persistRecord(
     contentType: ex.response?.headers["content-type"],
   });
   const facts = record.parsed ? conversationFacts(record) : null;
+  if (options.commitAfter) await options.commitAfter;
 
   return await db.transaction(async (tx) => {
     const dup = await tx.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [ex.id]);

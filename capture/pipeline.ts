@@ -36,7 +36,7 @@ export interface PipelineOptions {
   maxQueuedBytes?: number;
   /** Largest body captured per direction; longer bodies are cut and the cut recorded (default 64 MiB). */
   maxBodyBytes?: number;
-  /** Parallel writers (default 1 on SQLite, 4 on PostgreSQL). */
+  /** Parallel writers (default 4 on SQLite, 8 on PostgreSQL): hashing, gzip and object fsyncs overlap; SQLite still commits one at a time. */
   writers?: number;
   /** Attempts per record before it is left in the journal for the next start (default 5). */
   attempts?: number;
@@ -85,7 +85,7 @@ interface Queued {
 export function createPipeline(options: PipelineOptions): Pipeline {
   const maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
-  const writers = options.writers ?? (options.db.engine === "postgres" ? 4 : 1);
+  const writers = options.writers ?? (options.db.engine === "postgres" ? 8 : 4);
   const attempts = options.attempts ?? 5;
   const retryBaseMs = options.retryBaseMs ?? 100;
   const { journal } = options;
@@ -104,9 +104,32 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   let closed = false;
   let idleWaiters: (() => void)[] = [];
 
-  const persistOptions = { idleGapMs: options.idleGapMs, price: options.price };
+  // Commits happen in dequeue order even with several writers: each waits for its predecessor.
+  let lastCommit: Promise<void> = Promise.resolve();
+
+  /** Takes the next place in commit order; call the returned `done` once the record is settled. */
+  function ticket(): { after: Promise<void>; done: () => void } {
+    const after = lastCommit;
+    let done!: () => void;
+    lastCommit = new Promise<void>((resolve) => done = resolve);
+    return { after, done };
+  }
 
   async function persistWithRetry(id: number, record: CaptureRecord): Promise<void> {
+    const { after, done } = ticket();
+    try {
+      await persistAttempts(id, record, after);
+    } finally {
+      done();
+    }
+  }
+
+  async function persistAttempts(
+    id: number,
+    record: CaptureRecord,
+    commitAfter: Promise<void>,
+  ): Promise<void> {
+    const persistOptions = { idleGapMs: options.idleGapMs, price: options.price, commitAfter };
     for (let attempt = 1;; attempt++) {
       try {
         const result = await persistRecord(options.db, options.objects, record, persistOptions);
@@ -140,17 +163,22 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         const item = queue.shift()!;
         if (item.record) counters.queuedBytes -= item.bytes;
         else counters.spilled--;
-        let record = item.record;
-        if (!record) {
-          try {
-            record = decodeRecord(await journal.read(item.id));
-          } catch (error) {
-            counters.failed++;
-            log.error("capture.spill_read_failed", { entry: item.id, error });
-            continue;
+        const { after, done } = ticket(); // before any await: commit order is dequeue order
+        try {
+          let record = item.record;
+          if (!record) {
+            try {
+              record = decodeRecord(await journal.read(item.id));
+            } catch (error) {
+              counters.failed++;
+              log.error("capture.spill_read_failed", { entry: item.id, error });
+              continue;
+            }
           }
+          await persistAttempts(item.id, record, after);
+        } finally {
+          done();
         }
-        await persistWithRetry(item.id, record);
       }
     } finally {
       active--;
