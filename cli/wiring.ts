@@ -7,9 +7,13 @@ import { type Capture, createCapture } from "../capture/mod.ts";
 import type { CaptureSink } from "../capture/sink.ts";
 import type { DataPaths } from "../config/paths.ts";
 import type { Config } from "../config/schema.ts";
-import type { ProviderName } from "../core/exchange.ts";
 import type { Parsers } from "../proxy/exchange_handler.ts";
-import { createResponseParser, parseRequest, priceUsage } from "../providers/mod.ts";
+import {
+  createResponseParser,
+  createResponsesWsSession,
+  parseRequest,
+  priceUsage,
+} from "../providers/mod.ts";
 
 export interface Wiring {
   sink?: CaptureSink;
@@ -23,6 +27,7 @@ export const providerParsers: Parsers = {
   createResponseParser: (api, contentType, requestBytes) =>
     createResponseParser(api, contentType, { requestChars: requestBytes }),
   parseRequest: (api, body, headers) => parseRequest(api, body, headers),
+  createWsSession: (headers) => createResponsesWsSession(headers),
 };
 
 /** Opens capture (stores named by the environment) and returns what `startGateway` needs. */
@@ -35,7 +40,7 @@ export async function wireGateway(
     paths,
     config,
     env,
-    price: (provider, model, usage) => priceUsage(provider as ProviderName, model, usage, new Date()).usd,
+    price: (provider, model, usage, at) => priceUsage(provider, model, usage, new Date(at)).usd,
   });
   return {
     parsers: providerParsers,

@@ -101,7 +101,11 @@ export interface Policy {
   onResponse?(exchange: Readonly<Exchange>, ctx: HookContext): ResponseVerdict | Promise<ResponseVerdict>;
   /** For each parsed response event as it streams. A block ends the stream with an error event. */
   onEvent?(exchange: Readonly<Exchange>, event: StreamEvent, ctx: HookContext): ResponseVerdict;
-  /** After the exchange ended (success or not): settle reservations, record usage. Verdicts are ignored. */
+  /**
+   * After the exchange ended (success or not): settle reservations, record usage. Verdicts are ignored.
+   * On a WebSocket connection it runs once per model turn (a per-turn exchange, with that turn's parsed
+   * response) and once for the connection itself (with `parsed` null).
+   */
   onEnd?(exchange: Readonly<Exchange>, parsed: ParsedResponse | null, ctx: HookContext): void | Promise<void>;
 }
 

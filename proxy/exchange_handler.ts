@@ -13,6 +13,7 @@ import type { Block, RequestPatch, RequestView } from "../policies/types.ts";
 import { detectApi, providerOfHost } from "../providers/detect.ts";
 import { providerErrorResponse } from "../providers/errors.ts";
 import type { ApiName, ParsedRequest, ResponseParser } from "../providers/types.ts";
+import type { ResponsesWsSession } from "../providers/mod.ts";
 import { clientResponseHeaders, headerRecord, upstreamRequestHeaders } from "./headers.ts";
 import type { Metrics } from "./metrics.ts";
 import { jsonOf, readBounded, tapStream } from "./request_body.ts";
@@ -27,6 +28,8 @@ export interface Parsers {
     requestBytes?: number,
   ): ResponseParser | null;
   parseRequest(api: ApiName, body: Uint8Array, headers: Record<string, string>): ParsedRequest | null;
+  /** Splits a Responses WebSocket connection into turns (Codex). */
+  createWsSession?(headers: Record<string, string>): ResponsesWsSession;
 }
 
 /** Everything an exchange needs from the gateway; getters so a reload applies to the next exchange. */

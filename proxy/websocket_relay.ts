@@ -11,6 +11,7 @@ import { log } from "../core/log.ts";
 import { detectApi, providerOfHost } from "../providers/detect.ts";
 import { providerErrorBody, providerErrorResponse } from "../providers/errors.ts";
 import { jsonOf } from "./request_body.ts";
+import { createWsTurnRecorder } from "./ws_turns.ts";
 import type { ExchangeDeps, ExchangeTarget } from "./exchange_handler.ts";
 import { headerRecord } from "./headers.ts";
 
@@ -100,7 +101,8 @@ export async function relayWebSocket(
   );
   exchange.response = { status: 101, headers: headerRecord(response.headers) };
   const tap = deps.sink.begin(exchange);
-  const parser = match && deps.parsers ? deps.parsers.createResponseParser(match.api, null) : null;
+  const session = match?.isModelTurn ? deps.parsers?.createWsSession?.(requestHeaders) ?? null : null;
+  const turns = session ? createWsTurnRecorder(exchange, { session, sink: deps.sink, chain }) : null;
   client.binaryType = "arraybuffer";
   upstream.binaryType = "arraybuffer";
 
@@ -113,7 +115,8 @@ export async function relayWebSocket(
     };
     exchange.timing.firstByte ??= from === "server" ? message.at : null;
     tap.wsMessage(message);
-    if (from === "server" && typeof data === "string") parser?.pushMessage?.(data);
+    if (from === "server") turns?.server(message);
+    else turns?.client(message);
   };
   client.onopen = () => {
     for (const data of pending.splice(0)) client.send(data);
@@ -173,12 +176,13 @@ export async function relayWebSocket(
     finished = true;
     exchange.outcome = outcome;
     exchange.timing.end = Date.now();
-    const parsed = parser?.finish() ?? null;
-    void chain.runEnd(exchange, parsed).catch((error) =>
+    turns?.close(outcome);
+    void chain.runEnd(exchange, null).catch((error) =>
       log.error("policy.end_failed", { exchangeId: exchange.id, error })
     );
     deps.metrics.exchanges.inc({ provider: exchange.provider, status: "101", outcome: outcome ?? "unknown" });
-    void tap.end(exchange, match ? { request: null, response: parsed } : null);
+    // The connection is recorded with its whole transcript; its model turns were recorded one by one.
+    void tap.end(exchange, null);
   };
   upstream.onclose = (event) => {
     if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING) {

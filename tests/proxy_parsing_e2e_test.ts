@@ -130,3 +130,63 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "each Responses turn on one WebSocket connection is captured as its own turn; the warm-up is not",
+  ...SANITIZE,
+  async fn() {
+    const fake = await startFakeProvider({ behavior: { usage: { input: 30, output: 5 } } });
+    const sink = new MemorySink();
+    await using gw = await startTestGateway({
+      sink,
+      parsers: providerParsers,
+      overrides: { "api.openai.com": fake.url },
+    });
+    try {
+      const ws = new WebSocket(
+        "wss://api.openai.com/v1/responses",
+        { client: gw.client } as unknown as string[],
+      );
+      await new Promise((resolve, reject) => {
+        ws.onopen = resolve;
+        ws.onerror = reject;
+      });
+      const completed: string[] = [];
+      let wake = () => {};
+      ws.onmessage = (event) => {
+        const message = JSON.parse(event.data);
+        if (message.type === "response.completed") {
+          completed.push(message.response.id);
+          wake();
+        }
+      };
+      const send = async (body: Record<string, unknown>) => {
+        const done = new Promise<void>((resolve) => (wake = resolve));
+        ws.send(JSON.stringify({ type: "response.create", model: "gpt-5", ...body }));
+        await done;
+      };
+      await send({ generate: false, input: [] });
+      await send({ input: [{ role: "user", content: [{ type: "input_text", text: "first" }] }] });
+      await send({
+        input: [{ role: "user", content: [{ type: "input_text", text: "second" }] }],
+        previous_response_id: completed[1],
+      });
+      ws.close();
+      const done = await sink.waitFor(4);
+      const turns = done.filter((d) => d.parsed !== null);
+      assert.equal(turns.length, 2, JSON.stringify(done.map((d) => d.parsed)));
+      for (const turn of turns) {
+        assert.deepEqual([turn.parsed?.response?.usage?.input, turn.parsed?.response?.usage?.output], [
+          30,
+          5,
+        ]);
+        assert.equal(turn.exchange.api, "openai.responses_ws");
+      }
+      assert.deepEqual(turns.map((t) => t.parsed?.request?.userText), ["first", "second"]);
+      const connection = done.find((d) => d.ws.length >= 6);
+      assert.ok(connection, "the connection's whole transcript is recorded once");
+    } finally {
+      await fake.close();
+    }
+  },
+});
