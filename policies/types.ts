@@ -9,6 +9,8 @@
 import type { z } from "zod";
 import type { Exchange } from "../core/exchange.ts";
 import type { ParsedResponse, StreamEvent } from "../providers/types.ts";
+import type { SpendLedger } from "./spend_cap/ledger.ts";
+import type { RateLimiter } from "./throttle/buckets.ts";
 
 /** Let the exchange continue unchanged. */
 export interface Allow {
@@ -110,8 +112,12 @@ export interface Policy {
 }
 
 /** Services a policy may need from below, injected by the gateway (policies never import storage). */
-// deno-lint-ignore no-empty-interface
-export interface PolicyServices {}
+export interface PolicyServices {
+  /** Shared spend ledger for `spend-cap` (`storage/ledger/` implements it for SQLite and PostgreSQL). */
+  spendLedger?: SpendLedger;
+  /** Shared token buckets for `throttle`. */
+  rateLimiter?: RateLimiter;
+}
 
 /**
  * A policy module: a name, a zod schema for its options, and a factory that validates them once and
