@@ -117,6 +117,12 @@ export interface PolicyServices {
   spendLedger?: SpendLedger;
   /** Shared token buckets for `throttle`. */
   rateLimiter?: RateLimiter;
+  /**
+   * Keyed hash (hex, e.g. HMAC-SHA256 under a deployment secret) for values that must never be stored in
+   * clear. `redact-secrets` derives its placeholders from it, so they match across replicas and restarts;
+   * without it each process uses a random key.
+   */
+  secretHasher?: (value: string) => string;
 }
 
 /**
