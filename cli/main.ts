@@ -10,9 +10,18 @@ import type { Argv, CommandModule } from "./yargs.ts";
 import { caCommand, initCommand } from "./ca_commands.ts";
 import { serveCommand } from "./serve_command.ts";
 import { keyHashCommand } from "./key_hash_command.ts";
+import { inspectCommands } from "./inspect_commands.ts";
+import { verifyCommand } from "./verify_command.ts";
 
 // deno-lint-ignore no-explicit-any
-const COMMANDS: CommandModule<any, any>[] = [serveCommand, initCommand, caCommand, keyHashCommand];
+const COMMANDS: CommandModule<any, any>[] = [
+  serveCommand,
+  initCommand,
+  caCommand,
+  keyHashCommand,
+  ...inspectCommands,
+  verifyCommand,
+];
 
 /** Builds the parser; exported for tests that want to run commands in memory. */
 export function buildCli(args: string[]): Argv {

@@ -1,0 +1,357 @@
+/**
+ * The CLI inspector: `recondo sessions`, `session <id> [--turns]`, `turn <id>`, `search <text>` and
+ * `stats`. Read-only views over the capture database (and, for `turn --request/--response`, the object
+ * store), chosen like the gateway chooses them. Human output is aligned tables; `--json` prints the
+ * snake_case shapes of `storage/queries.ts`, which other tools rely on.
+ * @module
+ */
+import type { Argv, CommandModule } from "./yargs.ts";
+import { openStores } from "./inspect/open_stores.ts";
+import { STAT_DIMENSIONS, type StatDimension, type StatRow, usageStats } from "./inspect/stats_query.ts";
+import { bold, type Column, count, renderFields, renderTable, usd, useColor, when } from "./inspect/table.ts";
+import { parseTime } from "./inspect/time_range.ts";
+import {
+  getSession,
+  getTurn,
+  listSessions,
+  type SearchHit,
+  searchTurns,
+  type SessionSummary,
+  type TurnSummary,
+} from "../storage/queries.ts";
+import { loadBody } from "../storage/objects/content.ts";
+
+interface FilterArgs {
+  json: boolean;
+  developer?: string;
+  team?: string;
+  provider?: string;
+  since?: string;
+  until?: string;
+}
+
+function filterOptions<T>(y: Argv<T>) {
+  return y
+    .option("json", { type: "boolean", default: false, describe: "Print JSON" })
+    .option("developer", { type: "string", describe: "Only this developer" })
+    .option("team", { type: "string", describe: "Only this team" })
+    .option("provider", { type: "string", describe: "Only this provider (anthropic, openai, google)" })
+    .option("since", { type: "string", describe: "From this time: ISO date or age (7d, 24h, 30m)" })
+    .option("until", { type: "string", describe: "Before this time: ISO date or age" });
+}
+
+function print(json: boolean, value: unknown, human: () => string): void {
+  console.log(json ? JSON.stringify(value, null, 2) : human());
+}
+
+function positiveInt(option: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new RangeError(`--${option} must be a positive integer, got "${value}"`);
+  }
+  return value;
+}
+
+const sessionColumns: Column<SessionSummary>[] = [
+  { header: "SESSION", value: (s) => s.id, max: 36 },
+  { header: "PROVIDER", value: (s) => s.provider },
+  { header: "MODEL", value: (s) => s.model, max: 28 },
+  { header: "DEVELOPER", value: (s) => s.developer, max: 20 },
+  { header: "TEAM", value: (s) => s.team, max: 16 },
+  { header: "REPO", value: (s) => s.repo, max: 24 },
+  { header: "LAST ACTIVE", value: (s) => when(s.last_activity_at) },
+  { header: "TURNS", value: (s) => s.turn_count },
+  { header: "IN", value: (s) => count(s.input_tokens), align: "right" },
+  { header: "OUT", value: (s) => count(s.output_tokens), align: "right" },
+  { header: "COST", value: (s) => usd(s.cost_usd), align: "right" },
+  { header: "INTENT", value: (s) => s.intent, max: 40 },
+];
+
+interface SessionsArgs extends FilterArgs {
+  limit: number;
+}
+
+export const sessionsCommand: CommandModule<object, SessionsArgs> = {
+  command: "sessions",
+  describe: "List captured sessions, most recently active first",
+  builder: (y) =>
+    filterOptions(y).option("limit", { type: "number", default: 50, describe: "At most this many sessions" }),
+  async handler(args) {
+    const limit = positiveInt("limit", args.limit);
+    const since = args.since === undefined ? undefined : parseTime("since", args.since);
+    const until = args.until === undefined ? undefined : parseTime("until", args.until);
+    await using stores = await openStores(Deno.env);
+    const sessions = await listSessions(stores.db, {
+      developer: args.developer,
+      team: args.team,
+      provider: args.provider,
+      since,
+      until,
+      limit,
+    });
+    print(
+      args.json,
+      sessions,
+      () =>
+        sessions.length
+          ? renderTable(sessionColumns, sessions, { color: useColor() })
+          : "No sessions captured.",
+    );
+  },
+};
+
+const turnColumns: Column<TurnSummary>[] = [
+  { header: "SEQ", value: (t) => t.seq },
+  { header: "TURN", value: (t) => t.id },
+  { header: "MODEL", value: (t) => t.model, max: 28 },
+  { header: "STATUS", value: (t) => t.status },
+  { header: "IN", value: (t) => count(t.input_tokens), align: "right" },
+  { header: "OUT", value: (t) => count(t.output_tokens), align: "right" },
+  { header: "CACHE R", value: (t) => count(t.cache_read_tokens), align: "right" },
+  { header: "CACHE W", value: (t) => count(t.cache_write_tokens), align: "right" },
+  { header: "COST", value: (t) => usd(t.cost_usd), align: "right" },
+  { header: "TTFB", value: (t) => t.ttfb_ms === null ? null : `${t.ttfb_ms}ms`, align: "right" },
+  { header: "TIME", value: (t) => t.duration_ms === null ? null : `${t.duration_ms}ms`, align: "right" },
+  { header: "TOOLS", value: (t) => t.tool_calls.map((c) => c.name).join(",") || null, max: 24 },
+  { header: "PROMPT", value: (t) => t.prompt, max: 40 },
+];
+
+interface IdArgs {
+  id: string;
+  json: boolean;
+}
+
+export const sessionCommand: CommandModule<object, IdArgs & { turns: boolean }> = {
+  command: "session <id>",
+  describe: "Show one session; --turns lists its turns",
+  builder: (y) =>
+    y
+      .positional("id", { type: "string", demandOption: true, describe: "Session id" })
+      .option("turns", { type: "boolean", default: false, describe: "List the turns" })
+      .option("json", { type: "boolean", default: false, describe: "Print JSON (always with turns)" }),
+  async handler(args) {
+    await using stores = await openStores(Deno.env);
+    const session = await getSession(stores.db, args.id);
+    if (!session) throw new Error(`No session "${args.id}"`);
+    const color = useColor();
+    print(args.json, session, () => {
+      const head = renderFields([
+        ["session", session.id],
+        ["provider", session.provider],
+        ["model", session.model],
+        ["developer", session.developer],
+        ["team", session.team],
+        ["client", session.client_address],
+        [
+          "repo",
+          session.repo === null ? null : `${session.repo}${session.branch ? ` (${session.branch})` : ""}`,
+        ],
+        ["intent", session.intent],
+        ["started", when(session.started_at)],
+        ["last active", when(session.last_activity_at)],
+        ["turns", session.turn_count],
+        [
+          "tokens",
+          `in ${count(session.input_tokens)}, out ${count(session.output_tokens)}, cache read ${
+            count(session.cache_read_tokens)
+          }, cache write ${count(session.cache_write_tokens)}, reasoning ${count(session.reasoning_tokens)}`,
+        ],
+        ["cost", usd(session.cost_usd)],
+      ], { color });
+      if (!args.turns) return `${head}\n\n(recondo session ${session.id} --turns lists the turns)`;
+      return `${head}\n\n${renderTable(turnColumns, session.turns, { color })}`;
+    });
+  },
+};
+
+interface TurnArgs extends IdArgs {
+  request: boolean;
+  response: boolean;
+}
+
+export const turnCommand: CommandModule<object, TurnArgs> = {
+  command: "turn <id>",
+  describe: "Show one turn: prompt, response, tool calls and results, decisions, hashes",
+  builder: (y) =>
+    y
+      .positional("id", { type: "string", demandOption: true, describe: "Turn id" })
+      .option("json", { type: "boolean", default: false, describe: "Print JSON" })
+      .option("request", { type: "boolean", default: false, describe: "Print the stored request body" })
+      .option("response", { type: "boolean", default: false, describe: "Print the stored response body" })
+      .conflicts("request", "response"),
+  async handler(args) {
+    const wantBody = args.request || args.response;
+    await using stores = await openStores(Deno.env, { objects: wantBody });
+    const turn = await getTurn(stores.db, args.id);
+    if (!turn) throw new Error(`No turn "${args.id}"`);
+    if (wantBody) {
+      const sha = args.request ? turn.request_sha256 : turn.response_sha256;
+      const body = await loadBody(stores.objects!, sha);
+      if (body === null) throw new Error(`Object ${sha} of turn "${args.id}" is missing from the store`);
+      await Deno.stdout.write(body);
+      return;
+    }
+    const color = useColor();
+    print(args.json, turn, () => {
+      const parts = [renderFields([
+        ["turn", turn.id],
+        ["session", `${turn.session_id} (seq ${turn.seq})`],
+        ["api", `${turn.provider} ${turn.api ?? ""}`.trim()],
+        ["model", turn.model],
+        ["developer", turn.developer],
+        ["team", turn.team],
+        ["status", turn.status === null ? turn.outcome : `${turn.status} ${turn.outcome ?? ""}`.trim()],
+        ["started", when(turn.started_at)],
+        ["latency", `ttfb ${turn.ttfb_ms ?? "-"}ms, total ${turn.duration_ms ?? "-"}ms`],
+        [
+          "tokens",
+          `in ${count(turn.input_tokens)}, out ${count(turn.output_tokens)}, cache read ${
+            count(turn.cache_read_tokens)
+          }, cache write ${count(turn.cache_write_tokens)}, reasoning ${count(turn.reasoning_tokens)}${
+            turn.usage_estimated ? " (estimated)" : ""
+          }`,
+        ],
+        ["cost", usd(turn.cost_usd)],
+        ["stop", turn.stop_reason],
+        [
+          "request",
+          `${turn.request_sha256}${turn.exchange ? ` (${turn.exchange.request_bytes} bytes)` : ""}`,
+        ],
+        [
+          "response",
+          `${turn.response_sha256}${turn.exchange ? ` (${turn.exchange.response_bytes} bytes)` : ""}`,
+        ],
+        ["chain", `${turn.prev_hash.slice(0, 16)} -> ${turn.hash.slice(0, 16)}`],
+      ], { color })];
+      if (turn.prompt) parts.push(`${bold("Prompt", color)}\n${turn.prompt}`);
+      if (turn.response_text) parts.push(`${bold("Response", color)}\n${turn.response_text}`);
+      if (turn.tool_calls.length) {
+        parts.push(`${bold("Tool calls", color)}\n${
+          renderTable(
+            [
+              { header: "ID", value: (c: TurnSummary["tool_calls"][number]) => c.id },
+              { header: "NAME", value: (c) => c.name },
+              { header: "ARGUMENTS", value: (c) => c.arguments, max: 100 },
+            ],
+            turn.tool_calls,
+            { color },
+          )
+        }`);
+      }
+      if (turn.tool_results.length) {
+        parts.push(`${bold("Tool results", color)}\n${
+          renderTable(
+            [
+              { header: "CALL", value: (r: typeof turn.tool_results[number]) => r.call_id },
+              { header: "ERROR", value: (r) => r.is_error ? "yes" : "no" },
+              { header: "CONTENT", value: (r) => r.content, max: 100 },
+            ],
+            turn.tool_results,
+            { color },
+          )
+        }`);
+      }
+      if (turn.decisions.length) {
+        parts.push(`${bold("Policy decisions", color)}\n${
+          renderTable(
+            [
+              { header: "POLICY", value: (d: TurnSummary["decisions"][number]) => d.policy },
+              { header: "HOOK", value: (d) => d.hook },
+              { header: "KIND", value: (d) => d.kind },
+              { header: "REASON", value: (d) => d.reason, max: 80 },
+            ],
+            turn.decisions,
+            { color },
+          )
+        }`);
+      }
+      return parts.join("\n\n");
+    });
+  },
+};
+
+export const searchCommand: CommandModule<object, { text: string; json: boolean; limit: number }> = {
+  command: "search <text>",
+  describe: "Find turns whose prompt, response or tool calls contain the text (case-insensitive)",
+  builder: (y) =>
+    y
+      .positional("text", { type: "string", demandOption: true, describe: "Text to look for" })
+      .option("json", { type: "boolean", default: false, describe: "Print JSON" })
+      .option("limit", { type: "number", default: 50, describe: "At most this many hits" }),
+  async handler(args) {
+    const text = String(args.text);
+    if (!text.trim()) throw new RangeError("search needs some text to look for");
+    const limit = positiveInt("limit", args.limit);
+    await using stores = await openStores(Deno.env);
+    const hits = await searchTurns(stores.db, text, { limit });
+    print(args.json, hits, () =>
+      hits.length
+        ? renderTable<SearchHit>(
+          [
+            { header: "WHEN", value: (h) => when(h.started_at) },
+            { header: "SESSION", value: (h) => h.session_id, max: 36 },
+            { header: "SEQ", value: (h) => h.seq },
+            { header: "TURN", value: (h) => h.turn_id },
+            { header: "IN", value: (h) => h.matched_in },
+            { header: "MATCH", value: (h) => h.snippet, max: 80 },
+          ],
+          hits,
+          { color: useColor() },
+        )
+        : `Nothing matches "${text}".`);
+  },
+};
+
+interface StatsArgs extends FilterArgs {
+  by: string[];
+}
+
+export const statsCommand: CommandModule<object, StatsArgs> = {
+  command: "stats",
+  describe: "Tokens and cost by provider, model, developer, team and/or day",
+  builder: (y) =>
+    filterOptions(y).option("by", {
+      type: "string",
+      array: true,
+      default: ["provider"],
+      describe: `Group by (repeatable, or comma-separated): ${STAT_DIMENSIONS.join(", ")}`,
+    }),
+  async handler(args) {
+    const by = args.by.flatMap((b) => String(b).split(",")).map((b) => b.trim()).filter(Boolean);
+    for (const b of by) {
+      if (!(STAT_DIMENSIONS as readonly string[]).includes(b)) {
+        throw new RangeError(`--by must be one of ${STAT_DIMENSIONS.join(", ")}; got "${b}"`);
+      }
+    }
+    const since = args.since === undefined ? undefined : parseTime("since", args.since);
+    const until = args.until === undefined ? undefined : parseTime("until", args.until);
+    await using stores = await openStores(Deno.env);
+    const rows = await usageStats(stores.db, {
+      by: by as StatDimension[],
+      since,
+      until,
+      developer: args.developer,
+      team: args.team,
+      provider: args.provider,
+    });
+    print(args.json, rows, () => {
+      if (!rows.length) return "No turns captured in that range.";
+      const columns: Column<StatRow>[] = [
+        ...(by as StatDimension[]).map((d) => ({
+          header: d.toUpperCase(),
+          value: (r: StatRow) => r[d] ?? null,
+        })),
+        { header: "SESSIONS", value: (r) => r.sessions },
+        { header: "TURNS", value: (r) => r.turns },
+        { header: "IN", value: (r) => count(r.input_tokens), align: "right" },
+        { header: "OUT", value: (r) => count(r.output_tokens), align: "right" },
+        { header: "CACHE R", value: (r) => count(r.cache_read_tokens), align: "right" },
+        { header: "CACHE W", value: (r) => count(r.cache_write_tokens), align: "right" },
+        { header: "COST", value: (r) => usd(r.cost_usd), align: "right" },
+      ];
+      return renderTable(columns, rows, { color: useColor() });
+    });
+  },
+};
+
+/** Every inspector command, for `cli/main.ts`. */
+export const inspectCommands = [sessionsCommand, sessionCommand, turnCommand, searchCommand, statsCommand];
