@@ -52,6 +52,11 @@ export interface RequestPatch {
   headers?: Record<string, string | null>;
   /** Send the request to this origin instead, e.g. `https://gateway.internal`. */
   upstreamOrigin?: string;
+  /**
+   * Origins to try in order when the upstream answers 429 or 5xx before any byte reached the client
+   * (`route`'s fallback; the proxy replays the buffered body, see `policies/fallback.ts`).
+   */
+  fallbackOrigins?: string[];
 }
 
 /** The request as request hooks see it: the head, and the body when the chain asked for it. */

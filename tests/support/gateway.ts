@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { CaptureSink } from "../../capture/sink.ts";
 import { type Gateway, startGateway } from "../../proxy/gateway.ts";
 import type { Parsers } from "../../proxy/exchange_handler.ts";
+import type { PolicyServices } from "../../policies/types.ts";
 
 export interface TestGateway extends Gateway {
   dataDir: string;
@@ -27,6 +28,8 @@ export interface TestGatewayOptions {
   watch?: boolean;
   /** Proxy credentials for the test client, `name:token`. */
   proxyAuth?: string;
+  /** What policies need from below (spend ledger, rate limiter), as `cli/wiring.ts` would inject. */
+  services?: PolicyServices;
 }
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -45,6 +48,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     env: { get: (name) => vars[name] },
     sink: options.sink,
     parsers: options.parsers,
+    services: options.services,
     watch: options.watch ?? false,
   });
   const caPem = await Deno.readTextFile(gateway.caCertPath);
