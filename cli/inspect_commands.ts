@@ -176,9 +176,9 @@ export const turnCommand: CommandModule<object, TurnArgs> = {
       .positional("id", { type: "string", demandOption: true, describe: "Turn id" })
       .option("json", { type: "boolean", default: false, describe: "Print JSON" })
       .option("request", { type: "boolean", default: false, describe: "Print the stored request body" })
-      .option("response", { type: "boolean", default: false, describe: "Print the stored response body" })
-      .conflicts("request", "response"),
+      .option("response", { type: "boolean", default: false, describe: "Print the stored response body" }),
   async handler(args) {
+    if (args.request && args.response) throw new RangeError("turn prints --request or --response, not both");
     const wantBody = args.request || args.response;
     await using stores = await openStores(Deno.env, { objects: wantBody });
     const turn = await getTurn(stores.db, args.id);
