@@ -1,0 +1,421 @@
+/**
+ * `recondo verify` against an attacker with the database owner's rights and write access to the object
+ * store. Data is captured through the real pipeline (`createCapture`), tampered with, and `verify` runs
+ * as a subprocess; each tampering must be named with the right problem kind and turn, and nothing else.
+ *
+ * How the attacker gets past the append-only triggers: on SQLite, whoever can write the file can
+ * `DROP TRIGGER` (and re-create it afterwards to hide that); on PostgreSQL, the table owner (the role the
+ * gateway connects as) can `ALTER TABLE … DISABLE TRIGGER …` and `ENABLE ALWAYS` it again afterwards —
+ * `session_replication_role` does not help them, but ownership does. The hash chain and the signed heads
+ * are what catch them.
+ */
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { join } from "node:path";
+import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  runJson,
+  runRecondo,
+  seedCapture,
+  type Seeded,
+  type SeedTurn,
+  usage,
+} from "../cli/inspect/test_seed.ts";
+import type { VerifyReport } from "../cli/verify/report.ts";
+import { turnHash } from "../storage/chain.ts";
+import { openPostgres } from "../storage/db/postgres.ts";
+import { openSqlite } from "../storage/db/sqlite.ts";
+import type { Row, SqlValue } from "../storage/db/db.ts";
+import { deleteTurnByPolicy } from "../storage/retention.ts";
+import { gunzipBytes, gzipBytes } from "../storage/objects/content.ts";
+import { chainHeadPayload, keyIdOf } from "../storage/signing.ts";
+import { newId } from "../core/ids.ts";
+import { s3Available, startS3 } from "./support/s3.ts";
+
+const T0 = Date.UTC(2026, 4, 1, 9);
+const TURNS: SeedTurn[] = [
+  {
+    at: T0,
+    clientSession: "tamper-a",
+    prompt: "Find the flaky test",
+    usage: usage({ input: 100, output: 10 }),
+    text: "Looking.",
+    toolCalls: [{ id: "toolu_1", name: "Grep", arguments: '{"pattern":"flaky"}', server: false }],
+  },
+  {
+    at: T0 + 10_000,
+    clientSession: "tamper-a",
+    prompt: "Find the flaky test",
+    userText: "and fix it",
+    usage: usage({ input: 200, output: 20 }),
+    text: "Found it in widget_test.ts.",
+    toolResults: [{ callId: "toolu_1", content: "tests/widget_test.ts:12", isError: false }],
+  },
+  {
+    at: T0 + 20_000,
+    clientSession: "tamper-a",
+    prompt: "Find the flaky test",
+    userText: "run the tests",
+    usage: usage({ input: 300, output: 30 }),
+    text: "All green.",
+  },
+  { at: T0 + 30_000, clientSession: "tamper-b", prompt: "Other work", usage: usage({ input: 5, output: 1 }) },
+];
+
+type Problem = VerifyReport["problems"][number];
+
+async function rows(seeded: Seeded, sql: string, params: SqlValue[] = []): Promise<Row[]> {
+  const db = seeded.engine === "sqlite" ? openSqlite(seeded.database) : openPostgres(seeded.database);
+  try {
+    return await db.query(sql, params);
+  } finally {
+    await db.close();
+  }
+}
+
+const GUARDED = ["turns", "tool_calls", "tool_results", "chain_heads", "deletions"];
+
+/** Runs statements as the database owner with the append-only triggers switched off, then back on. */
+async function asOwner(seeded: Seeded, statements: [string, SqlValue[]?][]): Promise<void> {
+  if (seeded.engine === "sqlite") {
+    const raw = new DatabaseSync(seeded.database);
+    try {
+      const triggers = raw.prepare(
+        `SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (${
+          GUARDED.map((t) => `'${t}'`).join(", ")
+        })`,
+      ).all() as { name: string; sql: string }[];
+      raw.exec("BEGIN");
+      for (const t of triggers) raw.exec(`DROP TRIGGER ${t.name}`);
+      for (const [sql, params = []] of statements) {
+        raw.prepare(sql.replace(/\$(\d+)/g, "?$1")).run(...(params as (string | number | null)[]));
+      }
+      for (const t of triggers) raw.exec(t.sql); // put them back, as an attacker covering tracks would
+      raw.exec("COMMIT");
+    } finally {
+      raw.close();
+    }
+    return;
+  }
+  const db = openPostgres(seeded.database); // the gateway's role, which owns the tables
+  try {
+    await db.transaction(async (tx) => {
+      const triggers = await tx.query<{ name: string; tbl: string }>(
+        `SELECT tgname AS name, tgrelid::regclass::text AS tbl FROM pg_trigger
+         WHERE NOT tgisinternal AND tgrelid::regclass::text = ANY($1)`,
+        [`{${GUARDED.join(",")}}`],
+      );
+      for (const t of triggers) await tx.exec(`ALTER TABLE ${t.tbl} DISABLE TRIGGER ${t.name}`);
+      for (const [sql, params = []] of statements) await tx.run(sql, params);
+      for (const t of triggers) await tx.exec(`ALTER TABLE ${t.tbl} ENABLE ALWAYS TRIGGER ${t.name}`);
+    });
+  } finally {
+    await db.close();
+  }
+}
+
+async function verify(
+  seeded: Seeded,
+  args: string[] = ["--all"],
+): Promise<{ code: number; report: VerifyReport }> {
+  const { code, json } = await runJson<VerifyReport>(["verify", ...args], seeded.env);
+  return { code, report: json };
+}
+
+/** The problems as `[kind, turn_id]`, in a stable order, for exact comparison. */
+function kinds(report: VerifyReport): [string, string | null][] {
+  return report.problems.map((p: Problem) => [p.kind, p.turn_id] as [string, string | null]).sort();
+}
+
+function objectPath(seeded: Seeded, sha: string): string {
+  return join(seeded.dir, "objects", sha.slice(0, 2), sha.slice(2, 4), `${sha}.gz`);
+}
+
+async function turnRow(seeded: Seeded, id: string): Promise<Row> {
+  const [row] = await rows(seeded, "SELECT * FROM turns WHERE id = $1", [id]);
+  return row;
+}
+
+function tamperTest(name: string, fn: (seeded: Seeded) => Promise<void>): void {
+  for (const engine of ["sqlite", "postgres"] as const) {
+    Deno.test({
+      name: `${name} [${engine}]`,
+      sanitizeResources: false,
+      sanitizeOps: false,
+      fn: async () => {
+        await using seeded = await seedCapture(engine, TURNS);
+        await fn(seeded);
+      },
+    });
+  }
+}
+
+tamperTest("untouched captures verify clean, one session or all, with exit 0", async (seeded) => {
+  const all = await verify(seeded);
+  assert.equal(all.code, 0);
+  assert.deepEqual(all.report, {
+    ok: true,
+    checked_objects: 8,
+    checked_turns: 4,
+    checked_sessions: 2,
+    checked_signatures: 2,
+    unsigned_turns: 0,
+    problems: [],
+  });
+  const [a1] = seeded.turnIds;
+  const sessionId = String((await turnRow(seeded, a1)).session_id);
+  const one = await verify(seeded, [sessionId]);
+  assert.equal(one.code, 0);
+  assert.equal(one.report.checked_turns, 3);
+  assert.equal(one.report.checked_objects, 6);
+  const human = await runRecondo(["verify", sessionId], seeded.env);
+  assert.match(
+    human.stdout,
+    /^Checked 1 sessions, 3 turns, 6 objects, 1 signed heads\nOK: everything holds\n$/,
+  );
+});
+
+tamperTest("a flipped byte in an object is object_modified, gzip or not", async (seeded) => {
+  const [a1, a2] = seeded.turnIds;
+  const response = objectPath(seeded, String((await turnRow(seeded, a2)).response_sha256));
+  const body = await gunzipBytes(await Deno.readFile(response));
+  body[3] ^= 0x01;
+  await Deno.writeFile(response, await gzipBytes(body));
+  const request = objectPath(seeded, String((await turnRow(seeded, a1)).request_sha256));
+  const raw = await Deno.readFile(request);
+  raw[raw.length - 6] ^= 0xff; // inside the gzip trailer's CRC: no longer a valid gzip stream
+  await Deno.writeFile(request, raw);
+  const { code, report } = await verify(seeded);
+  assert.equal(code, 1);
+  assert.equal(report.ok, false);
+  assert.deepEqual(kinds(report), [["object_modified", a1], ["object_modified", a2]].sort());
+  assert.ok(report.problems.some((p) => /now hashes to/.test(p.detail)));
+  assert.ok(report.problems.some((p) => /not valid gzip/.test(p.detail)));
+});
+
+tamperTest("a removed object is object_missing for the turn that names it", async (seeded) => {
+  const [a1] = seeded.turnIds;
+  await Deno.remove(objectPath(seeded, String((await turnRow(seeded, a1)).request_sha256)));
+  const { code, report } = await verify(seeded);
+  assert.equal(code, 1);
+  assert.deepEqual(kinds(report), [["object_missing", a1]]);
+});
+
+tamperTest("a turn row edited through SQL by the owner is row_modified", async (seeded) => {
+  const [, a2] = seeded.turnIds;
+  await asOwner(seeded, [["UPDATE turns SET output_tokens = 1 WHERE id = $1", [a2]]]);
+  assert.equal(Number((await turnRow(seeded, a2)).output_tokens), 1, "the edit went through");
+  const { code, report } = await verify(seeded);
+  assert.equal(code, 1);
+  assert.deepEqual(kinds(report), [["row_modified", a2]]);
+  const [a1] = seeded.turnIds;
+  await asOwner(seeded, [["UPDATE tool_calls SET arguments = '{}' WHERE turn_id = $1", [a1]]]);
+  assert.deepEqual(kinds((await verify(seeded)).report), [["row_modified", a1], ["row_modified", a2]]);
+});
+
+tamperTest(
+  "an edit whose hash was recomputed breaks the chain at the next turn, or at the signed head",
+  async (seeded) => {
+    const [, a2, a3] = seeded.turnIds;
+    const forge = async (id: string) => {
+      const row = { ...await turnRow(seeded, id), response_text: "Nothing to see." };
+      const calls = await rows(seeded, "SELECT * FROM tool_calls WHERE turn_id = $1 ORDER BY idx", [id]);
+      const results = await rows(
+        seeded,
+        "SELECT * FROM tool_results WHERE turn_id = $1 ORDER BY call_id, id",
+        [id],
+      );
+      await asOwner(seeded, [[
+        "UPDATE turns SET response_text = $2, hash = $3 WHERE id = $1",
+        [id, "Nothing to see.", turnHash(row, calls, results)],
+      ]]);
+    };
+    await forge(a2);
+    assert.deepEqual(kinds((await verify(seeded)).report), [["chain_broken", a3]]);
+  },
+);
+
+tamperTest("rewriting the newest turn and the session head is caught by the signed head", async (seeded) => {
+  const [, , a3] = seeded.turnIds;
+  const row: Row = { ...await turnRow(seeded, a3), output_tokens: 1 };
+  const hash = turnHash(row, [], []);
+  await asOwner(seeded, [
+    ["UPDATE turns SET output_tokens = 1, hash = $2 WHERE id = $1", [a3, hash]],
+    ["UPDATE sessions SET head_hash = $2 WHERE id = $1", [String(row.session_id), hash]],
+  ]);
+  const { code, report } = await verify(seeded);
+  assert.equal(code, 1);
+  assert.deepEqual(kinds(report), [["chain_broken", a3]]);
+  assert.match(report.problems[0].detail, /rewritten after signing/);
+});
+
+tamperTest(
+  "a deleted turn is turn_deleted, in the middle or at the end with its traces removed",
+  async (seeded) => {
+    const [, a2, a3] = seeded.turnIds;
+    const del = (id: string) =>
+      [
+        ["DELETE FROM tool_results WHERE turn_id = $1", [id]],
+        ["DELETE FROM tool_calls WHERE turn_id = $1", [id]],
+        ["DELETE FROM turns WHERE id = $1", [id]],
+      ] as [string, SqlValue[]][];
+    await asOwner(seeded, del(a2));
+    const middle = await verify(seeded);
+    assert.equal(middle.code, 1);
+    assert.deepEqual(kinds(middle.report), [["turn_deleted", a2]]);
+
+    // The newest turn, its exchange row, and the session head moved back: only the signature remembers.
+    const before = await turnRow(seeded, a3);
+    await asOwner(seeded, [
+      ...del(a3),
+      ["DELETE FROM exchanges WHERE id = $1", [a3]],
+      ["UPDATE sessions SET head_seq = 2, head_hash = NULL, head_turn_id = NULL WHERE id = $1", [
+        String(before.session_id),
+      ]],
+    ]);
+    const tail = await verify(seeded);
+    assert.deepEqual(kinds(tail.report), [["turn_deleted", a2], ["turn_deleted", a3]]);
+    assert.ok(tail.report.problems.some((p) => p.turn_id === a3 && /seq 3 .* missing/.test(p.detail)));
+  },
+);
+
+tamperTest("a fabricated turn appended to a session is turn_inserted", async (seeded) => {
+  const [, , a3] = seeded.turnIds;
+  const last = await turnRow(seeded, a3);
+  const forged: Row = {
+    ...last,
+    id: newId(T0 + 40_000),
+    exchange_id: newId(T0 + 40_000),
+    seq: 4,
+    started_at: T0 + 40_000,
+    prompt: "rm -rf /",
+    prev_hash: last.hash,
+  };
+  forged.hash = turnHash(forged, [], []);
+  const columns = Object.keys(forged);
+  await asOwner(seeded, [
+    [
+      `INSERT INTO turns (${columns.join(", ")}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(", ")})`,
+      columns.map((c) => forged[c] as SqlValue),
+    ],
+    ["UPDATE sessions SET head_seq = 4, head_hash = $2, head_turn_id = $3 WHERE id = $1", [
+      String(last.session_id),
+      String(forged.hash),
+      String(forged.id),
+    ]],
+  ]);
+  const { code, report } = await verify(seeded);
+  assert.equal(code, 1);
+  assert.deepEqual(kinds(report), [["turn_inserted", String(forged.id)]]);
+});
+
+tamperTest("a deletion by policy is reported as such and is not a failure", async (seeded) => {
+  const [, a2] = seeded.turnIds;
+  const db = seeded.engine === "sqlite" ? openSqlite(seeded.database) : openPostgres(seeded.database);
+  try {
+    await deleteTurnByPolicy(db, a2, "data-subject request");
+  } finally {
+    await db.close();
+  }
+  const { code, report } = await verify(seeded);
+  assert.equal(code, 0);
+  assert.equal(report.ok, true);
+  assert.deepEqual(kinds(report), [["deleted_by_policy", a2]]);
+  assert.match(report.problems[0].detail, /data-subject request/);
+});
+
+tamperTest("an altered chain-head row no longer matches its signature", async (seeded) => {
+  const [, , a3] = seeded.turnIds;
+  await asOwner(seeded, [["UPDATE chain_heads SET signed_at = signed_at + 1 WHERE turn_id = $1", [a3]]]);
+  const { code, report } = await verify(seeded);
+  assert.equal(code, 1);
+  assert.deepEqual(kinds(report), [["signature_invalid", a3]]);
+});
+
+Deno.test({
+  name: "a head signed by a key registered behind the gateway's back fails only with --strict-keys",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using seeded = await seedCapture("sqlite", TURNS);
+    const [, , a3] = seeded.turnIds;
+    const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
+      "sign",
+      "verify",
+    ]) as CryptoKeyPair;
+    const jwk = await crypto.subtle.exportKey("jwk", pair.publicKey);
+    const publicJwk = { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
+    const last = await turnRow(seeded, a3);
+    const head = {
+      session_id: String(last.session_id),
+      seq: 3,
+      turn_id: a3,
+      hash: String(last.hash),
+      signed_at: T0,
+    };
+    const signature = new Uint8Array(
+      await crypto.subtle.sign({ name: "Ed25519" }, pair.privateKey, chainHeadPayload(head)),
+    );
+    await asOwner(seeded, [
+      ["INSERT INTO signing_keys (key_id, public_jwk, created_at) VALUES ($1, $2, 0)", [
+        keyIdOf(publicJwk),
+        JSON.stringify(publicJwk),
+      ]],
+      [
+        `INSERT INTO chain_heads (id, session_id, seq, turn_id, hash, signed_at, key_id, signature)
+         VALUES ('rogue', $1, 3, $2, $3, $4, $5, $6)`,
+        [head.session_id, a3, head.hash, T0, keyIdOf(publicJwk), btoa(String.fromCharCode(...signature))],
+      ],
+    ]);
+    assert.equal((await verify(seeded)).code, 0, "another replica's registered key is trusted by default");
+    const strict = await verify(seeded, ["--all", "--strict-keys"]);
+    assert.equal(strict.code, 1);
+    assert.deepEqual(kinds(strict.report), [["signature_invalid", a3]]);
+    assert.match(strict.report.problems[0].detail, /only the local key file is trusted/);
+  },
+});
+
+Deno.test({
+  name: "verify re-hashes objects in S3 and names modified and missing ones",
+  ignore: !s3Available(),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const s3 = await startS3();
+    try {
+      const bucket = await s3.createBucket({ objectLock: false });
+      // The SDK's default credential chain reads the process environment; the seeding runs in-process.
+      Deno.env.set("AWS_ACCESS_KEY_ID", s3.credentials.accessKeyId);
+      Deno.env.set("AWS_SECRET_ACCESS_KEY", s3.credentials.secretAccessKey);
+      await using seeded = await seedCapture("sqlite", TURNS, {
+        RECONDO_OBJECTS: "s3",
+        RECONDO_S3_BUCKET: bucket,
+        AWS_ENDPOINT_URL: s3.endpoint,
+        AWS_REGION: s3.region,
+        AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      });
+      const [a1, a2] = seeded.turnIds;
+      assert.equal((await verify(seeded)).code, 0);
+      const key = (sha: unknown) => `objects/${String(sha).slice(0, 2)}/${sha}.gz`;
+      const changed = await gzipBytes(new TextEncoder().encode("not what was captured"));
+      await s3.client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key((await turnRow(seeded, a1)).response_sha256),
+          Body: changed,
+        }),
+      );
+      await s3.client.send(
+        new DeleteObjectCommand({ Bucket: bucket, Key: key((await turnRow(seeded, a2)).request_sha256) }),
+      );
+      const { code, report } = await verify(seeded);
+      assert.equal(code, 1);
+      assert.deepEqual(kinds(report), [["object_missing", a2], ["object_modified", a1]].sort());
+    } finally {
+      Deno.env.delete("AWS_ACCESS_KEY_ID");
+      Deno.env.delete("AWS_SECRET_ACCESS_KEY");
+      await s3.close();
+    }
+  },
+});
