@@ -1,0 +1,14 @@
+/**
+ * Policy chain versions: the store interface, and the publish/rollback/diff API the UI and CLI call.
+ * @module
+ */
+export type { NewPolicyVersion, PolicyVersion, PolicyVersionStore, VersionAction } from "./store.ts";
+export {
+  diffChains,
+  type EntryChange,
+  publishChain,
+  type PublishDeps,
+  type PublishRequest,
+  rollbackChain,
+  writePoliciesToConfigFile,
+} from "./versions.ts";
