@@ -261,6 +261,14 @@ Deno.test({
       assert.equal(errorLines.length, 1, `one line for ${args.join(" ")}: ${run.stderr}`);
       assert.match(errorLines[0], message);
     }
+    const progress = await runRecondo(["verify", "--all", "--progress"], env);
+    assert.equal(progress.code, 0, progress.stderr);
+    assert.match(progress.stderr, /\rchains\s+\[#{30}\] 2\/2 100%/, "a progress bar on stderr");
+    assert.match(progress.stderr, /\robjects\s+\[#{30}\] 5\/5 100%/);
+    assert.match(progress.stdout, /^Checked 2 sessions, 3 turns, 5 objects/);
+    const quiet = await runRecondo(["verify", "--all"], env);
+    assert.equal(quiet.stderr, "", "no progress bar when stderr is not a terminal");
+
     const missing = await runRecondo(["sessions"], { ...env, RECONDO_DATA_DIR: `${seeded.dir}/nowhere` });
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^recondo: No capture database at .*nowhere\/recondo.db/);
