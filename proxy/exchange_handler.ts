@@ -10,6 +10,7 @@ import { log } from "../core/log.ts";
 import type { CaptureSink } from "../capture/sink.ts";
 import type { PolicyChain } from "../policies/chain.ts";
 import type { Block, RequestPatch, RequestView } from "../policies/types.ts";
+import { fetchWithFallback } from "../policies/fallback.ts";
 import { detectApi, providerOfHost } from "../providers/detect.ts";
 import { providerErrorResponse } from "../providers/errors.ts";
 import type { ApiName, ParsedRequest, ResponseParser } from "../providers/types.ts";
@@ -159,16 +160,35 @@ export async function handleExchange(
     () => upstreamAbort.abort(new DOMException("headers timeout", "TimeoutError")),
     limits.headersTimeoutMs,
   );
+  // `route` may name fallback origins for 429/5xx; a streamed body cannot be sent twice, so they apply
+  // only when the body was buffered (route asks for it when it has fallbacks).
+  const fallbacks = outcome.patches.flatMap((patch) => patch.fallbackOrigins ?? []);
+  const origins = [exchange.target.upstreamOrigin, ...(body instanceof ReadableStream ? [] : fallbacks)];
   let upstream: Response;
   try {
-    upstream = await fetch(exchange.target.upstreamOrigin + path, {
-      method: req.method,
-      headers,
-      body: body as BodyInit | null,
-      client: deps.client,
-      signal: upstreamAbort.signal,
-      redirect: "manual",
-    });
+    const sent = await fetchWithFallback(origins, (origin) =>
+      fetch(origin + path, {
+        method: req.method,
+        headers,
+        body: body as BodyInit | null,
+        client: deps.client,
+        signal: upstreamAbort.signal,
+        redirect: "manual",
+      }));
+    upstream = sent.response;
+    if (sent.attempts.length > 0) {
+      exchange.target.upstreamOrigin = sent.origin;
+      exchange.decisions.push({
+        policy: "route",
+        hook: "request",
+        kind: "modify",
+        enforced: true,
+        reason: `fell back to ${sent.origin} after ${
+          sent.attempts.map((a) => `${a.origin} (${a.status ?? a.error})`).join(", ")
+        }`,
+        at: Date.now(),
+      });
+    }
   } catch (error) {
     const timedOut = upstreamAbort.signal.reason instanceof DOMException &&
       upstreamAbort.signal.reason.name === "TimeoutError";

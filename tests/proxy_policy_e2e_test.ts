@@ -267,3 +267,44 @@ Deno.test({
     assert.equal((await res.json()).error.type, "request_too_large");
   },
 });
+
+Deno.test({
+  name: "route falls back to the next upstream on 429/5xx before any byte reached the client",
+  ...SANITIZE,
+  async fn() {
+    const seen: string[] = [];
+    await using busy = startUpstream(async (req) => {
+      seen.push(`busy:${await req.text()}`);
+      return new Response('{"type":"error"}', { status: 529 });
+    });
+    await using healthy = startUpstream(async (req) => {
+      seen.push(`healthy:${await req.text()}`);
+      return new Response("from-healthy");
+    });
+    const sink = new MemorySink();
+    const config = {
+      policies: [{
+        use: "route",
+        options: {
+          rules: [{ match: { provider: "anthropic" }, upstream: busy.origin, fallback: [healthy.origin] }],
+        },
+      }],
+    };
+    await using gw = await startTestGateway({ sink, config });
+    const body = JSON.stringify({ model: "claude-sonnet-4-5", messages: [] });
+    const res = await fetch("https://api.anthropic.com/v1/messages", {
+      method: "POST",
+      body,
+      client: gw.client,
+    });
+    assert.equal(await res.text(), "from-healthy");
+    assert.deepEqual(seen, [`busy:${body}`, `healthy:${body}`]);
+    const [captured] = await sink.waitFor(1);
+    assert.equal(captured.exchange.target.upstreamOrigin, healthy.origin);
+    assert.ok(
+      captured.exchange.decisions.some((d) =>
+        d.reason.startsWith(`fell back to ${healthy.origin} after ${busy.origin} (529)`)
+      ),
+    );
+  },
+});
