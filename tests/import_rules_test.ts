@@ -22,6 +22,14 @@ export const ALLOWED: Record<string, readonly string[]> = {
   cli: ["*"],
 };
 
+/**
+ * Edges allowed for `import type` only: storage implements interfaces that policies own (a spend ledger,
+ * token buckets) and injects them, so it may name their types but never run policy code.
+ */
+export const TYPES_ONLY: Record<string, readonly string[]> = {
+  storage: ["policies"],
+};
+
 const IMPORT =
   /(?:^|\n)\s*(import|export)\s+(type\s+)?[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
@@ -52,6 +60,7 @@ async function violations(root: string): Promise<string[]> {
         const allowed = ALLOWED[layer];
         if (target === layer || allowed.includes("*") || allowed.includes(target)) continue;
         if (layer === "islands" && typeOnly) continue; // islands may import types from anywhere
+        if (typeOnly && TYPES_ONLY[layer]?.includes(target)) continue;
         found.push(`${relative(root, file)} imports ${specifier} (${layer} → ${target})`);
       }
     }
