@@ -38,6 +38,7 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
       listen: args.listen ?? Deno.env.get("RECONDO_LISTEN"),
       sink: wiring.sink,
       parsers: wiring.parsers,
+      services: wiring.services,
     });
     const capture = wiring.capture;
     if (capture) {

@@ -3,7 +3,9 @@
  * (with pricing), and its backlog on `/metrics`. Kept apart from `serve` so tests start the same wiring.
  * @module
  */
-import { type Capture, createCapture } from "../capture/mod.ts";
+import { type Capture, createCapture, hashApiKey, loadOrCreateHmacKey } from "../capture/mod.ts";
+import type { PolicyServices } from "../policies/types.ts";
+import { createPolicyServices } from "../storage/ledger/mod.ts";
 import type { CaptureSink } from "../capture/sink.ts";
 import type { DataPaths } from "../config/paths.ts";
 import type { Config } from "../config/schema.ts";
@@ -19,6 +21,7 @@ export interface Wiring {
   sink?: CaptureSink;
   parsers?: Parsers | null;
   capture?: Capture;
+  services?: PolicyServices;
   shutdown(): Promise<void>;
 }
 
@@ -42,10 +45,18 @@ export async function wireGateway(
     env,
     price: (provider, model, usage, at) => priceUsage(provider, model, usage, new Date(at)).usd,
   });
+  // Policies share the capture database: spend ledger and token buckets are exact across replicas that
+  // share it. Placeholders for redacted secrets are keyed with the same data-dir key as API-key hashes.
+  const hmacKey = await loadOrCreateHmacKey(paths.secretKey);
+  const services: PolicyServices = {
+    ...createPolicyServices(capture.db),
+    secretHasher: (value) => hashApiKey(hmacKey, value),
+  };
   return {
     parsers: providerParsers,
     sink: capture.sink,
     capture,
+    services,
     shutdown: () => capture.close(),
   };
 }

@@ -61,3 +61,49 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "serve wires the spend ledger: a global cap smaller than one request blocks it with the budget named",
+  ...SANITIZE,
+  async fn() {
+    const fake = await startFakeProvider();
+    const dir = await Deno.makeTempDir();
+    const configFile = join(dir, "recondo.json");
+    await Deno.writeTextFile(
+      configFile,
+      JSON.stringify({
+        policies: [{
+          use: "spend-cap",
+          options: { budgets: [{ scope: "global", usd: 0.000001, period: "day" }] },
+        }],
+      }),
+    );
+    const gateway = await startGatewayProcess({ overrides: { "api.anthropic.com": fake.url }, configFile });
+    try {
+      const client = Deno.createHttpClient({
+        caCerts: [await Deno.readTextFile(gateway.caFile)],
+        proxy: { url: gateway.proxyUrl },
+      });
+      const res = await fetch("https://api.anthropic.com/v1/messages", {
+        method: "POST",
+        client,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "claude-sonnet-4-5",
+          max_tokens: 1000,
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      });
+      const body = await res.json();
+      client.close();
+      assert.ok(res.status >= 400 && res.status < 500, `status ${res.status}`);
+      assert.equal(body.type, "error");
+      assert.match(body.error.message, /global/);
+      assert.equal(fake.requests.filter((r) => r.path.startsWith("/v1/messages")).length, 0);
+    } finally {
+      await gateway.stop();
+      await fake.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
