@@ -12,3 +12,10 @@ export {
   rollbackChain,
   writePoliciesToConfigFile,
 } from "./versions.ts";
+export {
+  type RecordedExchange,
+  type SimulatedDecision,
+  simulateChain,
+  type SimulateOptions,
+  type SimulationReport,
+} from "./simulate.ts";

@@ -12,6 +12,7 @@ import { createSqlSpendLedger } from "./sql_spend_ledger.ts";
 export { type BudgetRow, createSqlSpendLedger, currentBudgets } from "./sql_spend_ledger.ts";
 export { createSqlRateLimiter } from "./sql_rate_limiter.ts";
 export { createSqlPolicyVersionStore } from "./sql_policy_versions.ts";
+export { capturedExchanges } from "./captured_traffic.ts";
 
 /**
  * Everything built-in policies need, backed by `db` (which must be migrated).
