@@ -3,6 +3,7 @@
  * @module
  */
 import { blockList } from "./block_list.ts";
+import { redactSecrets } from "./redact_secrets/redact_secrets.ts";
 import { route } from "./route.ts";
 import { spendCap } from "./spend_cap/spend_cap.ts";
 import { throttle } from "./throttle/throttle.ts";
@@ -14,4 +15,5 @@ export const BUILT_IN_POLICIES: ReadonlyMap<string, PolicyModule<any>> = new Map
   [spendCap.name, spendCap],
   [throttle.name, throttle],
   [route.name, route],
+  [redactSecrets.name, redactSecrets],
 ]);

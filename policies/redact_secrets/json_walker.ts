@@ -1,0 +1,199 @@
+/**
+ * `redactJsonValue`: redacts secrets anywhere in a JSON value, whatever the provider's format (Anthropic
+ * messages, OpenAI responses/chat, Gemini contents, Code Assist's wrapping, Codex's WebSocket
+ * `response.create`): every string is a place a secret can leave by. Strings that are JSON themselves (tool
+ * call arguments, tool results) are parsed and walked, so a secret inside them is found with its real
+ * characters and replaced without breaking either level of JSON. Property names give context:
+ * `{"client_secret": "…"}` is a secret even without a known prefix.
+ *
+ * Long strings go through a `ScanCache`: a string seen before costs one hash, and its remembered findings
+ * are applied again (so every occurrence is still redacted), which keeps the cost of a 200-turn
+ * conversation's resent history flat.
+ * @module
+ */
+import { NOT_SECRET_NAME, PLACEHOLDER_VALUE, SECRET_NAME } from "./rules.ts";
+import { placeholder, type SecretHasher, shortHash } from "./placeholder.ts";
+import { applyRedactions, type Redaction, redactText } from "./redact_text.ts";
+import type { ScanCache } from "./scan_cache.ts";
+import { type CompiledRules, type RuleAction, shannonEntropy } from "./scanner.ts";
+
+/** One secret in a JSON value: the rule, where (a JSONPath-like location), its keyed hash and action. */
+export interface JsonFinding {
+  rule: string;
+  action: RuleAction;
+  hash: string;
+  /** e.g. `messages[3].content[0].content`, or `input[2].arguments<json>.cmd` inside a JSON string. */
+  path: string;
+}
+
+export interface JsonRedaction {
+  /** The redacted value; the input itself (same reference) when nothing was replaced. */
+  value: unknown;
+  changed: boolean;
+  findings: JsonFinding[];
+  /** Characters run through the rules vs. characters answered from the cache. */
+  stats: { scannedChars: number; cachedChars: number };
+}
+
+export interface RedactJsonOptions {
+  hasher: SecretHasher;
+  cache?: ScanCache;
+  /** Strings at least this long use the cache; shorter ones are cheaper to scan than to hash. */
+  minCachedLength?: number;
+  /** Location prefix for findings, e.g. `message` for a WebSocket message. */
+  path?: string;
+}
+
+/** Fields that carry provider-opaque data (signatures, encrypted reasoning): altering them breaks the turn. */
+const OPAQUE_KEYS = new Set(["signature", "encrypted_content", "thoughtSignature", "thought_signature"]);
+const SECRET_KEY = new RegExp(`^[A-Za-z0-9_.-]*?${SECRET_NAME}[A-Za-z0-9_.-]*$`, "i");
+const IDENTIFIER = /^[A-Za-z_$][\w$-]*$/;
+const MAX_NESTED_JSON = 3;
+
+/**
+ * Redacts a JSON value. Pure apart from the cache; never mutates `value`.
+ *
+ * @example
+ * const out = redactJsonValue(body, compileRules(), { hasher: processHasher(), cache: new ScanCache(10_000) });
+ * if (out.changed) forward(JSON.stringify(out.value));
+ */
+export function redactJsonValue(
+  value: unknown,
+  rules: CompiledRules,
+  options: RedactJsonOptions,
+): JsonRedaction {
+  const findings: JsonFinding[] = [];
+  const stats = { scannedChars: 0, cachedChars: 0 };
+  const segments: string[] = options.path ? [options.path] : [];
+  const minCached = options.minCachedLength ?? 512;
+  const keyAction = rules.actions.get("secret-assignment");
+
+  const record = (list: readonly Redaction[]) => {
+    const path = segments.join("");
+    for (const r of list) findings.push({ rule: r.rule, action: r.action, hash: r.hash, path });
+  };
+
+  function visit(node: unknown, depth: number, key: string | null): unknown {
+    if (typeof node === "string") return visitString(node, depth, key);
+    if (Array.isArray(node)) {
+      let out: unknown[] | null = null;
+      for (let i = 0; i < node.length; i++) {
+        segments.push(`[${i}]`);
+        const next = visit(node[i], depth, null);
+        segments.pop();
+        if (next !== node[i]) (out ??= node.slice())[i] = next;
+      }
+      return out ?? node;
+    }
+    if (node && typeof node === "object") {
+      const object = node as Record<string, unknown>;
+      let out: Record<string, unknown> | null = null;
+      for (const k of Object.keys(object)) {
+        const child = object[k];
+        if (OPAQUE_KEYS.has(k) || (k === "data" && isBinaryHolder(object))) continue;
+        let name = k;
+        if (k.length >= 16) {
+          const r = redactText(k, rules, options);
+          if (r.findings.length) {
+            segments.push(".<key>");
+            record(r.findings);
+            segments.pop();
+            name = r.text;
+          }
+        }
+        segments.push(
+          IDENTIFIER.test(name) ? `${segments.length ? "." : ""}${name}` : `[${JSON.stringify(name)}]`,
+        );
+        const next = visit(child, depth, k);
+        segments.pop();
+        if (next !== child || name !== k) {
+          out ??= { ...object };
+          if (name !== k) delete out[k];
+          out[name] = next;
+        }
+      }
+      return out ?? node;
+    }
+    return node;
+  }
+
+  function visitString(text: string, depth: number, key: string | null): string {
+    if (text.length < 8 || (text.startsWith("data:") && text.includes(";base64,"))) return text;
+    if (key !== null && keyAction && isSecretUnderKey(key, text)) {
+      const hash = shortHash(options.hasher, text);
+      findings.push({ rule: "secret-assignment", action: keyAction, hash, path: segments.join("") });
+      return keyAction === "redact" ? placeholder("secret-assignment", hash) : text;
+    }
+    const cacheKey = options.cache && text.length >= minCached ? options.cache.key(text) : null;
+    if (cacheKey) {
+      const hit = options.cache!.get(cacheKey);
+      if (hit) {
+        stats.cachedChars += text.length;
+        record(hit);
+        return applyRedactions(text, hit);
+      }
+    }
+    if (depth < MAX_NESTED_JSON && looksLikeJson(text)) {
+      const nested = parseJson(text);
+      if (nested !== undefined) {
+        segments.push("<json>");
+        const before = findings.length;
+        const value = visit(nested, depth + 1, null);
+        segments.pop();
+        // Nested texts with findings are not cached: their findings carry inner paths, and they are rare.
+        if (findings.length === before) {
+          if (cacheKey) options.cache!.set(cacheKey, []);
+          return text;
+        }
+        return value === nested ? text : reserialize(text, value);
+      }
+    }
+    stats.scannedChars += text.length;
+    const result = redactText(text, rules, options);
+    if (cacheKey) options.cache!.set(cacheKey, result.findings);
+    record(result.findings);
+    return result.text;
+  }
+
+  const out = visit(value, 0, null);
+  return { value: out, changed: out !== value, findings, stats };
+}
+
+/** `{"api_key": "…"}`-style: a secret-named property holding a secret-looking literal. */
+function isSecretUnderKey(key: string, value: string): boolean {
+  if (!SECRET_KEY.test(key) || NOT_SECRET_NAME.test(key)) return false;
+  if (value.length > 4096 || /[\s"'`<>{}()[\]\\;,|&]/.test(value) || PLACEHOLDER_VALUE.test(value)) {
+    return false;
+  }
+  if (value.startsWith("[REDACTED:")) return false;
+  return shannonEntropy(value) >= 2.8;
+}
+
+/** Objects whose `data` is a base64 payload (images, documents, redacted thinking), not text. */
+function isBinaryHolder(object: Record<string, unknown>): boolean {
+  return object.type === "redacted_thinking" || object.type === "base64" || "media_type" in object ||
+    "mimeType" in object || "mime_type" in object;
+}
+
+function looksLikeJson(text: string): boolean {
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  // `{…}` or `[…]` (trailing whitespace aside): only those can hold strings worth walking.
+  return (first === 123 || first === 91) && (last === 125 || last === 93 || last === 10 || last === 32);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    const value = JSON.parse(text);
+    return value && typeof value === "object" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a redacted nested JSON value back as text, indented like the original when it was indented. */
+function reserialize(original: string, value: unknown): string {
+  const indent = /^[[{]\r?\n([ \t]+)/.exec(original)?.[1];
+  const text = JSON.stringify(value, null, indent);
+  return original.endsWith("\n") ? text + "\n" : text;
+}
