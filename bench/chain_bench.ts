@@ -26,9 +26,28 @@ const BUCKET = 50;
 function fullChainConfig(): Record<string, unknown>[] {
   const entries: Record<string, unknown>[] = [
     { use: "block-list", options: { models: ["gpt-3.5*"], teams: ["banned"] } },
-    { use: "route", options: { rules: [{ match: { team: "contractors", model: "claude-opus-*" }, model: "claude-sonnet-4-5" }] } },
-    { use: "spend-cap", options: { budgets: [{ scope: "team:*", usd: 1_000_000, period: "day" }, { scope: "global", usd: 10_000_000, period: "month" }] } },
-    { use: "throttle", options: { limits: [{ scope: "developer:*", requestsPerMinute: 1_000_000, tokensPerMinute: 1_000_000_000 }] } },
+    {
+      use: "route",
+      options: {
+        rules: [{ match: { team: "contractors", model: "claude-opus-*" }, model: "claude-sonnet-4-5" }],
+      },
+    },
+    {
+      use: "spend-cap",
+      options: {
+        budgets: [{ scope: "team:*", usd: 1_000_000, period: "day" }, {
+          scope: "global",
+          usd: 10_000_000,
+          period: "month",
+        }],
+      },
+    },
+    {
+      use: "throttle",
+      options: {
+        limits: [{ scope: "developer:*", requestsPerMinute: 1_000_000, tokensPerMinute: 1_000_000_000 }],
+      },
+    },
   ];
   if (BUILT_IN_POLICIES.has("redact-secrets")) entries.unshift({ use: "redact-secrets" });
   return entries;
@@ -75,12 +94,25 @@ async function chainOnly(bodies: string[], dbPath: string): Promise<number[]> {
   const chain = await buildChain(entries, { baseDir: ".", services: createPolicyServices(db) });
   const parsed = {
     model: "claude-sonnet-4-5",
-    usage: { input: 100, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, output: 10, reasoning: 0, estimated: false },
+    usage: {
+      input: 100,
+      cacheRead: 0,
+      cacheWrite5m: 0,
+      cacheWrite1h: 0,
+      output: 10,
+      reasoning: 0,
+      estimated: false,
+    },
   } as ParsedResponse;
   const times: number[] = [];
   for (const body of bodies) {
     const json = JSON.parse(body);
-    const { exchange, request } = makeExchange({ api: "anthropic.messages", json, developer: "alice", team: "alpha" });
+    const { exchange, request } = makeExchange({
+      api: "anthropic.messages",
+      json,
+      developer: "alice",
+      team: "alpha",
+    });
     const start = performance.now();
     await chain.runRequest(exchange, request, () => request);
     exchange.response = { status: 200, headers: {} };
@@ -133,7 +165,9 @@ export async function runChainBench(): Promise<string> {
     const chainMs = await chainOnly(bodies, `${dir}/chain_only.db`);
     const policies = fullChainConfig().map((e) => e.use).join(", ");
     rows.push(
-      `Full chain: ${policies}. ${TURNS}-turn conversation, request ${(bodies[0].length / 1024).toFixed(1)} KB → ` +
+      `Full chain: ${policies}. ${TURNS}-turn conversation, request ${
+        (bodies[0].length / 1024).toFixed(1)
+      } KB → ` +
         `${(bodies[TURNS - 1].length / 1024).toFixed(0)} KB; medians per turn.`,
       "",
       "| turns | request size | empty chain ms | full chain ms | ratio full / empty | chain alone ms |",
@@ -144,12 +178,20 @@ export async function runChainBench(): Promise<string> {
       const e = median(emptyMs.slice(from, to));
       const f = median(fullMs.slice(from, to));
       const c = median(chainMs.slice(from, to));
-      const size = `${(bodies[from].length / 1024).toFixed(0)}–${(bodies[to - 1].length / 1024).toFixed(0)} KB`;
-      rows.push(`| ${from + 1}–${to} | ${size} | ${e.toFixed(2)} | ${f.toFixed(2)} | ${(f / e).toFixed(2)} | ${c.toFixed(3)} |`);
+      const size = `${(bodies[from].length / 1024).toFixed(0)}–${
+        (bodies[to - 1].length / 1024).toFixed(0)
+      } KB`;
+      rows.push(
+        `| ${from + 1}–${to} | ${size} | ${e.toFixed(2)} | ${f.toFixed(2)} | ${(f / e).toFixed(2)} | ${
+          c.toFixed(3)
+        } |`,
+      );
     }
     const e = median(emptyMs);
     const f = median(fullMs);
-    rows.push(`| all | | ${e.toFixed(2)} | ${f.toFixed(2)} | ${(f / e).toFixed(2)} | ${median(chainMs).toFixed(3)} |`);
+    rows.push(
+      `| all | | ${e.toFixed(2)} | ${f.toFixed(2)} | ${(f / e).toFixed(2)} | ${median(chainMs).toFixed(3)} |`,
+    );
   } finally {
     await empty.close();
     await full.close();

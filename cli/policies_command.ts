@@ -19,7 +19,11 @@ import {
   writePoliciesToConfigFile,
 } from "../policies/versions/mod.ts";
 import { type Db, migrate, openDatabase, openSqlite } from "../storage/db/mod.ts";
-import { capturedExchanges, createPolicyServices, createSqlPolicyVersionStore } from "../storage/ledger/mod.ts";
+import {
+  capturedExchanges,
+  createPolicyServices,
+  createSqlPolicyVersionStore,
+} from "../storage/ledger/mod.ts";
 import { openObjectStore } from "../storage/objects/mod.ts";
 import type { Argv, CommandModule } from "./yargs.ts";
 
@@ -150,16 +154,27 @@ interface PoliciesArgs {
 
 export const policiesCommand: CommandModule<Record<string, unknown>, PoliciesArgs> = {
   command: "policies <action> [file]",
-  describe: "Policy chain: list | validate [file] | simulate [file] --since 7d | history | publish <file> | rollback <version>",
+  describe:
+    "Policy chain: list | validate [file] | simulate [file] --since 7d | history | publish <file> | rollback <version>",
   builder: (y: Argv) =>
     y.positional("action", {
       choices: ["list", "validate", "simulate", "history", "publish", "rollback"],
       describe: "What to do",
     })
-      .positional("file", { type: "string", describe: "A recondo.json-shaped file (default: the live config); for rollback, the version" })
-      .option("since", { type: "string", default: "7d", describe: "simulate: how far back to replay (30m, 12h, 7d, 2w)" })
+      .positional("file", {
+        type: "string",
+        describe: "A recondo.json-shaped file (default: the live config); for rollback, the version",
+      })
+      .option("since", {
+        type: "string",
+        default: "7d",
+        describe: "simulate: how far back to replay (30m, 12h, 7d, 2w)",
+      })
       .option("json", { type: "boolean", default: false, describe: "simulate/history: print JSON" })
-      .option("author", { type: "string", describe: "publish/rollback: who makes the change (default $USER)" })
+      .option("author", {
+        type: "string",
+        describe: "publish/rollback: who makes the change (default $USER)",
+      })
       .option("note", { type: "string", describe: "publish/rollback: why" }) as unknown as Argv<PoliciesArgs>,
   async handler(args) {
     const live = configPath();
@@ -173,7 +188,9 @@ export const policiesCommand: CommandModule<Record<string, unknown>, PoliciesArg
       case "simulate":
         return await withDb(async (db) => {
           const report = await simulatePolicies(file, { since: args.since, db, dataDir: dataDir() });
-          console.log(args.json ? JSON.stringify(report, null, 2) : formatSimulation(report, file, args.since));
+          console.log(
+            args.json ? JSON.stringify(report, null, 2) : formatSimulation(report, file, args.since),
+          );
         });
       case "history":
         return await withDb(async (db) => {
@@ -191,14 +208,25 @@ export const policiesCommand: CommandModule<Record<string, unknown>, PoliciesArg
           if (!args.file) throw new Error("policies publish needs a file with the new policies");
           const entries = (await loadConfig(args.file)).policies;
           const raw = JSON.parse(await Deno.readTextFile(args.file)).policies ?? entries;
-          const v = await publishChain(createSqlPolicyVersionStore(db), { entries: raw, author, note: args.note }, publishDeps(live));
+          const v = await publishChain(createSqlPolicyVersionStore(db), {
+            entries: raw,
+            author,
+            note: args.note,
+          }, publishDeps(live));
           console.log(`Published policy chain v${v.version} to ${live}`);
         });
       case "rollback":
         return await withDb(async (db) => {
           const to = Number(args.file);
-          if (!Number.isInteger(to)) throw new Error(`policies rollback needs a version number, got "${args.file}"`);
-          const v = await rollbackChain(createSqlPolicyVersionStore(db), to, { author, note: args.note }, publishDeps(live));
+          if (!Number.isInteger(to)) {
+            throw new Error(`policies rollback needs a version number, got "${args.file}"`);
+          }
+          const v = await rollbackChain(
+            createSqlPolicyVersionStore(db),
+            to,
+            { author, note: args.note },
+            publishDeps(live),
+          );
           console.log(`Rolled back to v${to} as v${v.version}; wrote ${live}`);
         });
     }

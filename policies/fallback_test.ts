@@ -6,7 +6,9 @@ function answers(table: Record<string, number | Error>) {
   const send = (origin: string) => {
     calls.push(origin);
     const a = table[origin];
-    return a instanceof Error ? Promise.reject(a) : Promise.resolve(new Response(`from ${origin}`, { status: a }));
+    return a instanceof Error
+      ? Promise.reject(a)
+      : Promise.resolve(new Response(`from ${origin}`, { status: a }));
   };
   return { calls, send };
 }
@@ -16,7 +18,10 @@ Deno.test("fallback tries the next origin on 429 and 5xx and keeps the first goo
   const result = await fetchWithFallback(["https://a", "https://b", "https://c", "https://d"], send);
   assert.equal(result.origin, "https://c");
   assert.equal(await result.response.text(), "from https://c");
-  assert.deepEqual(result.attempts, [{ origin: "https://a", status: 429 }, { origin: "https://b", status: 503 }]);
+  assert.deepEqual(result.attempts, [{ origin: "https://a", status: 429 }, {
+    origin: "https://b",
+    status: 503,
+  }]);
   assert.deepEqual(calls, ["https://a", "https://b", "https://c"]);
 });
 

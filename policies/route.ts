@@ -84,7 +84,10 @@ function create(opts: RouteOptions): Policy {
     if (chosen.upstream) {
       patch.upstreamOrigin = new URL(chosen.upstream).origin;
       changes.push(`upstream ${exchange.target.upstreamOrigin} → ${patch.upstreamOrigin}`);
-      Object.assign(detail, { fromUpstream: exchange.target.upstreamOrigin, toUpstream: patch.upstreamOrigin });
+      Object.assign(detail, {
+        fromUpstream: exchange.target.upstreamOrigin,
+        toUpstream: patch.upstreamOrigin,
+      });
     }
     if (chosen.fallback.length > 0) {
       patch.fallbackOrigins = chosen.fallback.map((u) => new URL(u).origin);

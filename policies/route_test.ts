@@ -25,11 +25,19 @@ Deno.test("route rewrites the model for a team by glob and records from, to and 
 Deno.test("route sends a provider to another origin with fallbacks, first matching rule wins", async () => {
   const policy = create({
     rules: [
-      { match: { provider: "openai" }, upstream: "https://eu.llm-gw.internal/v1", fallback: ["https://api.openai.com"] },
+      {
+        match: { provider: "openai" },
+        upstream: "https://eu.llm-gw.internal/v1",
+        fallback: ["https://api.openai.com"],
+      },
       { match: {}, model: "never-used" },
     ],
   });
-  const { exchange, request } = makeExchange({ host: "api.openai.com", path: "/v1/responses", json: { model: "gpt-5" } });
+  const { exchange, request } = makeExchange({
+    host: "api.openai.com",
+    path: "/v1/responses",
+    json: { model: "gpt-5" },
+  });
   const verdict = await policy.onRequest!(exchange, request, makeHookContext());
   assert.equal(verdict.kind, "modify");
   if (verdict.kind !== "modify") return;
@@ -54,7 +62,9 @@ Deno.test("route does not pretend to rewrite a model that lives in the path", as
 });
 
 Deno.test("route accepts the documented shape and refuses a rule that changes nothing", () => {
-  const shape = { rules: [{ match: { team: "contractors", model: "claude-opus-*" }, model: "claude-sonnet-4-5" }] };
+  const shape = {
+    rules: [{ match: { team: "contractors", model: "claude-opus-*" }, model: "claude-sonnet-4-5" }],
+  };
   assert.equal(route.options.safeParse(shape).success, true);
   assert.equal(route.options.safeParse({ rules: [{ match: { team: "x" } }] }).success, false);
   assert.equal(route.options.safeParse({ rules: [{ upstream: "ftp://x" }] }).success, false);

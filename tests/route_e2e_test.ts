@@ -42,7 +42,11 @@ Deno.test({
         method: "POST",
         client: gw.client,
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "claude-opus-4-1", max_tokens: 20, messages: [{ role: "user", content: "hi" }] }),
+        body: JSON.stringify({
+          model: "claude-opus-4-1",
+          max_tokens: 20,
+          messages: [{ role: "user", content: "hi" }],
+        }),
       });
       assert.equal(anthropic.status, 200);
       assert.equal((await anthropic.json()).model, "claude-sonnet-4-5");

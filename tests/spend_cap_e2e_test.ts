@@ -74,7 +74,8 @@ async function settled(db: Db): Promise<{ spent: number; reserved: number }> {
 }
 
 Deno.test({
-  name: "two gateway replicas on one PostgreSQL let exactly 10 of 100 concurrent requests spend a budget for 10",
+  name:
+    "two gateway replicas on one PostgreSQL let exactly 10 of 100 concurrent requests spend a budget for 10",
   ...SANITIZE,
   async fn() {
     const pg = await sharedPostgres();
@@ -84,7 +85,11 @@ Deno.test({
     const dbB = openPostgres(url, { max: 4 });
     // The fake charges exactly the reserved ceiling, so spent budget cannot be reused by later requests.
     const fake = await startFakeProvider({
-      behavior: { answer: ["one ", "two ", "three"], eventDelayMs: 150, usage: { input: INPUT_TOKENS, output: 2000 } },
+      behavior: {
+        answer: ["one ", "two ", "three"],
+        eventDelayMs: 150,
+        usage: { input: INPUT_TOKENS, output: 2000 },
+      },
     });
     const sinks = [new MemorySink(), new MemorySink()];
     const cap = CEILING_USD * 10.5;
@@ -106,7 +111,10 @@ Deno.test({
       const error = JSON.parse(refused[0].body);
       assert.equal(error.type, "error");
       assert.equal(error.error.type, "invalid_request_error");
-      assert.match(error.error.message, /Recondo spend cap: the day budget of \$\d+\.\d+ for team:alpha is used up/);
+      assert.match(
+        error.error.message,
+        /Recondo spend cap: the day budget of \$\d+\.\d+ for team:alpha is used up/,
+      );
       assert.match(error.error.message, /It resets at \d{4}-\d\d-\d\d 00:00 UTC\./);
 
       const { spent } = await settled(dbA);

@@ -32,9 +32,19 @@ async function replica(db: Db, upstream: string): Promise<TestGateway> {
 }
 
 const REQUESTS: [string, string][] = [
-  ["https://api.anthropic.com/v1/messages", JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 50, messages: [{ role: "user", content: "hi" }] })],
+  [
+    "https://api.anthropic.com/v1/messages",
+    JSON.stringify({
+      model: "claude-sonnet-4-5",
+      max_tokens: 50,
+      messages: [{ role: "user", content: "hi" }],
+    }),
+  ],
   ["https://api.openai.com/v1/responses", JSON.stringify({ model: "gpt-5", input: "hi" })],
-  ["https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:generateContent", JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] })],
+  [
+    "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:generateContent",
+    JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }),
+  ],
 ];
 
 Deno.test({
@@ -71,7 +81,11 @@ Deno.test({
           headers: { "content-type": "application/json" },
           body,
         });
-        return { status: res.status, retryAfter: Number(res.headers.get("retry-after")), json: await res.json() };
+        return {
+          status: res.status,
+          retryAfter: Number(res.headers.get("retry-after")),
+          json: await res.json(),
+        };
       }));
       for (const r of [anthropic, openai, google]) {
         assert.equal(r.status, 429);

@@ -75,7 +75,9 @@ const policy: PolicyModule<Options> = {
         return {
           kind: "block",
           status: 400,
-          reason: `Recondo: the tool "${event.name}" is not allowed for team ${exchange.client.team ?? "(none)"}.`,
+          reason: `Recondo: the tool "${event.name}" is not allowed for team ${
+            exchange.client.team ?? "(none)"
+          }.`,
           detail: { tool: event.name, callId: event.id },
         };
       },

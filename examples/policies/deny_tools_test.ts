@@ -13,7 +13,13 @@ Deno.test("the deny-tools example stops a denied tool call for the team as it st
     timeoutMs: 1000,
   }]);
   const { exchange } = makeExchange({ team: "contractors" });
-  const start = (name: string) => ({ type: "tool_call_start" as const, index: 0, id: "toolu_1", name, server: false });
+  const start = (name: string) => ({
+    type: "tool_call_start" as const,
+    index: 0,
+    id: "toolu_1",
+    name,
+    server: false,
+  });
   assert.equal(chain.runEvent(exchange, start("Read")), null);
   const block = chain.runEvent(exchange, start("mcp__github__merge_pr"));
   assert.match(block?.reason ?? "", /tool "mcp__github__merge_pr" is not allowed for team contractors/);
@@ -25,7 +31,12 @@ Deno.test("the deny-tools example removes denied tools from Anthropic, OpenAI an
   const p = create({ tools: ["bash"] });
   const cases = [
     { tools: [{ name: "Bash" }, { name: "Read" }] },
-    { tools: [{ type: "function", function: { name: "bash" } }, { type: "function", function: { name: "ls" } }] },
+    {
+      tools: [{ type: "function", function: { name: "bash" } }, {
+        type: "function",
+        function: { name: "ls" },
+      }],
+    },
     { tools: [{ functionDeclarations: [{ name: "bash" }, { name: "ls" }] }] },
   ];
   const expected = [
@@ -37,7 +48,9 @@ Deno.test("the deny-tools example removes denied tools from Anthropic, OpenAI an
     const { exchange, request } = makeExchange({ json });
     const verdict = await p.onRequest!(exchange, request, makeHookContext());
     assert.equal(verdict.kind, "modify");
-    if (verdict.kind === "modify") assert.deepEqual((verdict.patch.json as { tools: unknown }).tools, expected[i]);
+    if (verdict.kind === "modify") {
+      assert.deepEqual((verdict.patch.json as { tools: unknown }).tools, expected[i]);
+    }
   }
   const { exchange, request } = makeExchange({ json: { tools: [{ name: "Read" }] } });
   assert.equal((await p.onRequest!(exchange, request, makeHookContext())).kind, "allow");

@@ -33,7 +33,11 @@ const options = z.object({
 type Options = z.infer<typeof options>;
 
 /** Where agents state the branch in the context they send (the same forms capture recognises). */
-const BRANCH_PATTERNS = [/Current branch:\s*([^\s"\\]+)/, /<branch>([^<"\\]+)<\/branch>/, /gitBranch":\s*"([^"]+)/];
+const BRANCH_PATTERNS = [
+  /Current branch:\s*([^\s"\\]+)/,
+  /<branch>([^<"\\]+)<\/branch>/,
+  /gitBranch":\s*"([^"]+)/,
+];
 
 /** The branch named in a request body, or `null`. Exported for tests. */
 export function branchOf(request: RequestView): string | null {
@@ -66,14 +70,16 @@ const policy: PolicyModule<Options> = {
           return {
             kind: "block",
             status: 400,
-            reason: "Recondo: this request does not say which git branch you are on; work on a ticket branch.",
+            reason:
+              "Recondo: this request does not say which git branch you are on; work on a ticket branch.",
           };
         }
         if (exempt(branch) || ticket.test(branch)) return { kind: "allow", detail: { branch } };
         return {
           kind: "block",
           status: 400,
-          reason: `Recondo: branch "${branch}" names no ticket (expected /${opts.pattern}/, e.g. feat/ABC-123-short-name). ` +
+          reason:
+            `Recondo: branch "${branch}" names no ticket (expected /${opts.pattern}/, e.g. feat/ABC-123-short-name). ` +
             "Create or switch to a ticket branch, then retry.",
           detail: { branch },
         };

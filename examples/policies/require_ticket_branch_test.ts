@@ -5,7 +5,10 @@ import policy, { branchOf } from "./require_ticket_branch.ts";
 
 const claudeCode = (branch: string) => ({
   model: "claude-sonnet-4-5",
-  system: [{ type: "text", text: `gitStatus: This is the git status.\nCurrent branch: ${branch}\n\nMain branch: main` }],
+  system: [{
+    type: "text",
+    text: `gitStatus: This is the git status.\nCurrent branch: ${branch}\n\nMain branch: main`,
+  }],
   messages: [{ role: "user", content: "fix the login bug" }],
 });
 
@@ -18,7 +21,11 @@ Deno.test("the ticket-branch example refuses a branch without a ticket id and sa
   const verdict = await p.onRequest!(bad.exchange, bad.request, makeHookContext());
   assert.equal(verdict.kind, "block");
   assert.match(verdict.kind === "block" ? verdict.reason : "", /branch "fix-login" names no ticket/);
-  const good = makeExchange({ api: "anthropic.messages", json: claudeCode("feat/PAY-42-login"), team: "payments" });
+  const good = makeExchange({
+    api: "anthropic.messages",
+    json: claudeCode("feat/PAY-42-login"),
+    team: "payments",
+  });
   assert.equal((await p.onRequest!(good.exchange, good.request, makeHookContext())).kind, "allow");
   const main = makeExchange({ api: "anthropic.messages", json: claudeCode("main"), team: "payments" });
   assert.equal((await p.onRequest!(main.exchange, main.request, makeHookContext())).kind, "allow");

@@ -5,5 +5,5 @@
 export { spendCap, usd } from "./spend_cap.ts";
 export type { SpendCapOptions } from "./options.ts";
 export type { BudgetWindow, ReserveResult, Settlement, SpendLedger, WindowState } from "./ledger.ts";
-export { describeInstant, type Period, periodWindow, type PeriodWindow } from "./periods.ts";
+export { describeInstant, type Period, type PeriodWindow, periodWindow } from "./periods.ts";
 export { resolveScope, scopeSchema } from "./scope.ts";

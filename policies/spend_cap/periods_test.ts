@@ -14,7 +14,10 @@ Deno.test("periods follow the configured time zone's calendar: day, ISO week fro
   const week = periodWindow("week", at, "Europe/Paris");
   assert.deepEqual([iso(week.start), week.label], ["2026-11-22T23:00:00.000Z", "2026-11-23"]);
   const month = periodWindow("month", at, "UTC");
-  assert.deepEqual([iso(month.start), iso(month.end)], ["2026-11-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z"]);
+  assert.deepEqual([iso(month.start), iso(month.end)], [
+    "2026-11-01T00:00:00.000Z",
+    "2026-12-01T00:00:00.000Z",
+  ]);
   assert.equal(describeInstant(day.end, "Europe/Paris"), "2026-11-30 00:00 Europe/Paris");
 });
 

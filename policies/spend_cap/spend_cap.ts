@@ -14,8 +14,8 @@ import { log } from "../../core/log.ts";
 import { estimateRequestCostCeiling, parseRequest, priceUsage } from "../../providers/mod.ts";
 import type { ApiName, ParsedResponse } from "../../providers/types.ts";
 import type { Policy, PolicyModule, PolicyServices, RequestView, Verdict } from "../types.ts";
-import type { BudgetWindow, SpendLedger, WindowState } from "./ledger.ts";
-import { spendCapOptions, type SpendCapOptions } from "./options.ts";
+import type { BudgetWindow, WindowState } from "./ledger.ts";
+import { type SpendCapOptions, spendCapOptions } from "./options.ts";
 import { describeInstant, periodWindow } from "./periods.ts";
 import { resolveScope } from "./scope.ts";
 
@@ -192,12 +192,15 @@ function actualCost(
 function refusal(window: BudgetWindow, state: WindowState, amountMicros: number, opts: SpendCapOptions) {
   const resets = describeInstant(window.end, opts.timeZone);
   const spent = usd(state.spentMicros);
-  const inFlight = state.reservedMicros > 0 ? `, ${usd(state.reservedMicros)} held by requests in flight` : "";
+  const inFlight = state.reservedMicros > 0
+    ? `, ${usd(state.reservedMicros)} held by requests in flight`
+    : "";
   const cost = amountMicros > 0 ? `; this request could cost up to ${usd(amountMicros)}` : "";
   return {
     kind: "block" as const,
     status: opts.status,
-    reason: `Recondo spend cap: the ${window.period} budget of ${usd(window.capMicros)} for ${window.scope} ` +
+    reason:
+      `Recondo spend cap: the ${window.period} budget of ${usd(window.capMicros)} for ${window.scope} ` +
       `is used up (${spent} spent${inFlight}${cost}). It resets at ${resets}.`,
     detail: {
       budget: window.key,

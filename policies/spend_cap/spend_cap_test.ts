@@ -30,7 +30,10 @@ async function withLedger(fn: (ledger: SpendLedger) => Promise<void>) {
   }
 }
 
-function policyWith(ledger: SpendLedger, options: Partial<SpendCapOptions> & Pick<SpendCapOptions, "budgets">) {
+function policyWith(
+  ledger: SpendLedger,
+  options: Partial<SpendCapOptions> & Pick<SpendCapOptions, "budgets">,
+) {
   return spendCap.create(spendCap.options.parse(options), { spendLedger: ledger });
 }
 
@@ -84,7 +87,10 @@ Deno.test("spend cap settles to the priced usage and records 50/80/100% threshol
     await policy.onEnd!(first.exchange, answered({ input: 0, output: 10_000 }), makeHookContext(() => NOW));
     const events = (ex: typeof first.exchange) => ex.decisions.map((d) => d.detail?.threshold);
     assert.deepEqual(events(first.exchange), [50]);
-    assert.match(first.exchange.decisions[0].reason, /Budget global \(month\) reached 50%: \$0\.15 of \$0\.30/);
+    assert.match(
+      first.exchange.decisions[0].reason,
+      /Budget global \(month\) reached 50%: \$0\.15 of \$0\.30/,
+    );
     const second = await request(policy);
     await policy.onEnd!(second.exchange, answered({ input: 0, output: 10_000 }), makeHookContext(() => NOW));
     assert.deepEqual(events(second.exchange), [80, 100]);
@@ -124,7 +130,8 @@ Deno.test("100 concurrent requests through a chain against a cap that admits 10 
 
 Deno.test("spend cap refuses to load without a ledger and rejects a budget with a bad scope or period", async () => {
   assert.throws(
-    () => spendCap.create(spendCap.options.parse({ budgets: [{ scope: "global", usd: 1, period: "day" }] }), {}),
+    () =>
+      spendCap.create(spendCap.options.parse({ budgets: [{ scope: "global", usd: 1, period: "day" }] }), {}),
     /Cannot load policy "spend-cap": no spend ledger/,
   );
   const entry = (options: unknown) => ({

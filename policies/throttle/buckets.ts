@@ -28,5 +28,8 @@ export interface RateLimiter {
   /** Takes from every bucket atomically, or from none. */
   take(buckets: readonly BucketSpec[], at: number): Promise<TakeResult>;
   /** Adds `delta` (may be negative) to buckets without a check: the correction once usage is known. */
-  adjust(buckets: readonly { key: string; capacity: number; windowMs: number; delta: number }[], at: number): Promise<void>;
+  adjust(
+    buckets: readonly { key: string; capacity: number; windowMs: number; delta: number }[],
+    at: number,
+  ): Promise<void>;
 }

@@ -71,11 +71,23 @@ function create(opts: ThrottleOptions, services: PolicyServices): Policy {
       if (!scope) continue;
       if (l.requestsPerMinute) {
         const capacity = l.requestsPerMinute;
-        buckets.push({ key: `${scope}|rpm:${capacity}`, capacity, windowMs: MINUTE, cost: 1, require: "full" });
+        buckets.push({
+          key: `${scope}|rpm:${capacity}`,
+          capacity,
+          windowMs: MINUTE,
+          cost: 1,
+          require: "full",
+        });
       }
       if (l.tokensPerMinute) {
         const capacity = l.tokensPerMinute;
-        buckets.push({ key: `${scope}|tpm:${capacity}`, capacity, windowMs: MINUTE, cost: estimate, require: "positive" });
+        buckets.push({
+          key: `${scope}|tpm:${capacity}`,
+          capacity,
+          windowMs: MINUTE,
+          cost: estimate,
+          require: "positive",
+        });
       }
     }
     return buckets;
@@ -137,7 +149,8 @@ function refusal(key: string, retryAfterMs: number, status: number): Block {
 /** The `throttle` module, registered in `built_ins.ts`. */
 export const throttle: PolicyModule<ThrottleOptions> = {
   name: "throttle",
-  description: "Requests and tokens per minute per developer, team, provider or everyone (429 + retry-after).",
+  description:
+    "Requests and tokens per minute per developer, team, provider or everyone (429 + retry-after).",
   options,
   create,
 };

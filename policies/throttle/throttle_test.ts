@@ -19,7 +19,11 @@ async function withLimiter(fn: (limiter: RateLimiter) => Promise<void>) {
 
 const turn = (developer = "alice", provider: "anthropic" | "openai" = "anthropic") =>
   provider === "anthropic"
-    ? makeExchange({ api: "anthropic.messages", json: { model: "claude-sonnet-4-5", messages: [] }, developer })
+    ? makeExchange({
+      api: "anthropic.messages",
+      json: { model: "claude-sonnet-4-5", messages: [] },
+      developer,
+    })
     : makeExchange({
       host: "api.openai.com",
       path: "/v1/responses",
@@ -47,7 +51,10 @@ Deno.test("throttle answers 429 with retry-after in seconds once the requests pe
     assert.deepEqual([verdict.status, verdict.errorKind, verdict.headers], [429, "rate_limited", {
       "retry-after": "30",
     }]);
-    assert.equal(verdict.reason, "Recondo throttle: developer:alice is limited to 2 requests per minute; try again in 30 s.");
+    assert.equal(
+      verdict.reason,
+      "Recondo throttle: developer:alice is limited to 2 requests per minute; try again in 30 s.",
+    );
     const bob = turn("bob");
     assert.equal((await policy.onRequest!(bob.exchange, bob.request, ctx)).kind, "allow");
     now = 30_000;
@@ -62,12 +69,22 @@ Deno.test("throttle charges the tokens a turn really used and holds the next req
       throttle.options.parse({ limits: [{ scope: "team:*", tokensPerMinute: 6000 }] }),
       { rateLimiter: limiter },
     );
-    const first = makeExchange({ api: "openai.responses", host: "api.openai.com", json: { input: "x" }, team: "a" });
+    const first = makeExchange({
+      api: "openai.responses",
+      host: "api.openai.com",
+      json: { input: "x" },
+      team: "a",
+    });
     assert.equal((await policy.onRequest!(first.exchange, first.request, ctx)).kind, "allow");
     const usage = { input: 9000, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, output: 3000, reasoning: 0 };
     const parsed = { usage: { ...usage, estimated: false } } as ParsedResponse;
     await policy.onEnd!(first.exchange, parsed, ctx);
-    const next = makeExchange({ api: "openai.responses", host: "api.openai.com", json: { input: "y" }, team: "a" });
+    const next = makeExchange({
+      api: "openai.responses",
+      host: "api.openai.com",
+      json: { input: "y" },
+      team: "a",
+    });
     const verdict = await policy.onRequest!(next.exchange, next.request, ctx);
     assert.equal(verdict.kind, "block");
     if (verdict.kind === "block") assert.equal(verdict.headers?.["retry-after"], "61"); // -6000 → 1 at 100/s

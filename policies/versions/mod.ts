@@ -14,8 +14,8 @@ export {
 } from "./versions.ts";
 export {
   type RecordedExchange,
-  type SimulatedDecision,
   simulateChain,
+  type SimulatedDecision,
   type SimulateOptions,
   type SimulationReport,
 } from "./simulate.ts";

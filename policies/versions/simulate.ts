@@ -103,7 +103,11 @@ export async function simulateChain(
     report.spend.recordedUsd += cost;
     const exchange = replayExchange(recorded);
     let view = requestView(recorded);
-    const outcome = await chain.runRequest(exchange, view, (patch) => (view = patched(exchange, view, patch)));
+    const outcome = await chain.runRequest(
+      exchange,
+      view,
+      (patch) => (view = patched(exchange, view, patch)),
+    );
     let model = recorded.model;
     if (outcome.kind === "block") {
       bump(outcome.block.errorKind === "rate_limited" ? report.throttled : report.blocked, outcome.policy);
@@ -117,7 +121,8 @@ export async function simulateChain(
         if (toModel || d.detail?.toUpstream) bump(report.rerouted, d.policy);
         else bump(report.modified, d.policy);
         if (toModel && recorded.usage) {
-          const repriced = priceUsage(recorded.provider, toModel, recorded.usage, new Date(recorded.startedAt)).usd;
+          const repriced =
+            priceUsage(recorded.provider, toModel, recorded.usage, new Date(recorded.startedAt)).usd;
           if (repriced !== null) report.spend.rerouteDeltaUsd += repriced - cost;
           model = toModel;
         }
@@ -132,10 +137,17 @@ export async function simulateChain(
       const key = `${d.policy}/${d.kind}`;
       if ((shown.get(key) ?? 0) >= keep) continue;
       shown.set(key, (shown.get(key) ?? 0) + 1);
-      report.examples.push({ exchangeId: recorded.id, at: d.at, policy: d.policy, kind: d.kind, reason: d.reason });
+      report.examples.push({
+        exchangeId: recorded.id,
+        at: d.at,
+        policy: d.policy,
+        kind: d.kind,
+        reason: d.reason,
+      });
     }
   }
-  report.spend.projectedUsd = report.spend.recordedUsd - report.spend.avoidedUsd + report.spend.rerouteDeltaUsd;
+  report.spend.projectedUsd = report.spend.recordedUsd - report.spend.avoidedUsd +
+    report.spend.rerouteDeltaUsd;
   return report;
 }
 

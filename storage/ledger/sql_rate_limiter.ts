@@ -18,15 +18,18 @@ function statements(engine: Db["engine"]) {
   const least = engine === "postgres" ? "LEAST" : "MIN";
   const greatest = engine === "postgres" ? "GREATEST" : "MAX";
   // $1 key, $2 capacity, $3 refill per ms, $4 now; the refilled level is computed in the statement.
-  const level = `${least}(CAST($2 AS DOUBLE PRECISION), tokens + ${greatest}(0, CAST($4 AS BIGINT) - updated_at) * CAST($3 AS DOUBLE PRECISION))`;
+  const level =
+    `${least}(CAST($2 AS DOUBLE PRECISION), tokens + ${greatest}(0, CAST($4 AS BIGINT) - updated_at) * CAST($3 AS DOUBLE PRECISION))`;
   return {
-    ensure: `INSERT INTO throttle_buckets (bucket_key, tokens, updated_at) VALUES ($1, CAST($2 AS DOUBLE PRECISION), $3)
+    ensure:
+      `INSERT INTO throttle_buckets (bucket_key, tokens, updated_at) VALUES ($1, CAST($2 AS DOUBLE PRECISION), $3)
       ON CONFLICT (bucket_key) DO NOTHING`,
     take: `UPDATE throttle_buckets SET tokens = ${level} - CAST($5 AS DOUBLE PRECISION),
       updated_at = ${greatest}(updated_at, CAST($4 AS BIGINT))
       WHERE bucket_key = $1 AND ${level} >= CAST($6 AS DOUBLE PRECISION) RETURNING tokens`,
     level: `SELECT ${level} AS level FROM throttle_buckets WHERE bucket_key = $1`,
-    adjust: `UPDATE throttle_buckets SET tokens = ${least}(CAST($2 AS DOUBLE PRECISION), ${level} + CAST($5 AS DOUBLE PRECISION)),
+    adjust:
+      `UPDATE throttle_buckets SET tokens = ${least}(CAST($2 AS DOUBLE PRECISION), ${level} + CAST($5 AS DOUBLE PRECISION)),
       updated_at = ${greatest}(updated_at, CAST($4 AS BIGINT)) WHERE bucket_key = $1`,
   };
 }

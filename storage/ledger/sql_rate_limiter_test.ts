@@ -24,20 +24,29 @@ testBothEngines("a bucket admits its capacity, then says when it will admit agai
   assert.equal((await limiter.take([rpm()], 20_000)).ok, true);
 });
 
-testBothEngines("token buckets may go negative after the fact and then refuse until refilled", async ({ db }) => {
-  const limiter = createSqlRateLimiter(db);
-  const tpm: BucketSpec = { key: "team:a|tpm", capacity: 600, windowMs: 60_000, cost: 100, require: "positive" };
-  assert.equal((await limiter.take([tpm], 0)).ok, true);
-  await limiter.adjust([{ key: tpm.key, capacity: 600, windowMs: 60_000, delta: -1000 }], 0);
-  const refused = await limiter.take([tpm], 0);
-  assert.equal(refused.ok, false);
-  if (!refused.ok) {
-    assert.equal(refused.available, -500);
-    assert.equal(refused.retryAfterMs, 50_100); // from -500 to 1 token at 10 per second
-  }
-  assert.equal((await limiter.take([tpm], 50_000)).ok, false);
-  assert.equal((await limiter.take([tpm], 50_100)).ok, true);
-});
+testBothEngines(
+  "token buckets may go negative after the fact and then refuse until refilled",
+  async ({ db }) => {
+    const limiter = createSqlRateLimiter(db);
+    const tpm: BucketSpec = {
+      key: "team:a|tpm",
+      capacity: 600,
+      windowMs: 60_000,
+      cost: 100,
+      require: "positive",
+    };
+    assert.equal((await limiter.take([tpm], 0)).ok, true);
+    await limiter.adjust([{ key: tpm.key, capacity: 600, windowMs: 60_000, delta: -1000 }], 0);
+    const refused = await limiter.take([tpm], 0);
+    assert.equal(refused.ok, false);
+    if (!refused.ok) {
+      assert.equal(refused.available, -500);
+      assert.equal(refused.retryAfterMs, 50_100); // from -500 to 1 token at 10 per second
+    }
+    assert.equal((await limiter.take([tpm], 50_000)).ok, false);
+    assert.equal((await limiter.take([tpm], 50_100)).ok, true);
+  },
+);
 
 testBothEngines("a take over several buckets is all or nothing", async ({ db }) => {
   const limiter = createSqlRateLimiter(db);
