@@ -419,3 +419,66 @@ Deno.test({
     }
   },
 });
+
+for (const engine of ["sqlite", "postgres"] as const) {
+  Deno.test({
+    name: `recondo delete removes turns and unshared bodies by policy, and verify still passes [${engine}]`,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      await using seeded = await seedCapture(engine, [
+        ...TURNS,
+        {
+          at: T0 + 40_000,
+          clientSession: "tamper-b",
+          prompt: "Other work",
+          userText: null,
+          usage: usage(),
+          text: "More.",
+        },
+      ]);
+      const [a1, a2, a3, b1, b2] = seeded.turnIds;
+      type Result = { turn_ids: string[]; objects_deleted: number; objects_shared: number; dry_run: boolean };
+      const reason = ["--reason", "data-subject request #42"];
+
+      const dry = await runJson<Result>([
+        "delete",
+        "--session",
+        String((await turnRow(seeded, a1)).session_id),
+        "--dry-run",
+        ...reason,
+      ], seeded.env);
+      assert.deepEqual([dry.code, dry.json.dry_run, dry.json.turn_ids], [0, true, [a1, a2, a3]]);
+      assert.equal((await verify(seeded)).report.problems.length, 0, "a dry run changes nothing");
+
+      const a1Request = String((await turnRow(seeded, a1)).request_sha256);
+      const one = await runJson<Result>(["delete", "--turn", a1, ...reason], seeded.env);
+      assert.deepEqual([one.json.turn_ids, one.json.objects_deleted, one.json.objects_shared], [[a1], 2, 0]);
+      await assert.rejects(() => Deno.stat(objectPath(seeded, a1Request)), Deno.errors.NotFound);
+
+      // b1 and b2 sent the same request body: deleting b1 keeps it for b2.
+      const shared = await runJson<Result>(["delete", "--turn", b1, ...reason], seeded.env);
+      assert.deepEqual([shared.json.objects_deleted, shared.json.objects_shared], [1, 1]);
+
+      const after = await verify(seeded);
+      assert.equal(after.code, 0);
+      assert.equal(after.report.ok, true);
+      assert.deepEqual(kinds(after.report), [["deleted_by_policy", a1], ["deleted_by_policy", b1]].sort());
+      assert.equal(after.report.checked_turns, 3);
+
+      const rest = await runJson<Result>(["delete", "--older-than", "1d", ...reason], seeded.env);
+      assert.deepEqual(rest.json.turn_ids.sort(), [a2, a3, b2].sort());
+      const empty = await verify(seeded);
+      assert.equal(empty.code, 0);
+      assert.equal(empty.report.checked_turns, 0);
+      assert.equal(empty.report.checked_objects, 0, "every body went with its turns");
+      assert.equal(empty.report.problems.length, 5);
+
+      const bad = await runRecondo(["delete", "--older-than", "soon", ...reason], seeded.env);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /^recondo: --older-than must be an age like 90d, 12h or 30m; got "soon"\n$/);
+      const none = await runRecondo(["delete", ...reason], seeded.env);
+      assert.match(none.stderr, /^recondo: Name what to delete/);
+    },
+  });
+}

@@ -21,7 +21,12 @@ export interface ObjectRef {
 export async function checkObjects(
   store: ObjectStore,
   refs: Map<string, ObjectRef>,
-  options: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {},
+  options: {
+    concurrency?: number;
+    onProgress?: (done: number, total: number) => void;
+    /** Objects removed by policy (`deletions` rows with target `object`): sha256 → why and when. */
+    deleted?: Map<string, { reason: string; deleted_at: number }>;
+  } = {},
 ): Promise<{ problems: Problem[]; checked: number }> {
   const problems: Problem[] = [];
   const entries = [...refs.entries()];
@@ -34,7 +39,16 @@ export async function checkObjects(
       const [sha, ref] = entries[next++];
       const uses = ref.uses > 1 ? ` (shared by ${ref.uses} rows)` : "";
       const gz = await store.get(sha);
-      if (gz === null) {
+      const deletion = options.deleted?.get(sha);
+      if (gz === null && deletion) {
+        problem(
+          "deleted_by_policy",
+          ref,
+          `object ${sha} was removed by policy at ${
+            new Date(deletion.deleted_at).toISOString()
+          } (${deletion.reason}), yet a row still names it`,
+        );
+      } else if (gz === null) {
         problem("object_missing", ref, `object ${sha} is not in the ${store.kind} store${uses}`);
       } else {
         let bytes: Uint8Array | null = null;

@@ -146,7 +146,14 @@ export async function verifyStores(
       if (!refs.has(sha)) refs.set(sha, { referenced: false, turnId: null, sessionId: null, uses: 0 });
     }
   }
+  const deleted = new Map<string, { reason: string; deleted_at: number }>();
+  for (
+    const d of await db.query("SELECT target_id, reason, deleted_at FROM deletions WHERE target = 'object'")
+  ) {
+    deleted.set(String(d.target_id), { reason: String(d.reason), deleted_at: Number(d.deleted_at) });
+  }
   const checked = await checkObjects(objects, refs, {
+    deleted,
     concurrency: options.concurrency,
     onProgress: (done, total) => options.onProgress?.("objects", done, total),
   });
