@@ -13,6 +13,7 @@ import { keyHashCommand } from "./key_hash_command.ts";
 import { policiesCommand } from "./policies_command.ts";
 import { inspectCommands } from "./inspect_commands.ts";
 import { verifyCommand } from "./verify_command.ts";
+import { deleteCommand } from "./retention_command.ts";
 
 // deno-lint-ignore no-explicit-any
 const COMMANDS: CommandModule<any, any>[] = [
@@ -22,6 +23,7 @@ const COMMANDS: CommandModule<any, any>[] = [
   keyHashCommand,
   ...inspectCommands,
   verifyCommand,
+  deleteCommand,
   policiesCommand,
 ];
 
