@@ -14,7 +14,7 @@ import { createPolicyServices, currentBudgets } from "../storage/ledger/mod.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
 import { MemorySink } from "./support/memory_sink.ts";
-import { sharedPostgres } from "./support/postgres.ts";
+import { freePort, sharedPostgres } from "./support/postgres.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 const BODY = JSON.stringify({
@@ -161,6 +161,115 @@ Deno.test({
       assert.deepEqual(await settled(db), { spent: 18_000, reserved: 0 });
     } finally {
       await gw.close();
+      await fake.close();
+      await db.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+/** `main.ts serve` as a child process with its own data dir, sharing `dbUrl` with other replicas. */
+async function serveProcess(configFile: string, dbUrl: string, upstream: string) {
+  const dataDir = await Deno.makeTempDir({ prefix: "recondo-replica-" });
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--unstable-no-legacy-abort",
+      new URL("../main.ts", import.meta.url).pathname,
+      "serve",
+    ],
+    env: {
+      RECONDO_DATA_DIR: dataDir,
+      RECONDO_CONFIG: configFile,
+      RECONDO_LISTEN: `127.0.0.1:${port}`,
+      RECONDO_STORE: "postgres",
+      RECONDO_DB_URL: dbUrl,
+      RECONDO_UPSTREAM_OVERRIDE: `api.anthropic.com=${upstream}`,
+      RECONDO_LOG: "error",
+    },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const deadline = Date.now() + 60_000;
+  while (true) {
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => (r.body?.cancel(), r.ok),
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`replica did not start: ${(await stderr).slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const caPem = await Deno.readTextFile(`${dataDir}/ca/ca.crt`);
+  const client = Deno.createHttpClient({
+    caCerts: [caPem],
+    proxy: { url: `http://alice:alice-secret-token@127.0.0.1:${port}` },
+  });
+  return {
+    client,
+    async stop() {
+      client.close();
+      child.kill("SIGTERM");
+      await child.status;
+      await stderr;
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+Deno.test({
+  name: "two `recondo serve` processes on one PostgreSQL never let a budget overshoot",
+  ...SANITIZE,
+  async fn() {
+    const pg = await sharedPostgres();
+    const url = await pg.createDatabase();
+    const db = openPostgres(url, { max: 2 });
+    await migrate(db);
+    const fake = await startFakeProvider({
+      behavior: { answer: ["a", "b"], eventDelayMs: 100, usage: { input: INPUT_TOKENS, output: 2000 } },
+    });
+    const dir = await Deno.makeTempDir();
+    const configFile = `${dir}/recondo.json`;
+    await Deno.writeTextFile(
+      configFile,
+      JSON.stringify({
+        developers: developers(),
+        policies: [{
+          use: "spend-cap",
+          options: { budgets: [{ scope: "team:alpha", usd: CEILING_USD * 6.5, period: "day" }] },
+          timeoutMs: 20_000,
+        }],
+      }),
+    );
+    const replicas = await Promise.all([
+      serveProcess(configFile, url, fake.url),
+      serveProcess(configFile, url, fake.url),
+    ]);
+    try {
+      const statuses = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
+        const res = await fetch("https://api.anthropic.com/v1/messages", {
+          method: "POST",
+          client: replicas[i % 2].client,
+          headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
+          body: BODY,
+        });
+        await res.text();
+        return res.status;
+      }));
+      assert.equal(statuses.filter((s) => s === 200).length, 6);
+      assert.equal(statuses.filter((s) => s === 400).length, 34);
+      assert.equal(fake.requests.length, 6);
+      const { spent } = await settled(db);
+      assert.ok(spent <= CEILING_USD * 6.5 * 1e6, `spent ${spent} micro-USD is over the cap`);
+    } finally {
+      await Promise.all(replicas.map((r) => r.stop()));
       await fake.close();
       await db.close();
       await Deno.remove(dir, { recursive: true });
