@@ -10,6 +10,7 @@ import type { Argv, CommandModule } from "./yargs.ts";
 import { caCommand, initCommand } from "./ca_commands.ts";
 import { serveCommand } from "./serve_command.ts";
 import { keyHashCommand } from "./key_hash_command.ts";
+import { userCommand } from "./user_command.ts";
 import { policiesCommand } from "./policies_command.ts";
 import { inspectCommands } from "./inspect_commands.ts";
 import { verifyCommand } from "./verify_command.ts";
@@ -25,6 +26,7 @@ const COMMANDS: CommandModule<any, any>[] = [
   verifyCommand,
   deleteCommand,
   policiesCommand,
+  userCommand,
 ];
 
 /** Builds the parser; exported for tests that want to run commands in memory. */

@@ -19,6 +19,7 @@ export const ALLOWED: Record<string, readonly string[]> = {
   components: ["core"],
   islands: [],
   routes: ["core", "config", "storage", "providers", "policies", "components", "islands"],
+  ui: ["core", "config", "storage", "providers", "policies", "routes", "components", "islands"],
   cli: ["*"],
 };
 

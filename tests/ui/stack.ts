@@ -1,0 +1,188 @@
+/**
+ * Test support: the gateway as `recondo serve` would run it with the UI mounted on its port — real capture
+ * (SQLite + local object folder), real policy services, the fake provider upstream — plus accounts and a
+ * session with tool calls written by capture's own persistence code.
+ * @module
+ */
+import { join } from "node:path";
+import { loadConfig } from "../../config/load.ts";
+import { dataPaths } from "../../config/paths.ts";
+import { startGateway } from "../../proxy/gateway.ts";
+import { wireGateway } from "../../cli/wiring.ts";
+import { createUi, type Ui } from "../../ui/app.ts";
+import { hashPassword } from "../../ui/password.ts";
+import { upsertUser } from "../../storage/ui/users.ts";
+import { type FakeProvider, startFakeProvider } from "../fake_provider/mod.ts";
+import { persistRecord } from "../../capture/persist.ts";
+import { buildRecord } from "../../capture/record.ts";
+import { fakeExchange, fakeParsed, messagesBody, usage } from "../../capture/test_exchange.ts";
+import { loadOrCreateHmacKey } from "../../capture/credentials.ts";
+import type { Db } from "../../storage/db/db.ts";
+import type { ObjectStore } from "../../storage/objects/store.ts";
+import type { Gateway } from "../../proxy/gateway.ts";
+
+/** Passwords of the seeded accounts. */
+export const ADMIN = { name: "ana", password: "admin-password-1" };
+export const VIEWER = { name: "victor", password: "viewer-password-1" };
+
+export interface UiStack {
+  url: string;
+  dataDir: string;
+  configFile: string;
+  db: Db;
+  objects: ObjectStore;
+  gateway: Gateway;
+  ui: Ui;
+  fake: FakeProvider;
+  /** A fetch client that proxies through the gateway as developer `name` and trusts its CA. */
+  proxyClient(name: string, token: string): Deno.HttpClient;
+  close(): Promise<void>;
+}
+
+/** Starts everything on loopback; `config` is written to the config file first. */
+export async function startUiStack(config: Record<string, unknown> = {}): Promise<UiStack> {
+  const dataDir = await Deno.makeTempDir({ prefix: "recondo-ui-" });
+  const configFile = join(dataDir, "recondo.json");
+  await Deno.writeTextFile(configFile, JSON.stringify({ listen: "127.0.0.1:0", ...config }, null, 2));
+  const fake = await startFakeProvider({ behavior: { usage: { input: 1200, output: 80 } } });
+  const vars: Record<string, string> = { RECONDO_UPSTREAM_OVERRIDE: `api.anthropic.com=${fake.url}` };
+  const env = { get: (name: string) => vars[name] };
+  const paths = dataPaths(dataDir);
+  const wiring = await wireGateway(paths, await loadConfig(configFile, env), env);
+  const capture = wiring.capture!;
+  const ref: { gateway?: Gateway } = {};
+  const ui = await createUi({
+    dataDir,
+    db: capture.db,
+    objects: capture.objects,
+    configPath: configFile,
+    gateway: () => ref.gateway,
+    policyServices: wiring.services,
+  });
+  const gateway = ref.gateway = await startGateway({
+    dataDir,
+    configPath: configFile,
+    env,
+    sink: wiring.sink,
+    parsers: wiring.parsers,
+    services: wiring.services,
+    watch: false,
+    local: async (req) => (await ui.handle(req)) ?? new Response("Not found\n", { status: 404 }),
+  });
+  await upsertUser(capture.db, {
+    name: ADMIN.name,
+    role: "admin",
+    passwordHash: await hashPassword(ADMIN.password),
+  });
+  await upsertUser(capture.db, {
+    name: VIEWER.name,
+    role: "viewer",
+    passwordHash: await hashPassword(VIEWER.password),
+  });
+  const caPem = await Deno.readTextFile(gateway.caCertPath);
+  const g = gateway;
+  return {
+    url: `http://127.0.0.1:${g.port}`,
+    dataDir,
+    configFile,
+    db: capture.db,
+    objects: capture.objects,
+    gateway: g,
+    ui,
+    fake,
+    proxyClient: (name, token) =>
+      Deno.createHttpClient({
+        caCerts: [caPem],
+        proxy: { url: `http://127.0.0.1:${g.port}`, basicAuth: { username: name, password: token } },
+      }),
+    async close() {
+      await g.close();
+      await ui.close();
+      await wiring.shutdown();
+      await fake.close();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/**
+ * Writes a three-turn coding session (a Bash tool call, its result, a file edit) through capture's own
+ * persistence, as the pipeline would after a Claude Code run; returns its session id.
+ */
+export async function seedToolSession(
+  stack: UiStack,
+  prompt = "fix the failing parser test",
+): Promise<string> {
+  const key = await loadOrCreateHmacKey(dataPaths(stack.dataDir).secretKey);
+  const start = Date.now() - 60_000;
+  let sessionId = "";
+  const turns = [
+    {
+      toolCalls: [{
+        id: "toolu_01",
+        name: "Bash",
+        arguments: JSON.stringify({ command: "deno test parser_test.ts" }),
+        server: false,
+      }],
+      toolResults: [],
+      text: "Let me run the tests first.",
+    },
+    {
+      toolCalls: [{
+        id: "toolu_02",
+        name: "Edit",
+        arguments: JSON.stringify({
+          file_path: "/home/dev/recondo/parser.ts",
+          old_string: "i <= n",
+          new_string: "i < n",
+        }),
+        server: false,
+      }],
+      toolResults: [{
+        callId: "toolu_01",
+        content: "FAILED parser_test.ts: off by one at line 42",
+        isError: true,
+      }],
+      text: "The loop bound is off by one; fixing it.",
+    },
+    {
+      toolCalls: [],
+      toolResults: [{ callId: "toolu_02", content: "The file has been updated.", isError: false }],
+      text: "Fixed: the parser loop now stops before n. All tests pass.",
+    },
+  ];
+  for (const [i, t] of turns.entries()) {
+    const at = start + i * 10_000;
+    const exchange = fakeExchange({ at });
+    const parsed = fakeParsed({
+      userText: i === 0 ? prompt : null,
+      sessionId: "claude-code-session-ui-test",
+      usage: usage({ input: 3000 + i * 500, output: 120 }),
+      toolCalls: t.toolCalls,
+      toolResults: t.toolResults,
+      text: t.text,
+    });
+    const extra = i === 0 ? [] : [`turn ${i}`];
+    const responseBody = new TextEncoder().encode(
+      `event: message_start\ndata: {"type":"message_start","message":{"id":"msg_${i}","model":"claude-sonnet-4-5"}}\n\n` +
+        `event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"type":"text_delta","text":${
+          JSON.stringify(t.text)
+        }}}\n\n` +
+        `event: message_stop\ndata: {"type":"message_stop"}\n\n`,
+    );
+    const record = buildRecord(
+      exchange,
+      parsed,
+      { request: messagesBody(prompt, extra), response: responseBody },
+      key,
+      at + 500,
+    );
+    const result = await persistRecord(stack.db, stack.objects, record, {
+      idleGapMs: 30 * 60_000,
+      price: (_p, _m, u) => (u.input * 3 + u.output * 15) / 1e6,
+    });
+    if (result.status === "written" && result.sessionId) sessionId = result.sessionId;
+  }
+  if (!sessionId) throw new Error("seedToolSession: capture wrote no session");
+  return sessionId;
+}

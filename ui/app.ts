@@ -1,0 +1,210 @@
+/**
+ * The UI, served by the gateway's own process. `createUi` discovers the file routes and islands, starts
+ * the islands' bundle build, and returns a handler the gateway mounts for origin-form requests.
+ *
+ * Request lifecycle:
+ * 1. `/static/…` is served from `static/` (the islands' bundle from `static/build/`).
+ * 2. The first route whose pattern matches the path is chosen; no match → `null` (the gateway answers 404).
+ * 3. The route's `_middleware.ts` handlers run outermost first (`routes/_middleware.ts`: login, roles, CSRF).
+ * 4. The route's handler for the method runs; a GET without a handler renders the page.
+ * 5. `ctx.render(data)` renders the page inside its `_layout.tsx` files, adding the bundle's script tag
+ *    only when the HTML contains an island.
+ * 6. Every response gets the secure headers (`ui/secure_headers.ts`).
+ * @example
+ * const ui = await createUi({ dataDir, db, objects, configPath, gateway: () => gateway });
+ * startGateway({ ..., local: (req) => ui.handle(req) });
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Config } from "../config/schema.ts";
+import { log } from "../core/log.ts";
+import type { PolicyServices } from "../policies/types.ts";
+import type { Db } from "../storage/db/db.ts";
+import type { ObjectStore } from "../storage/objects/store.ts";
+import { appendAudit } from "../storage/ui/audit.ts";
+import type {
+  ChangeResult,
+  MiddlewareContext,
+  RouteContext,
+  UiServices,
+  UiState,
+} from "../routes/_lib/context.ts";
+import { createAuth } from "./auth.ts";
+import { buildIslands, type Bundle } from "./bundle.ts";
+import { createConfigEditor } from "./config_edits.ts";
+import { discoverIslands } from "./islands.ts";
+import { createLiveBus, type LivePublisher } from "./live_bus.ts";
+import { createPolicyEditing } from "./policy_editing.ts";
+import { policyModules, validatePolicyOptions } from "./policy_modules.ts";
+import { renderPage } from "./render.ts";
+import { discoverRoutes, type Route } from "./router.ts";
+import { withSecureHeaders } from "./secure_headers.ts";
+import { serveStatic } from "./static_files.ts";
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+
+/** The gateway as the UI uses it; late-bound because the gateway starts after the UI's handler exists. */
+export interface UiGatewayHooks {
+  config(): Config;
+  reload(): Promise<ChangeResult>;
+  proxyUrl: string;
+}
+
+/** Options of `createUi`. */
+export interface UiOptions {
+  dataDir: string;
+  db: Db;
+  objects: ObjectStore | null;
+  /** The config file the gateway watches; policy and developer edits are written here. */
+  configPath: string;
+  /** The running gateway (or `undefined` before it has started). */
+  gateway(): UiGatewayHooks | undefined;
+  /** What the chain needs from below when an edit is validated (default: SQL services over `db`). */
+  policyServices?: PolicyServices;
+  /** Overrides for tests. */
+  routesDir?: string;
+  islandsDir?: string;
+  staticDir?: string;
+  now?: () => number;
+  /** Session lifetimes (defaults 2 h idle, 12 h absolute). */
+  idleMs?: number;
+  absoluteMs?: number;
+}
+
+/** The running UI. */
+export interface Ui {
+  /** Answers a UI request, or `null` when no route matches. */
+  handle(req: Request): Promise<Response | null>;
+  /** Where capture publishes persisted exchanges for the Live view. */
+  live: LivePublisher;
+  /** The islands' bundle, once built (resolves when ready; rejects if the build failed). */
+  bundle(): Promise<Bundle>;
+  close(): Promise<void>;
+}
+
+/** Builds the UI: routes, islands, bundle (in the background), auth, live bus. */
+export async function createUi(options: UiOptions): Promise<Ui> {
+  const routesDir = options.routesDir ?? join(ROOT, "routes");
+  const staticDir = options.staticDir ?? join(ROOT, "static");
+  const [routes, islands] = await Promise.all([
+    discoverRoutes(routesDir),
+    discoverIslands(options.islandsDir ?? join(ROOT, "islands")),
+  ]);
+  const bundle = buildIslands(islands, staticDir, join(ROOT, "deno.json"));
+  let bundlePath: string | null = null;
+  bundle.then(
+    (b) => bundlePath = b.path,
+    (error) => log.error("ui.bundle_failed", { reason: error.message }),
+  );
+
+  const auth = await createAuth({
+    db: options.db,
+    dataDir: options.dataDir,
+    now: options.now,
+    idleMs: options.idleMs,
+    absoluteMs: options.absoluteMs,
+  });
+  const live = createLiveBus({ db: options.db, now: options.now });
+  const audit: UiServices["audit"] = (entry) => appendAudit(options.db, entry, (options.now ?? Date.now)());
+  const gateway = () => {
+    const g = options.gateway();
+    if (!g) throw new Error("The UI cannot change the config before the gateway has started");
+    return g;
+  };
+  const editConfig = createConfigEditor({
+    configPath: options.configPath,
+    reload: () => gateway().reload(),
+    audit,
+  });
+  const policies = createPolicyEditing({
+    db: options.db,
+    configPath: options.configPath,
+    current: () => gateway().config().policies,
+    reload: () => gateway().reload(),
+    audit,
+    services: options.policyServices,
+    now: options.now,
+  });
+  const services: UiServices = {
+    db: options.db,
+    objects: options.objects,
+    config: () => gateway().config(),
+    proxyUrl: () => gateway().proxyUrl,
+    policyModules,
+    validatePolicyOptions,
+    savePolicies: (entries, actor, note) => policies.save(entries, actor, note),
+    rollbackPolicies: (version, actor) => policies.rollback(version, actor),
+    policyHistory: (limit) => policies.history(limit),
+    saveDevelopers: (developers, actor, action) => editConfig("developers", developers, actor, action),
+    audit,
+    subscribeLive: (listener) => live.subscribe(listener),
+    login: auth.login,
+    logout: auth.logout,
+    currentUser: auth.currentUser,
+  };
+
+  async function dispatch(
+    route: Route,
+    req: Request,
+    url: URL,
+    params: Record<string, string>,
+  ): Promise<Response> {
+    const state: UiState = { bundle: bundlePath ?? undefined };
+    const ctx: RouteContext = {
+      url,
+      params,
+      state,
+      services,
+      render(data, init) {
+        if (!route.page) return Promise.resolve(new Response("This route has no page\n", { status: 500 }));
+        const html = renderPage(route.page, route.layouts, { url, params, state, data }, bundlePath);
+        const headers = new Headers(init?.headers);
+        headers.set("content-type", "text/html; charset=utf-8");
+        return Promise.resolve(new Response(html, { ...init, headers }));
+      },
+    };
+    const final = (): Promise<Response> => {
+      const method = req.method === "HEAD" ? "GET" : req.method;
+      const handler = route.handlers[method as keyof typeof route.handlers];
+      if (handler) return Promise.resolve(handler(req, ctx));
+      if (method === "GET" && route.page) return ctx.render(undefined);
+      return Promise.resolve(new Response("Method not allowed\n", { status: 405 }));
+    };
+    const run = (i: number): Promise<Response> => {
+      if (i >= route.middlewares.length) return final();
+      const mctx: MiddlewareContext = { ...ctx, next: () => run(i + 1) };
+      return Promise.resolve(route.middlewares[i].handler(req, mctx));
+    };
+    return await run(0);
+  }
+
+  return {
+    live,
+    bundle: () => bundle,
+    async handle(req) {
+      const url = new URL(req.url);
+      if (url.pathname.startsWith("/static/")) {
+        if (url.pathname.startsWith("/static/build/")) await bundle.catch(() => {});
+        const file = await serveStatic(staticDir, url.pathname);
+        return file ? withSecureHeaders(file) : null;
+      }
+      for (const route of routes) {
+        const params = route.match(url.pathname);
+        if (!params) continue;
+        if (bundlePath === null) await bundle.catch(() => {});
+        try {
+          return withSecureHeaders(await dispatch(route, req, url, params));
+        } catch (error) {
+          log.error("ui.route_failed", { route: route.pattern, reason: (error as Error).message });
+          return withSecureHeaders(new Response("Internal error\n", { status: 500 }));
+        }
+      }
+      return null;
+    },
+    close() {
+      live.close();
+      return bundle.then(() => {}, () => {});
+    },
+  };
+}

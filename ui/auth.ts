@@ -1,0 +1,146 @@
+/**
+ * UI login: local accounts (scrypt hashes in `ui_users`) or, while no account exists, a bootstrap token
+ * written once to `<data dir>/ui-bootstrap-token` (mode 0600) and logged once. Sessions live in
+ * `ui_sessions` under the SHA-256 of the cookie value, expire after `idleMs` without use and at the latest
+ * `absoluteMs` after login, and carry their own CSRF token.
+ * @module
+ */
+import { join } from "node:path";
+import { log } from "../core/log.ts";
+import type { Db } from "../storage/db/db.ts";
+import {
+  deleteExpiredLoginSessions,
+  deleteLoginSession,
+  findLoginSession,
+  insertLoginSession,
+  touchLoginSession,
+} from "../storage/ui/login_sessions.ts";
+import { countUsers, findUser, type UiRole } from "../storage/ui/users.ts";
+import { cookie, randomToken, readCookie, sameToken } from "../routes/_lib/cookies.ts";
+import type { UiUser } from "../routes/_lib/context.ts";
+import { verifyPassword } from "./password.ts";
+
+/** The session cookie's name. */
+export const SESSION_COOKIE = "recondo_ui";
+/** The account name a bootstrap-token login gets. */
+export const BOOTSTRAP_USER = "bootstrap";
+
+/** Options of `createAuth`. */
+export interface AuthOptions {
+  db: Db;
+  dataDir: string;
+  /** Session ends after this long without a request (default 2 h). */
+  idleMs?: number;
+  /** Session ends this long after login whatever happens (default 12 h). */
+  absoluteMs?: number;
+  now?: () => number;
+}
+
+/** Login, logout and session lookup. */
+export interface Auth {
+  login(name: string, password: string): Promise<{ cookie: string } | null>;
+  logout(req: Request): Promise<string>;
+  currentUser(req: Request): Promise<UiUser | null>;
+  /** The bootstrap token while no account exists, else `null`. */
+  bootstrapToken(): Promise<string | null>;
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Reads the bootstrap token, creating it (and logging it once) when missing. */
+async function loadOrCreateBootstrapToken(dataDir: string): Promise<string> {
+  const file = join(dataDir, "ui-bootstrap-token");
+  try {
+    return (await Deno.readTextFile(file)).trim();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const token = randomToken(24);
+  await Deno.mkdir(dataDir, { recursive: true });
+  await Deno.writeTextFile(file, `${token}\n`, { mode: 0o600, createNew: true });
+  await Deno.chmod(file, 0o600);
+  log.info("ui.bootstrap_token", {
+    token,
+    file,
+    message: "log in to the UI with this token until you create an account (recondo user add)",
+  });
+  return token;
+}
+
+/** Builds the login service; creates the bootstrap token when the database has no account. */
+export async function createAuth(options: AuthOptions): Promise<Auth> {
+  const { db } = options;
+  const now = options.now ?? Date.now;
+  const idleMs = options.idleMs ?? 2 * 3_600_000;
+  const absoluteMs = options.absoluteMs ?? 12 * 3_600_000;
+  const bootstrapToken = async () =>
+    (await countUsers(db)) === 0 ? await loadOrCreateBootstrapToken(options.dataDir) : null;
+  await bootstrapToken();
+  await deleteExpiredLoginSessions(db, now());
+
+  async function startSession(name: string, role: UiRole): Promise<{ cookie: string }> {
+    const id = randomToken(32);
+    const at = now();
+    await insertLoginSession(db, {
+      idHash: await sha256Hex(id),
+      userName: name,
+      role,
+      csrfToken: randomToken(24),
+      createdAt: at,
+      lastSeenAt: at,
+      expiresAt: Math.min(at + idleMs, at + absoluteMs),
+    });
+    log.info("ui.login", { user: name, role });
+    return { cookie: cookie(SESSION_COOKIE, id, Math.round(absoluteMs / 1000)) };
+  }
+
+  return {
+    bootstrapToken,
+    async login(name, password) {
+      const user = name ? await findUser(db, name) : null;
+      if (user && await verifyPassword(password, user.passwordHash)) {
+        return startSession(user.name, user.role);
+      }
+      const token = await bootstrapToken();
+      if (token && (name === "" || name === BOOTSTRAP_USER) && sameToken(password, token)) {
+        return startSession(BOOTSTRAP_USER, "admin");
+      }
+      log.warn("ui.login_failed", { user: name.slice(0, 64) });
+      return null;
+    },
+    async logout(req) {
+      const id = readCookie(req, SESSION_COOKIE);
+      if (id) await deleteLoginSession(db, await sha256Hex(id));
+      return cookie(SESSION_COOKIE, "", 0);
+    },
+    async currentUser(req) {
+      const id = readCookie(req, SESSION_COOKIE);
+      if (!id) return null;
+      const at = now();
+      const session = await findLoginSession(db, await sha256Hex(id), at);
+      if (!session) return null;
+      if (at - session.lastSeenAt > 60_000) {
+        await touchLoginSession(
+          db,
+          session.idHash,
+          at,
+          Math.min(at + idleMs, session.createdAt + absoluteMs),
+        );
+      }
+      // The role is read afresh, so a demoted or removed account loses its rights at once.
+      let role: UiRole;
+      if (session.userName === BOOTSTRAP_USER) {
+        if ((await countUsers(db)) > 0) return null;
+        role = "admin";
+      } else {
+        const user = await findUser(db, session.userName);
+        if (!user) return null;
+        role = user.role;
+      }
+      return { name: session.userName, role, csrf: session.csrfToken };
+    },
+  };
+}
