@@ -47,6 +47,7 @@ export interface RedactJsonOptions {
 /** Fields that carry provider-opaque data (signatures, encrypted reasoning): altering them breaks the turn. */
 const OPAQUE_KEYS = new Set(["signature", "encrypted_content", "thoughtSignature", "thought_signature"]);
 const SECRET_KEY = new RegExp(`^[A-Za-z0-9_.-]*?${SECRET_NAME}[A-Za-z0-9_.-]*$`, "i");
+const AUTHORIZATION_KEY = /^(?:proxy-)?authorization$/i;
 const IDENTIFIER = /^[A-Za-z_$][\w$-]*$/;
 const MAX_NESTED_JSON = 3;
 
@@ -123,6 +124,13 @@ export function redactJsonValue(
       const hash = shortHash(options.hasher, text);
       findings.push({ rule: "secret-assignment", action: keyAction, hash, path: segments.join("") });
       return keyAction === "redact" ? placeholder("secret-assignment", hash) : text;
+    }
+    if (key !== null && AUTHORIZATION_KEY.test(key)) {
+      // `{"Authorization": "Bearer …"}`: the header name is the key, so give the rules the whole header.
+      const prefix = "Authorization: ";
+      const r = redactText(prefix + text, rules, options);
+      record(r.findings);
+      return r.text.slice(prefix.length);
     }
     const cacheKey = options.cache && text.length >= minCached ? options.cache.key(text) : null;
     if (cacheKey) {

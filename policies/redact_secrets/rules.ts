@@ -290,6 +290,19 @@ export const RULES: readonly RuleSpec[] = [
     allow: [URL_PASSWORD_PLACEHOLDER],
   },
   {
+    id: "connection-string-password",
+    description: "Password in an ADO/ODBC/JDBC-style connection string (`…;Password=…;`)",
+    patterns: [
+      `(?:^|[;"'\\s])(?:password|pwd)[ \\t]*=[ \\t]*(?<secret>[^;'"\\s{}$<>]{4,200})(?=;|["']|\\s|$)`,
+    ],
+    flags: "i",
+    keywords: ["password=", "pwd=", "password =", "pwd ="],
+    // Only inside a connection string: a `;`-separated list of settings around it.
+    validate: (secret, match) =>
+      /[;]/.test(match.input.slice(Math.max(0, match.index - 200), match.index + match[0].length + 200)) &&
+      !PLACEHOLDER_VALUE.test(secret),
+  },
+  {
     id: "authorization-header",
     description: "Bearer/Basic/token credentials after an Authorization header name",
     patterns: [
@@ -304,13 +317,18 @@ export const RULES: readonly RuleSpec[] = [
     description: "A secret-named variable assigned a literal (.env, shell, YAML, code, JSON text)",
     patterns: [
       // Line style: `.env`, shell `export`, YAML/INI; the value runs to the end of the line.
-      `^[ \\t]*(?:export[ \\t]+|set[ \\t]+)?["']?(?<name>[A-Za-z0-9_.-]*?${SECRET_NAME}[A-Za-z0-9_.-]*)["']?[ \\t]*[=:][ \\t]*(?<q>["']?)(?<secret>${VALUE})\\k<q>[ \\t]*(?=\\r?\\n|$|&&)`,
+      `^[+-]?[ \\t]*(?:export[ \\t]+|set[ \\t]+)?["']?(?<name>[A-Za-z0-9_.-]*?${SECRET_NAME}[A-Za-z0-9_.-]*)["']?[ \\t]*[=:][ \\t]*(?<q>["']?)(?<secret>${VALUE})\\k<q>[ \\t]*(?=\\r?\\n|$|&&)`,
       // Literal style anywhere: `apiKey: "…"`, `password="…"`, `"client_secret": "…"`.
+      // Command-line style: `docker run -e DB_PASSWORD=…`, `--build-arg NPM_TOKEN=…`, `helm --set db.password=…`.
+      `(?:-e|--env|--build-arg|--set(?:-string)?)[ =]["']?(?<name>[A-Za-z0-9_.-]*?${SECRET_NAME}[A-Za-z0-9_.-]*)=(?<secret>${VALUE})`,
+      // SQL: `CREATE USER … WITH PASSWORD '…'`, `IDENTIFIED BY '…'`.
+      `\\b(?:identified[ \\t]+by|with[ \\t]+(?:encrypted[ \\t]+)?password)[ \\t]+'(?<secret>[^'\\s]{6,200})'`,
       // It starts at the keyword (fast); \`nameBefore\` recovers the rest of the name for the checks.
       `(?<name>${SECRET_NAME}[A-Za-z0-9_.-]*)["']?[ \\t]*(?::=|=>|=|:)[ \\t]*(?<q>["'\`])(?<secret>${VALUE})\\k<q>`,
     ],
     flags: "im",
     keywords: [
+      "identified",
       "password",
       "passwd",
       "passphrase",
