@@ -43,8 +43,7 @@ export function buildCli(args: string[]): Argv {
     .wrap(Math.min(110, globalThis.process?.stdout?.columns ?? 100))
     .fail((message, error) => {
       if (error) throw error;
-      console.error(`recondo: ${message}`);
-      console.error("Run 'recondo --help' (or 'recondo <command> --help') for usage.");
+      console.error(`recondo: ${message} (see 'recondo --help')`);
       Deno.exit(2);
     });
   for (const command of COMMANDS) cli = cli.command(command);
