@@ -46,7 +46,8 @@ export function freePort(): number {
 }
 
 async function keepTail(stream: ReadableStream<Uint8Array>, tail: string[], keep: number): Promise<void> {
-  const lines = stream.pipeThrough(new TextDecoderStream());
+  // Cast: with preact's DOM lib in the same program, TextDecoderStream's writable type widens to BufferSource.
+  const lines = stream.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>);
   let partial = "";
   for await (const text of lines) {
     const parts = (partial + text).split("\n");
