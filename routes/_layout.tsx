@@ -28,6 +28,7 @@ export default function Layout({ Component, state, url }: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{state.title ? `${state.title} · Recondo` : "Recondo"}</title>
         <link rel="stylesheet" href="/static/ui.css" />
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>

@@ -11,10 +11,12 @@ import { sameToken } from "./_lib/cookies.ts";
 const PUBLIC = new Set(["/login"]);
 const VIEWER_MAY_POST = new Set(["/logout"]);
 
+/** The browser's own word on where a request comes from: `Origin`, else (or when `null`) `Sec-Fetch-Site`. */
 function sameOrigin(req: Request, url: URL): boolean {
   const origin = req.headers.get("origin");
-  if (origin) return origin === url.origin;
   const site = req.headers.get("sec-fetch-site");
+  if (origin && origin !== "null") return origin === url.origin;
+  if (origin === "null") return site === "same-origin";
   return site === null || site === "same-origin" || site === "none";
 }
 

@@ -10,7 +10,7 @@ const HEADERS: Record<string, string> = {
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
+  "referrer-policy": "same-origin",
   "cross-origin-opener-policy": "same-origin",
   "cross-origin-resource-policy": "same-origin",
   "permissions-policy": "camera=(), microphone=(), geolocation=()",

@@ -281,7 +281,8 @@ export default function Policies({ data }: PageProps<Data>) {
             <input type="hidden" name="action" value="add" />
             <label for="add-use">Add a policy</label>
             <select id="add-use" name="use">
-              {data.modules.map((m) => <option key={m.name} value={m.name}>{m.name} — {m.description}</option>)}
+              {data.modules.map((m) => <option key={m.name} value={m.name}>{m.name} — {m.description}
+              </option>)}
             </select>
             <button type="submit">Add (disabled, observe)</button>
           </form>

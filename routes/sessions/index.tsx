@@ -76,7 +76,9 @@ export default function Sessions({ data }: PageProps<Data>) {
             {column[0].toUpperCase() + column.slice(1)}
             <select name={column}>
               <option value="">any</option>
-              {data.options[column].map((v) => <option key={v} value={v} selected={f[column] === v}>{v}</option>)}
+              {data.options[column].map((v) => (
+                <option key={v} value={v} selected={f[column] === v}>{v}</option>
+              ))}
             </select>
           </label>
         ))}

@@ -34,8 +34,8 @@ export interface UiStack {
   gateway: Gateway;
   ui: Ui;
   fake: FakeProvider;
-  /** A fetch client that proxies through the gateway as developer `name` and trusts its CA. */
-  proxyClient(name: string, token: string): Deno.HttpClient;
+  /** A fetch client that proxies through the gateway (as developer `name` when given) and trusts its CA. */
+  proxyClient(name?: string, token?: string): Deno.HttpClient;
   close(): Promise<void>;
 }
 
@@ -93,7 +93,10 @@ export async function startUiStack(config: Record<string, unknown> = {}): Promis
     proxyClient: (name, token) =>
       Deno.createHttpClient({
         caCerts: [caPem],
-        proxy: { url: `http://127.0.0.1:${g.port}`, basicAuth: { username: name, password: token } },
+        proxy: {
+          url: `http://127.0.0.1:${g.port}`,
+          ...(name && token ? { basicAuth: { username: name, password: token } } : {}),
+        },
       }),
     async close() {
       await g.close();
