@@ -4,6 +4,7 @@
  * under, in one atomic step in the shared database; when the response ends the reservation settles to the
  * priced usage (or is released when nothing was spent). So concurrent requests and several replicas can
  * never overshoot a cap: the database admits a reservation only if `spent + reserved + amount <= cap`.
+ * WebSocket turns (Codex) are reserved per `response.create` message and settled when that turn ends.
  *
  * @example
  * { "use": "spend-cap", "options": { "budgets": [{ "scope": "team:alpha", "usd": 25, "period": "day" }] } }
@@ -11,33 +12,37 @@
  */
 import type { Exchange } from "../../core/exchange.ts";
 import { log } from "../../core/log.ts";
-import { estimateRequestCostCeiling, parseRequest, priceUsage } from "../../providers/mod.ts";
+import {
+  estimateRequestCostCeiling,
+  parseRequest,
+  parseWsClientMessage,
+  priceUsage,
+} from "../../providers/mod.ts";
 import type { ApiName, ParsedResponse } from "../../providers/types.ts";
 import type { Policy, PolicyModule, PolicyServices, RequestView, Verdict } from "../types.ts";
-import type { BudgetWindow, WindowState } from "./ledger.ts";
+import { isBilledApi } from "./billed.ts";
+import { recordThresholds, refusal } from "./events.ts";
+import type { BudgetWindow } from "./ledger.ts";
 import { type SpendCapOptions, spendCapOptions } from "./options.ts";
-import { describeInstant, periodWindow } from "./periods.ts";
+import { periodWindow } from "./periods.ts";
 import { resolveScope } from "./scope.ts";
 
-/** APIs whose requests are billed model turns (count_tokens and model lists cost nothing). */
-const BILLED_APIS: ReadonlySet<string> = new Set<ApiName>([
-  "anthropic.messages",
-  "openai.chat_completions",
-  "openai.responses",
-  "google.generate",
-]);
+export { usd } from "./events.ts";
 
 const SWEEP_EVERY_MS = 60_000;
 
 interface Reservation {
+  id: string;
   windows: BudgetWindow[];
   model: string | null;
   amountMicros: number;
 }
 
-/** USD as developers read it. */
-export function usd(micros: number): string {
-  return `$${(micros / 1e6).toFixed(micros > 0 && micros < 10_000 ? 4 : 2)}`;
+/** The request's model and output limit, as far as the body and path say. */
+interface RequestHead {
+  model: string | null;
+  maxOutputTokens: number | null;
+  bytes: number;
 }
 
 function create(opts: SpendCapOptions, services: PolicyServices): Policy {
@@ -47,9 +52,14 @@ function create(opts: SpendCapOptions, services: PolicyServices): Policy {
       'Cannot load policy "spend-cap": no spend ledger is available (the gateway must be given PolicyServices from storage/ledger createPolicyServices(db))',
     );
   }
+  /** HTTP reservations by exchange id. */
   const reservations = new Map<string, Reservation>();
+  /** Ids whose reserve call has started (a hook timeout may outlive it): released at the end regardless. */
   const pending = new Set<string>();
+  /** WebSocket turns by connection: the connection exchange's id and its turns' reservations in order. */
+  const sockets = new Map<string, { connection: string; turns: Reservation[] }>();
   let lastSweep = 0;
+  let wsCounter = 0;
 
   const windowsFor = (exchange: Readonly<Exchange>, at: number): BudgetWindow[] => {
     const out: BudgetWindow[] = [];
@@ -78,94 +88,146 @@ function create(opts: SpendCapOptions, services: PolicyServices): Policy {
     );
   };
 
+  /** Reserves the request's ceiling under `id`; the verdict, and the reservation when one was made. */
+  const reserve = async (
+    exchange: Readonly<Exchange>,
+    id: string,
+    head: RequestHead,
+    at: number,
+  ): Promise<{ verdict: Verdict; reservation?: Reservation }> => {
+    sweep(at);
+    const windows = windowsFor(exchange, at);
+    if (windows.length === 0) return { verdict: { kind: "allow" } };
+    const ceiling = estimateRequestCostCeiling({
+      provider: exchange.provider,
+      model: head.model,
+      requestBytes: head.bytes,
+      maxOutputTokens: head.maxOutputTokens,
+      at: new Date(at),
+      outputCeiling: opts.outputCeiling,
+    });
+    if (ceiling.usd === null) {
+      const reason = `spend-cap cannot price model ${head.model ?? "(none)"}: ${
+        ceiling.reason ?? "unpriced"
+      }`;
+      if (opts.unpriced === "block") {
+        return {
+          verdict: { kind: "block", status: opts.status, reason: `Recondo: ${reason}; refused by policy` },
+        };
+      }
+      return {
+        verdict: {
+          kind: "allow",
+          reason: `${reason}; let through unreserved`,
+          detail: { model: head.model },
+        },
+      };
+    }
+    const amountMicros = Math.max(1, Math.ceil(ceiling.usd * 1e6));
+    pending.add(id);
+    const result = await ledger.reserve(id, windows, amountMicros, {
+      at,
+      expiresAt: at + opts.reservationTtlMs,
+    });
+    if (!result.ok) {
+      pending.delete(id);
+      const window = windows.find((w) => w.key === result.key)!;
+      return { verdict: refusal(window, result.state, amountMicros, opts) };
+    }
+    const budgets = result.states.map((s) => ({
+      key: s.key,
+      spentUsd: s.spentMicros / 1e6,
+      reservedUsd: s.reservedMicros / 1e6,
+    }));
+    return {
+      verdict: { kind: "allow", detail: { reservedUsd: amountMicros / 1e6, budgets } },
+      reservation: { id, windows, model: head.model, amountMicros },
+    };
+  };
+
+  /** Settles (or releases) one reservation, or charges an unreserved turn, and raises threshold events. */
+  const finish = async (
+    exchange: Readonly<Exchange>,
+    reservation: Reservation | undefined,
+    parsed: ParsedResponse | null,
+    at: number,
+    wasPending: boolean,
+  ) => {
+    const cost = actualCost(exchange, parsed, reservation, at);
+    const id = reservation?.id ?? exchange.id;
+    if (cost === null) {
+      if (reservation || wasPending) await ledger.release(id, at);
+      return;
+    }
+    const windows = reservation?.windows ?? windowsFor(exchange, at);
+    if (windows.length === 0) return;
+    for (const s of await ledger.settle(id, windows, cost, at)) {
+      const window = windows.find((w) => w.key === s.key);
+      const spent = { before: s.spentBeforeMicros, after: s.spentAfterMicros };
+      if (window) recordThresholds(exchange, window, spent, opts, at);
+    }
+  };
+
   return {
     name: "spend-cap",
     needsRequestBody: true,
     async onRequest(exchange, request, ctx): Promise<Verdict> {
-      if (!exchange.api || !BILLED_APIS.has(exchange.api)) return { kind: "allow" };
-      const at = ctx.now();
-      sweep(at);
-      const windows = windowsFor(exchange, at);
-      if (windows.length === 0) return { kind: "allow" };
-      const { model, maxOutputTokens } = parsedHead(exchange.api as ApiName, request);
-      const ceiling = estimateRequestCostCeiling({
-        provider: exchange.provider,
-        model,
-        requestBytes: request.body?.byteLength ?? 0,
-        maxOutputTokens,
-        at: new Date(at),
-        outputCeiling: opts.outputCeiling,
-      });
-      if (ceiling.usd === null) {
-        const reason = `spend-cap cannot price model ${model ?? "(none)"}: ${ceiling.reason ?? "unpriced"}`;
-        if (opts.unpriced === "block") {
-          return { kind: "block", status: opts.status, reason: `Recondo: ${reason}; refused by policy` };
-        }
-        return { kind: "allow", reason: `${reason}; let through unreserved`, detail: { model } };
-      }
-      const amountMicros = Math.max(1, Math.ceil(ceiling.usd * 1e6));
-      pending.add(exchange.id);
-      const result = await ledger.reserve(exchange.id, windows, amountMicros, {
-        at,
-        expiresAt: at + opts.reservationTtlMs,
-      });
-      if (!result.ok) {
-        pending.delete(exchange.id);
-        const window = windows.find((w) => w.key === result.key)!;
-        return refusal(window, result.state, amountMicros, opts);
-      }
-      reservations.set(exchange.id, { windows, model, amountMicros });
-      return {
-        kind: "allow",
-        detail: {
-          reservedUsd: amountMicros / 1e6,
-          budgets: result.states.map((s) => ({
-            key: s.key,
-            spentUsd: s.spentMicros / 1e6,
-            reservedUsd: s.reservedMicros / 1e6,
-          })),
-        },
-      };
+      if (!isBilledApi(exchange.api)) return { kind: "allow" };
+      const { verdict, reservation } = await reserve(
+        exchange,
+        exchange.id,
+        httpHead(exchange.api as ApiName, request),
+        ctx.now(),
+      );
+      if (reservation) reservations.set(exchange.id, reservation);
+      return verdict;
     },
-    async onClientMessage(exchange, _message, ctx): Promise<Verdict> {
-      // A WebSocket turn is charged when it ends (onEnd per turn); before it, refuse once a cap is used up.
-      const at = ctx.now();
-      const windows = windowsFor(exchange, at);
-      if (windows.length === 0) return { kind: "allow" };
-      const states = await ledger.read(windows.map((w) => w.key));
-      for (const window of windows) {
-        const state = states.find((s) => s.key === window.key);
-        if (state && state.spentMicros + state.reservedMicros >= window.capMicros) {
-          return refusal(window, state, 0, opts);
-        }
+    async onClientMessage(exchange, message, ctx): Promise<Verdict> {
+      const text = message.body ? new TextDecoder().decode(message.body) : "";
+      const parsed = parseWsClientMessage(text, message.headers);
+      if (!parsed || parsed.prewarm) return { kind: "allow" };
+      const head = { model: parsed.model, maxOutputTokens: parsed.maxOutputTokens, bytes: text.length };
+      const { verdict, reservation } = await reserve(
+        exchange,
+        `${exchange.id}:turn:${++wsCounter}`,
+        head,
+        ctx.now(),
+      );
+      if (reservation) {
+        const socket = sockets.get(exchange.connectionId) ?? { connection: exchange.id, turns: [] };
+        socket.turns.push(reservation);
+        sockets.set(exchange.connectionId, socket);
       }
-      return { kind: "allow" };
+      return verdict;
     },
     async onEnd(exchange, parsed, ctx) {
       const at = ctx.now();
-      const reservation = reservations.get(exchange.id);
-      reservations.delete(exchange.id);
-      const wasPending = pending.delete(exchange.id);
-      const cost = actualCost(exchange, parsed, reservation, at);
-      if (cost === null) {
-        if (reservation || wasPending) await ledger.release(exchange.id, at);
+      const socket = exchange.kind === "websocket" ? sockets.get(exchange.connectionId) : undefined;
+      if (socket && socket.connection === exchange.id) {
+        // The connection closed: whatever turns never ended spent nothing we know of.
+        sockets.delete(exchange.connectionId);
+        for (const turn of socket.turns) await ledger.release(turn.id, at);
         return;
       }
-      const windows = reservation?.windows ?? windowsFor(exchange, at);
-      if (windows.length === 0) return;
-      const settled = await ledger.settle(exchange.id, windows, cost, at);
-      for (const s of settled) {
-        const window = windows.find((w) => w.key === s.key);
-        if (window) recordThresholds(exchange, window, s.spentBeforeMicros, s.spentAfterMicros, opts, at);
+      if (exchange.kind === "websocket") {
+        if (!parsed) return; // a warm-up turn: nothing was reserved or spent
+        return await finish(exchange, socket?.turns.shift(), parsed, at, false);
       }
+      const reservation = reservations.get(exchange.id);
+      reservations.delete(exchange.id);
+      await finish(exchange, reservation, parsed, at, pending.delete(exchange.id));
     },
   };
 }
 
-function parsedHead(api: ApiName, request: RequestView) {
+function httpHead(api: ApiName, request: RequestView): RequestHead {
   const parsed = request.body ? parseRequest(api, request.body, request.headers) : null;
   const pathModel = /\/models\/([^/:?]+)/.exec(request.path)?.[1] ?? null;
-  return { model: parsed?.model ?? pathModel, maxOutputTokens: parsed?.maxOutputTokens ?? null };
+  return {
+    model: parsed?.model ?? pathModel,
+    maxOutputTokens: parsed?.maxOutputTokens ?? null,
+    bytes: request.body?.byteLength ?? 0,
+  };
 }
 
 /**
@@ -187,68 +249,6 @@ function actualCost(
   const status = exchange.response?.status ?? 0;
   if (!reservation || exchange.outcome === "blocked" || status === 0 || status >= 400) return null;
   return reservation.amountMicros;
-}
-
-function refusal(window: BudgetWindow, state: WindowState, amountMicros: number, opts: SpendCapOptions) {
-  const resets = describeInstant(window.end, opts.timeZone);
-  const spent = usd(state.spentMicros);
-  const inFlight = state.reservedMicros > 0
-    ? `, ${usd(state.reservedMicros)} held by requests in flight`
-    : "";
-  const cost = amountMicros > 0 ? `; this request could cost up to ${usd(amountMicros)}` : "";
-  return {
-    kind: "block" as const,
-    status: opts.status,
-    reason:
-      `Recondo spend cap: the ${window.period} budget of ${usd(window.capMicros)} for ${window.scope} ` +
-      `is used up (${spent} spent${inFlight}${cost}). It resets at ${resets}.`,
-    detail: {
-      budget: window.key,
-      scope: window.scope,
-      period: window.period,
-      capUsd: window.capMicros / 1e6,
-      spentUsd: state.spentMicros / 1e6,
-      reservedUsd: state.reservedMicros / 1e6,
-      requestCeilingUsd: amountMicros / 1e6,
-      resetsAt: new Date(window.end).toISOString(),
-    },
-  };
-}
-
-/** Records an event for each threshold this settlement crossed; the ledger makes exactly one cross it. */
-function recordThresholds(
-  exchange: Readonly<Exchange>,
-  window: BudgetWindow,
-  before: number,
-  after: number,
-  opts: SpendCapOptions,
-  at: number,
-): void {
-  for (const percent of opts.thresholds) {
-    const mark = (window.capMicros * percent) / 100;
-    if (!(before < mark && after >= mark)) continue;
-    const reason = `Budget ${window.scope} (${window.period}) reached ${percent}%: ${usd(after)} of ` +
-      `${usd(window.capMicros)} spent; resets at ${describeInstant(window.end, opts.timeZone)}`;
-    exchange.decisions.push({
-      policy: "spend-cap",
-      hook: "end",
-      kind: "allow",
-      enforced: false,
-      reason,
-      at,
-      detail: {
-        event: "budget_threshold",
-        threshold: percent,
-        budget: window.key,
-        scope: window.scope,
-        period: window.period,
-        capUsd: window.capMicros / 1e6,
-        spentUsd: after / 1e6,
-        resetsAt: new Date(window.end).toISOString(),
-      },
-    });
-    log.warn("spend_cap.threshold", { exchangeId: exchange.id, budget: window.key, threshold: percent });
-  }
 }
 
 /** The `spend-cap` module, registered in `built_ins.ts`. */

@@ -157,3 +157,56 @@ Deno.test("spend cap refuses to load without a ledger and rejects a budget with 
     /options\.timeZone is not a time zone/,
   );
 });
+
+Deno.test("spend cap reserves each WebSocket turn, settles it when the turn ends and releases leftovers at close", () =>
+  withLedger(async (ledger) => {
+    const policy = policyWith(ledger, { budgets: [{ scope: "global", usd: 1, period: "day" }] });
+    const ctx = makeHookContext(() => NOW);
+    const { exchange: connection } = makeExchange({
+      host: "api.openai.com",
+      path: "/v1/responses",
+      now: NOW,
+    });
+    connection.kind = "websocket";
+    connection.api = "openai.responses_ws";
+    const create = (n: number) => {
+      const json = { type: "response.create", model: "gpt-5", input: `turn ${n}`, max_output_tokens: 1000 };
+      const body = new TextEncoder().encode(JSON.stringify(json));
+      return { method: "WS", path: "/v1/responses", headers: {}, body, json };
+    };
+    assert.equal((await policy.onClientMessage!(connection, create(1), ctx)).kind, "allow");
+    assert.equal((await policy.onClientMessage!(connection, create(2), ctx)).kind, "allow");
+    const key = "global|day|2026-11-28";
+    const held = (await ledger.read([key]))[0].reservedMicros;
+    assert.ok(held > 0);
+    // The first turn ends: its own per-turn exchange, same connection.
+    const turn = { ...connection, id: "turn-1", decisions: [] };
+    await policy.onEnd!(turn, { ...answered({ input: 1000, output: 100 }), model: "gpt-5" }, ctx);
+    const [afterTurn] = await ledger.read([key]);
+    assert.equal(afterTurn.reservedMicros, held / 2);
+    assert.ok(afterTurn.spentMicros > 0);
+    // The socket closes with the second turn unfinished: its reservation is released, not charged.
+    await policy.onEnd!(connection, null, ctx);
+    const [closed] = await ledger.read([key]);
+    assert.deepEqual([closed.reservedMicros, closed.spentMicros], [0, afterTurn.spentMicros]);
+  }));
+
+Deno.test("spend cap charges Gemini streaming turns and not token counts", () =>
+  withLedger(async (ledger) => {
+    const policy = policyWith(ledger, { budgets: [{ scope: "global", usd: 0.001, period: "day" }] });
+    const ctx = makeHookContext(() => NOW);
+    const gemini = makeExchange({
+      host: "generativelanguage.googleapis.com",
+      path: "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+      api: "google.stream_generate",
+      json: { contents: [{ role: "user", parts: [{ text: "hi" }] }] },
+    });
+    const verdict = await policy.onRequest!(gemini.exchange, gemini.request, ctx);
+    assert.equal(verdict.kind, "block");
+    const count = makeExchange({
+      api: "anthropic.count_tokens",
+      path: "/v1/messages/count_tokens",
+      json: BODY,
+    });
+    assert.equal((await policy.onRequest!(count.exchange, count.request, ctx)).kind, "allow");
+  }));

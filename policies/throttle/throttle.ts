@@ -13,6 +13,7 @@ import { z } from "zod";
 import type { Exchange } from "../../core/exchange.ts";
 import { estimateTokens } from "../../providers/mod.ts";
 import type { ParsedResponse } from "../../providers/types.ts";
+import { isBilledApi } from "../spend_cap/billed.ts";
 import { resolveScope, scopeSchema } from "../spend_cap/scope.ts";
 import type { Block, Policy, PolicyModule, PolicyServices, RequestView, Verdict } from "../types.ts";
 import type { BucketSpec, RateLimiter } from "./buckets.ts";
@@ -35,14 +36,6 @@ const options = z.object({
 });
 
 export type ThrottleOptions = z.infer<typeof options>;
-
-/** Model-turn APIs; auxiliary calls (model lists, token counts) are not throttled. */
-const THROTTLED_APIS = new Set([
-  "anthropic.messages",
-  "openai.chat_completions",
-  "openai.responses",
-  "google.generate",
-]);
 
 interface Taken {
   tokenBuckets: { key: string; capacity: number; windowMs: number }[];
@@ -109,11 +102,14 @@ function create(opts: ThrottleOptions, services: PolicyServices): Policy {
     name: "throttle",
     needsRequestBody: opts.limits.some((l) => l.tokensPerMinute !== undefined),
     onRequest(exchange, request: RequestView, ctx) {
-      if (!exchange.api || !THROTTLED_APIS.has(exchange.api)) return { kind: "allow" };
+      // Auxiliary calls (model lists, token counts) are not throttled.
+      if (!isBilledApi(exchange.api)) return { kind: "allow" };
       return admit(exchange, estimateTokens(request.body?.byteLength ?? 0), ctx.now());
     },
-    onClientMessage(exchange, _message, ctx) {
-      // A WebSocket turn's tokens are charged whole when it ends (its per-turn exchange has no estimate).
+    onClientMessage(exchange, message, ctx) {
+      // Only a `response.create` starts a turn; its tokens are charged whole when the turn ends.
+      const json = message.json as { type?: unknown; generate?: unknown } | undefined;
+      if (json?.type !== "response.create" || json.generate === false) return { kind: "allow" };
       return admit(exchange, 0, ctx.now());
     },
     async onEnd(exchange, parsed, ctx) {
