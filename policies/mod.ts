@@ -33,3 +33,13 @@ export type { Decision, Exchange } from "../core/exchange.ts";
 export type { ParsedResponse, StreamEvent, Usage } from "../providers/types.ts";
 export { compileGlobs } from "./glob.ts";
 export { requestModel } from "./request_model.ts";
+export type {
+  BudgetWindow,
+  ReserveResult,
+  Settlement,
+  SpendLedger,
+  WindowState,
+} from "./spend_cap/ledger.ts";
+export type { BucketSpec, RateLimiter, TakeResult } from "./throttle/buckets.ts";
+export { resolveScope, scopeSchema } from "./spend_cap/scope.ts";
+export { makeExchange, type MakeExchangeOptions, makeHookContext } from "./testing.ts";
