@@ -6,9 +6,9 @@
  * characters and replaced without breaking either level of JSON. Property names give context:
  * `{"client_secret": "…"}` is a secret even without a known prefix.
  *
- * Long strings go through a `ScanCache`: a string seen before costs one hash, and its remembered findings
- * are applied again (so every occurrence is still redacted), which keeps the cost of a 200-turn
- * conversation's resent history flat.
+ * Strings go through a `ScanCache`: a string seen before costs a lookup, and its remembered findings are
+ * applied again (so every occurrence is still redacted), which keeps the cost of a 200-turn conversation's
+ * resent history close to the gateway's own JSON parse.
  * @module
  */
 import { NOT_SECRET_NAME, PLACEHOLDER_VALUE, SECRET_NAME } from "./rules.ts";
@@ -38,7 +38,7 @@ export interface JsonRedaction {
 export interface RedactJsonOptions {
   hasher: SecretHasher;
   cache?: ScanCache;
-  /** Strings at least this long use the cache; shorter ones are cheaper to scan than to hash. */
+  /** Strings at least this long use the cache; shorter ones are cheaper to scan than to remember. */
   minCachedLength?: number;
   /** Location prefix for findings, e.g. `message` for a WebSocket message. */
   path?: string;
@@ -49,6 +49,8 @@ const OPAQUE_KEYS = new Set(["signature", "encrypted_content", "thoughtSignature
 const SECRET_KEY = new RegExp(`^[A-Za-z0-9_.-]*?${SECRET_NAME}[A-Za-z0-9_.-]*$`, "i");
 const AUTHORIZATION_KEY = /^(?:proxy-)?authorization$/i;
 const IDENTIFIER = /^[A-Za-z_$][\w$-]*$/;
+const NESTED = Symbol("nested JSON");
+const KEY = Symbol("property name");
 const MAX_NESTED_JSON = 3;
 
 /**
@@ -65,12 +67,14 @@ export function redactJsonValue(
 ): JsonRedaction {
   const findings: JsonFinding[] = [];
   const stats = { scannedChars: 0, cachedChars: 0 };
-  const segments: string[] = options.path ? [options.path] : [];
-  const minCached = options.minCachedLength ?? 512;
+  // Path segments: array indexes, property names, or NESTED for "inside this JSON string". Formatted only
+  // when something is found, so the walk itself allocates nothing per node.
+  const segments: (string | number | symbol)[] = [];
+  const minCached = options.minCachedLength ?? 8;
   const keyAction = rules.actions.get("secret-assignment");
 
   const record = (list: readonly Redaction[]) => {
-    const path = segments.join("");
+    const path = formatPath(options.path, segments);
     for (const r of list) findings.push({ rule: r.rule, action: r.action, hash: r.hash, path });
   };
 
@@ -79,7 +83,7 @@ export function redactJsonValue(
     if (Array.isArray(node)) {
       let out: unknown[] | null = null;
       for (let i = 0; i < node.length; i++) {
-        segments.push(`[${i}]`);
+        segments.push(i);
         const next = visit(node[i], depth, null);
         segments.pop();
         if (next !== node[i]) (out ??= node.slice())[i] = next;
@@ -96,15 +100,14 @@ export function redactJsonValue(
         if (k.length >= 16) {
           const r = redactText(k, rules, options);
           if (r.findings.length) {
-            segments.push(".<key>");
+            // The path names no property here: the name itself held the secret.
+            segments.push(KEY);
             record(r.findings);
             segments.pop();
             name = r.text;
           }
         }
-        segments.push(
-          IDENTIFIER.test(name) ? `${segments.length ? "." : ""}${name}` : `[${JSON.stringify(name)}]`,
-        );
+        segments.push(name);
         const next = visit(child, depth, k);
         segments.pop();
         if (next !== child || name !== k) {
@@ -120,37 +123,41 @@ export function redactJsonValue(
 
   function visitString(text: string, depth: number, key: string | null): string {
     if (text.length < 8 || (text.startsWith("data:") && text.includes(";base64,"))) return text;
-    if (key !== null && keyAction && isSecretUnderKey(key, text)) {
+    const kind = key === null ? KeyKind.Plain : keyKind(key);
+    if (kind === KeyKind.SecretNamed && keyAction && isSecretValue(text)) {
       const hash = shortHash(options.hasher, text);
-      findings.push({ rule: "secret-assignment", action: keyAction, hash, path: segments.join("") });
+      findings.push({
+        rule: "secret-assignment",
+        action: keyAction,
+        hash,
+        path: formatPath(options.path, segments),
+      });
       return keyAction === "redact" ? placeholder("secret-assignment", hash) : text;
     }
-    if (key !== null && AUTHORIZATION_KEY.test(key)) {
+    if (kind === KeyKind.Authorization) {
       // `{"Authorization": "Bearer …"}`: the header name is the key, so give the rules the whole header.
       const prefix = "Authorization: ";
       const r = redactText(prefix + text, rules, options);
       record(r.findings);
       return r.text.slice(prefix.length);
     }
-    const cacheKey = options.cache && text.length >= minCached ? options.cache.key(text) : null;
-    if (cacheKey) {
-      const hit = options.cache!.get(cacheKey);
-      if (hit) {
-        stats.cachedChars += text.length;
-        record(hit);
-        return applyRedactions(text, hit);
-      }
+    const cache = options.cache && text.length >= minCached ? options.cache : null;
+    const hit = cache?.lookup(text);
+    if (hit) {
+      stats.cachedChars += text.length;
+      record(hit);
+      return hit.length ? applyRedactions(text, hit) : text;
     }
     if (depth < MAX_NESTED_JSON && looksLikeJson(text)) {
       const nested = parseJson(text);
       if (nested !== undefined) {
-        segments.push("<json>");
+        segments.push(NESTED);
         const before = findings.length;
         const value = visit(nested, depth + 1, null);
         segments.pop();
         // Nested texts with findings are not cached: their findings carry inner paths, and they are rare.
         if (findings.length === before) {
-          if (cacheKey) options.cache!.set(cacheKey, []);
+          cache?.remember(text, []);
           return text;
         }
         return value === nested ? text : reserialize(text, value);
@@ -158,7 +165,7 @@ export function redactJsonValue(
     }
     stats.scannedChars += text.length;
     const result = redactText(text, rules, options);
-    if (cacheKey) options.cache!.set(cacheKey, result.findings);
+    cache?.remember(text, result.findings);
     record(result.findings);
     return result.text;
   }
@@ -167,9 +174,43 @@ export function redactJsonValue(
   return { value: out, changed: out !== value, findings, stats };
 }
 
-/** `{"api_key": "…"}`-style: a secret-named property holding a secret-looking literal. */
-function isSecretUnderKey(key: string, value: string): boolean {
-  if (!SECRET_KEY.test(key) || NOT_SECRET_NAME.test(key)) return false;
+/** `messages[2].content[0].content`, `input[1].arguments<json>.cmd`; `<key>` marks a property name. */
+function formatPath(prefix: string | undefined, segments: readonly (string | number | symbol)[]): string {
+  let out = prefix ?? "";
+  for (const segment of segments) {
+    if (segment === NESTED) out += "<json>";
+    else if (segment === KEY) out += out ? ".<key>" : "<key>";
+    else if (typeof segment === "number") out += `[${segment}]`;
+    else if (typeof segment !== "string") continue;
+    else if (!IDENTIFIER.test(segment)) out += `[${JSON.stringify(segment)}]`;
+    else out += out ? `.${segment}` : segment;
+  }
+  return out;
+}
+
+const enum KeyKind {
+  Plain,
+  SecretNamed,
+  Authorization,
+}
+
+// Property names repeat across a body and across requests (`type`, `text`, `content`): classify each once.
+const keyKinds = new Map<string, KeyKind>();
+
+function keyKind(key: string): KeyKind {
+  let kind = keyKinds.get(key);
+  if (kind !== undefined) return kind;
+  kind = AUTHORIZATION_KEY.test(key)
+    ? KeyKind.Authorization
+    : SECRET_KEY.test(key) && !NOT_SECRET_NAME.test(key)
+    ? KeyKind.SecretNamed
+    : KeyKind.Plain;
+  if (keyKinds.size < 10_000) keyKinds.set(key, kind);
+  return kind;
+}
+
+/** `{"api_key": "…"}`-style: under a secret-named property, a secret-looking literal is a secret. */
+function isSecretValue(value: string): boolean {
   if (value.length > 4096 || /[\s"'`<>{}()[\]\\;,|&]/.test(value) || PLACEHOLDER_VALUE.test(value)) {
     return false;
   }

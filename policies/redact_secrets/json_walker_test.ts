@@ -166,7 +166,7 @@ Deno.test("nothing found returns the same value, and redacting a redacted body c
 });
 
 Deno.test("with a cache, a resent history is answered by hash yet every occurrence is still redacted", () => {
-  const cache = new ScanCache(100);
+  const cache = new ScanCache(1_000_000);
   const long = "x".repeat(600);
   const history = [
     { role: "user", content: `${long} ${GH}` },
@@ -179,9 +179,12 @@ Deno.test("with a cache, a resent history is answered by hash yet every occurren
     cache,
   });
   assert.equal(turn1.stats.cachedChars, 0);
-  // Old long texts come from the cache; only the new one (and short strings like "assistant") meet the rules.
-  assert.equal(turn2.stats.cachedChars, history[0].content.length + history[1].content.length);
-  assert.equal(turn2.stats.scannedChars, "assistant".length + fresh.length);
+  // Texts seen in turn 1 come from the cache ("assistant" too); only the new message meets the rules.
+  assert.equal(
+    turn2.stats.cachedChars,
+    history[0].content.length + history[1].content.length + "assistant".length,
+  );
+  assert.equal(turn2.stats.scannedChars, fresh.length);
   const text = sent(turn2.value);
   assert.ok(!text.includes(GH) && !text.includes(STRIPE));
   assert.deepEqual(
@@ -191,12 +194,32 @@ Deno.test("with a cache, a resent history is answered by hash yet every occurren
   assert.deepEqual(turn2.findings.map((f) => f.rule), ["github-token", "stripe-key"]);
 });
 
-Deno.test("the scan cache evicts the least recently used entry", () => {
-  const cache = new ScanCache(2);
-  cache.set("a", []);
-  cache.set("b", []);
-  cache.get("a");
-  cache.set("c", []);
-  assert.deepEqual([cache.get("a"), cache.get("b"), cache.get("c")], [[], undefined, []]);
-  assert.equal(cache.size, 2);
+Deno.test("the scan cache keeps clean texts within its character budget, oldest out first", () => {
+  const cache = new ScanCache(25);
+  const [a, b, c] = ["a".repeat(10), "b".repeat(10), "c".repeat(10)];
+  cache.remember(a, []);
+  cache.remember(b, []);
+  cache.remember(c, []);
+  assert.deepEqual([cache.lookup(a), cache.lookup(b), cache.lookup(c)], [undefined, [], []]);
+  assert.equal(cache.chars, 20);
+});
+
+Deno.test("texts with findings are remembered by digest only, and a disabled cache remembers nothing", () => {
+  const cache = new ScanCache(1000);
+  const text = `token ${GH}`;
+  const findings = redactJsonValue({ t: text }, rules, { hasher }).findings;
+  assert.equal(findings.length, 1);
+  const redaction = {
+    rule: "github-token",
+    action: "redact" as const,
+    hash: findings[0].hash,
+    start: 6,
+    end: 46,
+  };
+  cache.remember(text, [redaction]);
+  assert.deepEqual(cache.lookup(text), [redaction]);
+  assert.equal(cache.chars, 0, "no clean text was stored, and the secret's text is not a key");
+  const off = new ScanCache(0);
+  off.remember("clean text here", []);
+  assert.equal(off.lookup("clean text here"), undefined);
 });

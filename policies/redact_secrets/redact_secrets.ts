@@ -37,8 +37,11 @@ const options = z.object({
   allowlist: z.array(z.string().refine(isRegExp, { message: "must be a valid regular expression" })).default(
     [],
   ),
-  /** Texts remembered as already scanned (LRU, by hash). About 150 bytes each; 0 turns the cache off. */
-  cacheEntries: z.number().int().min(0).default(50_000),
+  /**
+   * Memory for texts already scanned (clean texts, LRU), so resent history is not rescanned; 0 turns the
+   * cache off. Texts with findings are remembered by digest, never in clear.
+   */
+  cacheMegabytes: z.number().min(0).default(64),
   /**
    * A body the policy cannot read (compressed, or not text): `block` (default; fail closed, no client
    * sends one) or `allow`.
@@ -65,7 +68,8 @@ function create(opts: RedactSecretsOptions, services: PolicyServices): Policy {
     allowlist: opts.allowlist,
   });
   const hasher = services.secretHasher ?? processHasher();
-  const cache = new ScanCache(opts.cacheEntries);
+  // JavaScript strings take two bytes a character.
+  const cache = new ScanCache(Math.floor((opts.cacheMegabytes * 1048576) / 2));
 
   function inspect(request: RequestView, where: string): Verdict {
     if (!request.body || request.body.byteLength === 0) return { kind: "allow" };
