@@ -57,7 +57,7 @@ const MAX_NESTED_JSON = 3;
  * Redacts a JSON value. Pure apart from the cache; never mutates `value`.
  *
  * @example
- * const out = redactJsonValue(body, compileRules(), { hasher: processHasher(), cache: new ScanCache(10_000) });
+ * const out = redactJsonValue(body, compileRules(), { hasher: processHasher(), cache: new ScanCache(32 << 20) });
  * if (out.changed) forward(JSON.stringify(out.value));
  */
 export function redactJsonValue(
@@ -97,8 +97,9 @@ export function redactJsonValue(
         const child = object[k];
         if (OPAQUE_KEYS.has(k) || (k === "data" && isBinaryHolder(object))) continue;
         let name = k;
-        if (k.length >= 16) {
+        if (k.length >= 16 && options.cache?.lookup(k)?.length !== 0) {
           const r = redactText(k, rules, options);
+          if (r.findings.length === 0) options.cache?.remember(k, []);
           if (r.findings.length) {
             // The path names no property here: the name itself held the secret.
             segments.push(KEY);

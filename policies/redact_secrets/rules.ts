@@ -2,11 +2,18 @@
  * The detection rules of `redact-secrets`, as data.
  *
  * Derived from the gitleaks default rule set (https://github.com/gitleaks/gitleaks, `config/gitleaks.toml`,
- * MIT License, Copyright (c) 2019 Zachary Rice): the token formats, prefixes, lengths, keywords and entropy
- * floors are gitleaks'; the patterns are re-expressed for JavaScript (no inline `(?i)`, a named `secret`
- * group marks what is replaced, boundaries suited to decoded JSON strings rather than raw files). Rules
- * not in gitleaks (database URLs, URL credentials, authorization headers, line- and literal-style secret
- * assignments, AWS secret keys in context) are ours, written in the same style.
+ * MIT License, Copyright (c) 2019 Zachary Rice): the token formats, prefixes, lengths, keywords, entropy
+ * floors and allowlists are gitleaks'; the patterns are re-expressed for JavaScript (no inline `(?i)`, a
+ * named `secret` group marks what is replaced, boundaries suited to decoded JSON strings rather than raw
+ * files, bounded repetitions). Rules not in gitleaks (database URLs, URL credentials, connection strings,
+ * authorization headers, secret-named assignments in .env/shell/YAML/code/SQL, AWS secret keys and session
+ * tokens next to their names) are ours, written in the same style.
+ *
+ * Why gitleaks rather than the secretlint presets: gitleaks' rules are data (regex + keywords + entropy),
+ * so they compile into one scanner with a shared keyword prefilter that reports exact spans, which is what
+ * a redactor needs; secretlint's rules are per-rule JavaScript modules built around its file-linting
+ * engine and messages, with fewer providers covered. Keeping the rules here as data also lets each rule
+ * carry an action (`redact`/`block`/`observe`) and be disabled by id.
  *
  * High precision first: every default rule is anchored on a vendor prefix or a structure (PEM armour,
  * `scheme://user:pass@`, a secret-named assignment). The free-form entropy rule is off by default.
@@ -51,6 +58,8 @@ export const PLACEHOLDER_VALUE =
 const URL_PASSWORD_PLACEHOLDER =
   /^(?:password|passwd|pass|pwd|secret|changeme|example|x+|\*+|\$\{?\w+\}?|<[^>]*>|\{\{.*\}\}|%\(.*\)s|\[.*\])$/i;
 
+// Names are bounded so a long identifier-like run (minified code, base64) cannot make matching quadratic.
+const NAME = `[A-Za-z0-9_.-]{0,60}?${SECRET_NAME}[A-Za-z0-9_.-]{0,60}`;
 const VALUE = "[^\\s\"'`$<>{}\\[\\]\\\\;,()|&]{8,300}";
 
 /** Whether a JWT segment decodes to a JSON object (its header does, always). */
@@ -82,8 +91,10 @@ export const RULES: readonly RuleSpec[] = [
   {
     id: "private-key",
     description: "PEM private key block (also a truncated one)",
+    // The END search is bounded (4 KB) so many unterminated headers stay cheap; a longer key is still
+    // covered whole by the second branch, which runs over the base64 and takes the END line when present.
     patterns: [
-      "-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:[\\s\\S]{64,}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----|(?:[A-Za-z0-9+/=:,\\s-]|\\\\[nr]){64,})",
+      "-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:[\\s\\S]{64,4096}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----|(?:[A-Za-z0-9+/=:,\\s]|-(?!----END)|\\\\[nr]){64,}(?:-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----)?)",
     ],
     keywords: ["-----begin"],
   },
@@ -180,7 +191,7 @@ export const RULES: readonly RuleSpec[] = [
     description: "OpenAI project, service-account, admin and legacy keys",
     patterns: [
       `\\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}`,
-      `\\bsk-[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}`,
+      `\\bsk-[A-Za-z0-9_-]{20,200}T3BlbkFJ[A-Za-z0-9_-]{20,200}`,
       `\\bsk-[A-Za-z0-9]{32,64}${END}`,
     ],
     keywords: ["sk-"],
@@ -317,14 +328,14 @@ export const RULES: readonly RuleSpec[] = [
     description: "A secret-named variable assigned a literal (.env, shell, YAML, code, JSON text)",
     patterns: [
       // Line style: `.env`, shell `export`, YAML/INI; the value runs to the end of the line.
-      `^[+-]?[ \\t]*(?:export[ \\t]+|set[ \\t]+)?["']?(?<name>[A-Za-z0-9_.-]*?${SECRET_NAME}[A-Za-z0-9_.-]*)["']?[ \\t]*[=:][ \\t]*(?<q>["']?)(?<secret>${VALUE})\\k<q>[ \\t]*(?=\\r?\\n|$|&&)`,
+      `^[+-]?[ \\t]*(?:export[ \\t]+|set[ \\t]+)?["']?(?<name>${NAME})["']?[ \\t]*[=:][ \\t]*(?<q>["']?)(?<secret>${VALUE})\\k<q>[ \\t]*(?=\\r?\\n|$|&&)`,
       // Literal style anywhere: `apiKey: "…"`, `password="…"`, `"client_secret": "…"`.
       // Command-line style: `docker run -e DB_PASSWORD=…`, `--build-arg NPM_TOKEN=…`, `helm --set db.password=…`.
-      `(?:-e|--env|--build-arg|--set(?:-string)?)[ =]["']?(?<name>[A-Za-z0-9_.-]*?${SECRET_NAME}[A-Za-z0-9_.-]*)=(?<secret>${VALUE})`,
+      `(?:-e|--env|--build-arg|--set(?:-string)?)[ =]["']?(?<name>${NAME})=(?<secret>${VALUE})`,
       // SQL: `CREATE USER … WITH PASSWORD '…'`, `IDENTIFIED BY '…'`.
       `\\b(?:identified[ \\t]+by|with[ \\t]+(?:encrypted[ \\t]+)?password)[ \\t]+'(?<secret>[^'\\s]{6,200})'`,
       // It starts at the keyword (fast); \`nameBefore\` recovers the rest of the name for the checks.
-      `(?<name>${SECRET_NAME}[A-Za-z0-9_.-]*)["']?[ \\t]*(?::=|=>|=|:)[ \\t]*(?<q>["'\`])(?<secret>${VALUE})\\k<q>`,
+      `(?<name>${SECRET_NAME}[A-Za-z0-9_.-]{0,60})["']?[ \\t]*(?::=|=>|=|:)[ \\t]*(?<q>["'\`])(?<secret>${VALUE})\\k<q>`,
     ],
     flags: "im",
     keywords: [

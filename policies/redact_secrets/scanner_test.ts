@@ -91,3 +91,31 @@ Deno.test("compileRules names an unknown rule id and a broken allowlist entry", 
     /allowlist\[0\] is not a valid regular expression/,
   );
 });
+
+Deno.test("adversarial inputs stay linear: long identifier runs, repeated keywords, unterminated PEM headers", () => {
+  const inputs = [
+    "secret".repeat(200_000),
+    `TOKEN_${"a".repeat(1_000_000)}`,
+    "-----BEGIN RSA PRIVATE KEY-----\n#".repeat(20_000),
+    `sk-${"a".repeat(500_000)}`,
+    `password = "${"x".repeat(500_000)}`,
+  ];
+  for (const input of inputs) {
+    const start = performance.now();
+    scanText(input, rules);
+    const ms = performance.now() - start;
+    assert.ok(ms < 2000, `${input.slice(0, 20)}… took ${ms.toFixed(0)} ms`);
+  }
+});
+
+Deno.test("a private key longer than the END search bound is still replaced whole, END line included", () => {
+  const body = Array.from(
+    { length: 120 },
+    (_, i) => `MIIJKAIBAAKCAgEA${String(i).padStart(4, "0")}`.padEnd(64, "x"),
+  ).join("\n");
+  const pem = `-----BEGIN RSA PRIVATE KEY-----\n${body}\n-----END RSA PRIVATE KEY-----`;
+  const text = `key:\n${pem}\nthanks`;
+  const found = scanText(text, rules);
+  assert.equal(found.length, 1);
+  assert.equal(text.slice(found[0].start, found[0].end), pem);
+});
