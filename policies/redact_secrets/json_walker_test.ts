@@ -223,3 +223,13 @@ Deno.test("texts with findings are remembered by digest only, and a disabled cac
   off.remember("clean text here", []);
   assert.equal(off.lookup("clean text here"), undefined);
 });
+
+Deno.test("an Authorization property keeps its scheme, and a property name that is a secret is renamed", () => {
+  const bearer = "d4E7f1A9b2C8e5F3a6B0c7D2e9F1a4B8";
+  const body = { headers: { Authorization: `Bearer ${bearer}` }, env: { [GH]: "set" } };
+  const out = redactJsonValue(body, rules, { hasher });
+  const value = out.value as { headers: { Authorization: string }; env: Record<string, string> };
+  assert.equal(value.headers.Authorization, `Bearer ${ph("authorization-header", bearer)}`);
+  assert.deepEqual(value.env, { [ph("github-token", GH)]: "set" });
+  assert.deepEqual(out.findings.map((f) => f.path), ["headers.Authorization", "env.<key>"]);
+});
