@@ -125,16 +125,6 @@ export function redactJsonValue(
   function visitString(text: string, depth: number, key: string | null): string {
     if (text.length < 8 || (text.startsWith("data:") && text.includes(";base64,"))) return text;
     const kind = key === null ? KeyKind.Plain : keyKind(key);
-    if (kind === KeyKind.SecretNamed && keyAction && isSecretValue(text)) {
-      const hash = shortHash(options.hasher, text);
-      findings.push({
-        rule: "secret-assignment",
-        action: keyAction,
-        hash,
-        path: formatPath(options.path, segments),
-      });
-      return keyAction === "redact" ? placeholder("secret-assignment", hash) : text;
-    }
     if (kind === KeyKind.Authorization) {
       // `{"Authorization": "Bearer …"}`: the header name is the key, so give the rules the whole header.
       const prefix = "Authorization: ";
@@ -146,8 +136,9 @@ export function redactJsonValue(
     const hit = cache?.lookup(text);
     if (hit) {
       stats.cachedChars += text.length;
+      if (hit.length === 0) return kind === KeyKind.SecretNamed ? underSecretName(text) : text;
       record(hit);
-      return hit.length ? applyRedactions(text, hit) : text;
+      return applyRedactions(text, hit);
     }
     if (depth < MAX_NESTED_JSON && looksLikeJson(text)) {
       const nested = parseJson(text);
@@ -167,8 +158,25 @@ export function redactJsonValue(
     stats.scannedChars += text.length;
     const result = redactText(text, rules, options);
     cache?.remember(text, result.findings);
+    if (result.findings.length === 0 && kind === KeyKind.SecretNamed) return underSecretName(text);
     record(result.findings);
     return result.text;
+  }
+
+  /**
+   * `{"client_secret": "…"}`: a secret-looking literal under a secret-named property, when no specific rule
+   * matched it (a specific rule keeps its own id and action).
+   */
+  function underSecretName(text: string): string {
+    if (!keyAction || !isSecretValue(text)) return text;
+    const hash = shortHash(options.hasher, text);
+    findings.push({
+      rule: "secret-assignment",
+      action: keyAction,
+      hash,
+      path: formatPath(options.path, segments),
+    });
+    return keyAction === "redact" ? placeholder("secret-assignment", hash) : text;
   }
 
   const out = visit(value, 0, null);

@@ -233,3 +233,17 @@ Deno.test("an Authorization property keeps its scheme, and a property name that 
   assert.deepEqual(value.env, { [ph("github-token", GH)]: "set" });
   assert.deepEqual(out.findings.map((f) => f.path), ["headers.Authorization", "env.<key>"]);
 });
+
+Deno.test("a known token under a secret-named property keeps its own rule and action", () => {
+  const compiled = compileRules({ actions: { "stripe-key": "block" } });
+  const body = { config: { api_key: STRIPE, client_secret: "d4E7f1A9b2C8e5F3a6B0" } };
+  for (const cache of [undefined, new ScanCache(1_000_000)]) {
+    for (let round = 0; round < 2; round++) {
+      const out = redactJsonValue(body, compiled, { hasher, cache });
+      assert.deepEqual(out.findings.map((f) => [f.rule, f.action]), [["stripe-key", "block"], [
+        "secret-assignment",
+        "redact",
+      ]]);
+    }
+  }
+});
