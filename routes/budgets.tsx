@@ -4,7 +4,7 @@ import type { PolicyEntry } from "../config/schema.ts";
 import { CsrfField } from "../components/CsrfField.tsx";
 import { usd } from "../components/format.ts";
 import { type BudgetRow, currentBudgets } from "../storage/ui/activity.ts";
-import { spendBy, type SpendRow } from "../storage/ui/overview.ts";
+import { periodStarts, spendBy, type SpendRow } from "../storage/ui/overview.ts";
 
 interface Cap {
   entry: number;
@@ -61,8 +61,7 @@ async function load(ctx: Parameters<NonNullable<Handlers["GET"]>>[1]): Promise<D
       lines.push({ scope: cap.scope, period: cap.period, spentUsd: 0, reservedUsd: 0, cap });
     }
   }
-  const d = new Date();
-  const month = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  const { month } = periodStarts();
   return {
     lines,
     caps,

@@ -2,10 +2,12 @@ import type { Handlers, PageProps } from "./_lib/context.ts";
 import { count, usd } from "../components/format.ts";
 import { SpendChart } from "../components/SpendChart.tsx";
 import {
-  dailySpend,
-  spendBy,
+  periodStarts,
   type SpendDimension,
+  spendRollup,
   type SpendRow,
+  sumBy,
+  sumByDay,
   topSessions,
   type TrafficCounts,
   trafficCounts,
@@ -26,21 +28,20 @@ export const handler: Handlers = {
   async GET(_req, ctx) {
     const db = ctx.services.db;
     const now = Date.now();
-    const startOfDay = Math.floor(now / DAY) * DAY;
-    const d = new Date(now);
-    const startOfMonth = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    const { today: startOfDay, month: startOfMonth } = periodStarts(now);
+    const rows = await spendRollup(db, now);
     const today = {} as Record<SpendDimension, SpendRow[]>;
     const month = {} as Record<SpendDimension, SpendRow[]>;
     for (const dim of DIMENSIONS) {
-      today[dim] = await spendBy(db, dim, startOfDay);
-      month[dim] = await spendBy(db, dim, startOfMonth);
+      today[dim] = sumBy(rows, dim, startOfDay);
+      month[dim] = sumBy(rows, dim, startOfMonth);
     }
     ctx.state.title = "Overview";
     return ctx.render(
       {
         today,
         month,
-        days: await dailySpend(db, startOfDay - 29 * DAY, startOfDay + DAY),
+        days: sumByDay(rows, startOfDay - 29 * DAY, startOfDay + DAY),
         counts: await trafficCounts(db, startOfDay),
         top: await topSessions(db, startOfMonth),
       } satisfies Data,

@@ -4,7 +4,7 @@ import { randomToken } from "./_lib/cookies.ts";
 import type { DeveloperConfig } from "../config/schema.ts";
 import { CsrfField } from "../components/CsrfField.tsx";
 import { usd } from "../components/format.ts";
-import { spendBy } from "../storage/ui/overview.ts";
+import { periodStarts, spendBy } from "../storage/ui/overview.ts";
 
 interface Data {
   developers: { name: string; team: string | null; hasToken: boolean; keys: number; monthUsd: number }[];
@@ -21,8 +21,7 @@ const NAME = /^[A-Za-z0-9._@-]{1,64}$/;
 
 async function render(ctx: RouteContext, extra: Partial<Data> = {}, status = 200): Promise<Response> {
   const config = ctx.services.config();
-  const d = new Date();
-  const month = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  const { month } = periodStarts();
   const spend = new Map((await spendBy(ctx.services.db, "developer", month)).map((r) => [r.key, r.costUsd]));
   ctx.state.title = "Teams and developers";
   return ctx.render(

@@ -77,7 +77,12 @@ export async function browseSessions(db: Db, filter: BrowseFilter = {}): Promise
   }
   if (filter.since !== undefined) where.push(`s.last_activity_at >= ${p(filter.since)}`);
   if (filter.until !== undefined) where.push(`s.started_at < ${p(filter.until)}`);
-  if (filter.q) {
+  if (filter.q && db.engine === "sqlite" && filter.q.length >= 3) {
+    // Trigram FTS5 (migration 022): a phrase query matches any substring of 3+ characters, ignoring case.
+    const phrase = p(`"${filter.q.replace(/"/g, '""')}"`);
+    where.push(`s.id IN (SELECT session_id FROM ui_search_turns WHERE ui_search_turns MATCH ${phrase}
+      UNION SELECT session_id FROM ui_search_tools WHERE ui_search_tools MATCH ${phrase})`);
+  } else if (filter.q) {
     const like = db.engine === "postgres" ? "ILIKE" : "LIKE";
     const pattern = p(likePattern(filter.q));
     where.push(

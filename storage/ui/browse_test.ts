@@ -52,6 +52,7 @@ testBothEngines(
     assert.deepEqual(await ids({ q: "parser" }), ["b"], "search ignores case");
     assert.deepEqual(await ids({ q: "rm -rf" }), ["c"]);
     assert.deepEqual(await ids({ q: "nothing like this" }), []);
+    assert.deepEqual(await ids({ q: "cp" }), ["a"], "two characters fall back to LIKE");
     assert.deepEqual(await ids({ since: at + 1, until: at + 10_000 }), ["c", "b"]);
   },
 );
@@ -59,13 +60,14 @@ testBothEngines(
 testBothEngines(
   "overview sums spend by team and counts only enforced blocks, redactions and throttles",
   async ({ db }) => {
-    const at = 1_800_000_000_000;
+    const day = 86_400_000;
+    const at = Math.floor(1_800_000_000_000 / day) * day + 3_600_000;
     await insertSession(db, { id: "s", at });
     await insertTurn(db, { id: "t1", sessionId: "s", seq: 1, at, team: "core", cost: 0.5 });
     await insertTurn(db, { id: "t2", sessionId: "s", seq: 2, at: at + 1, team: "core", cost: 0.25 });
     await insertTurn(db, { id: "t3", sessionId: "s", seq: 3, at: at + 2, team: "web", cost: 2 });
-    await insertTurn(db, { id: "t0", sessionId: "s", seq: 4, at: at - 10_000, team: "web", cost: 100 });
-    const spend = await spendBy(db, "team", at);
+    await insertTurn(db, { id: "t0", sessionId: "s", seq: 4, at: at - day, team: "web", cost: 100 });
+    const spend = await spendBy(db, "team", at, at + 60_000);
     assert.deepEqual(spend.map((r) => [r.key, r.costUsd, r.turns]), [["web", 2, 1], ["core", 0.75, 2]]);
     const engine = db.engine;
     await insertDecision(db, {
@@ -95,5 +97,8 @@ testBothEngines(
     });
     const counts = await trafficCounts(db, at);
     assert.deepEqual(counts, { requests: 3, blocks: 1, redactions: 1, throttles: 1, errors: 0 });
+    const sinceYesterday = await spendBy(db, "team", at - day, at + 60_000);
+    assert.deepEqual(sinceYesterday.map((r) => [r.key, r.costUsd]), [["web", 102], ["core", 0.75]]);
+    await assert.rejects(spendBy(db, "team", at - 90 * day, at), /last 62 days only/);
   },
 );

@@ -14,44 +14,109 @@ export interface SpendRow {
   key: string | null;
   costUsd: number;
   turns: number;
-  inputTokens: number;
-  outputTokens: number;
 }
 
-/** Spend of turns started at or after `since`, largest first. */
-export async function spendBy(db: Db, dimension: SpendDimension, since: number): Promise<SpendRow[]> {
+/** Spend of one UTC day for one (team, developer, provider, model). */
+export interface RollupRow {
+  day: number;
+  team: string | null;
+  developer: string | null;
+  provider: string;
+  model: string | null;
+  costUsd: number;
+  turns: number;
+}
+
+const DAY = 86_400_000;
+/** How long the rollup of closed days (before today, UTC) is reused. */
+const CLOSED_DAYS_TTL_MS = 5 * 60_000;
+
+async function rollup(db: Db, from: number, to: number): Promise<RollupRow[]> {
   const rows = await db.query(
-    `SELECT ${dimension} AS k, COALESCE(SUM(cost_usd), 0) AS cost, COUNT(*) AS n,
-            COALESCE(SUM(input_tokens), 0) AS inp, COALESCE(SUM(output_tokens), 0) AS outp
-     FROM turns WHERE started_at >= $1 GROUP BY ${dimension} ORDER BY cost DESC LIMIT 50`,
-    [since],
+    `SELECT started_at / ${DAY} AS d, team, developer, provider, model, COALESCE(SUM(cost_usd), 0) AS cost, COUNT(*) AS n
+     FROM turns WHERE started_at >= $1 AND started_at < $2 GROUP BY started_at / ${DAY}, team, developer, provider, model`,
+    [from, to],
   );
   return rows.map((r) => ({
-    key: r.k === null ? null : String(r.k),
+    day: Math.floor(Number(r.d)) * DAY,
+    team: r.team === null ? null : String(r.team),
+    developer: r.developer === null ? null : String(r.developer),
+    provider: String(r.provider),
+    model: r.model === null ? null : String(r.model),
     costUsd: Number(r.cost),
     turns: Number(r.n),
-    inputTokens: Number(r.inp),
-    outputTokens: Number(r.outp),
   }));
 }
 
-/** Spend per UTC day from `since`, oldest first, days without turns included as zero. */
-export async function dailySpend(
-  db: Db,
+/** Days the rollup covers: this month and the Overview's 30-day chart fit in it. */
+export const ROLLUP_DAYS = 62;
+
+const closedCache = new WeakMap<Db, { to: number; at: number; rows: RollupRow[] }>();
+
+/**
+ * Spend per day and group over the last `ROLLUP_DAYS` days up to `now`, read from the covering index
+ * `turns_ui_spend` (migration 021). Days before today are settled, so their rollup is reused for five
+ * minutes (a turn replayed late from the journal into an earlier day shows up within that time); today is
+ * always read live.
+ */
+export async function spendRollup(db: Db, now = Date.now()): Promise<RollupRow[]> {
+  const today = Math.floor(now / DAY) * DAY;
+  let closed = closedCache.get(db);
+  if (!closed || closed.to !== today || now - closed.at > CLOSED_DAYS_TTL_MS) {
+    closed = { to: today, at: now, rows: await rollup(db, today - ROLLUP_DAYS * DAY, today) };
+    closedCache.set(db, closed);
+  }
+  return closed.rows.concat(await rollup(db, today, today + DAY));
+}
+
+/** Sums rollup rows of the days from `since` (rounded down to its UTC day) by one dimension, largest first. */
+export function sumBy(rows: RollupRow[], dimension: SpendDimension, since: number): SpendRow[] {
+  const groups = new Map<string | null, SpendRow>();
+  for (const r of rows) {
+    if (r.day < Math.floor(since / DAY) * DAY) continue;
+    const key = r[dimension];
+    const group = groups.get(key) ?? { key, costUsd: 0, turns: 0 };
+    group.costUsd += r.costUsd;
+    group.turns += r.turns;
+    groups.set(key, group);
+  }
+  return [...groups.values()].sort((a, b) => b.costUsd - a.costUsd);
+}
+
+/** Spend per UTC day from `since` to `until`, oldest first, days without turns as zero. */
+export function sumByDay(
+  rows: RollupRow[],
   since: number,
   until: number,
-): Promise<{ day: number; costUsd: number }[]> {
-  const rows = await db.query(
-    `SELECT started_at / 86400000 AS d, COALESCE(SUM(cost_usd), 0) AS cost
-     FROM turns WHERE started_at >= $1 AND started_at < $2 GROUP BY started_at / 86400000`,
-    [since, until],
-  );
-  const byDay = new Map(rows.map((r) => [Math.floor(Number(r.d)), Number(r.cost)]));
+): { day: number; costUsd: number }[] {
+  const byDay = new Map<number, number>();
+  for (const r of rows) byDay.set(r.day, (byDay.get(r.day) ?? 0) + r.costUsd);
   const out: { day: number; costUsd: number }[] = [];
-  for (let d = Math.floor(since / 86_400_000); d * 86_400_000 < until; d++) {
-    out.push({ day: d * 86_400_000, costUsd: byDay.get(d) ?? 0 });
+  for (let d = Math.floor(since / DAY) * DAY; d < until; d += DAY) {
+    out.push({ day: d, costUsd: byDay.get(d) ?? 0 });
   }
   return out;
+}
+
+/** Spend of the days from `since` to `now` by one dimension, largest first (within `ROLLUP_DAYS`). */
+export async function spendBy(
+  db: Db,
+  dimension: SpendDimension,
+  since: number,
+  now = Date.now(),
+): Promise<SpendRow[]> {
+  if (since < Math.floor(now / DAY) * DAY - ROLLUP_DAYS * DAY) {
+    throw new RangeError(
+      `Spend is rolled up for the last ${ROLLUP_DAYS} days only, asked from ${new Date(since).toISOString()}`,
+    );
+  }
+  return sumBy(await spendRollup(db, now), dimension, since);
+}
+
+/** The UTC start of today and of this month. */
+export function periodStarts(now = Date.now()): { today: number; month: number } {
+  const d = new Date(now);
+  return { today: Math.floor(now / DAY) * DAY, month: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) };
 }
 
 /** Counts shown as the Overview's tiles. */
