@@ -1,0 +1,92 @@
+/**
+ * Recondo's intercept path cut off at one layer, for `bench/layers.ts`: the real front door (CONNECT,
+ * node:tls termination with the real leaf cache, the pipe into a loopback `Deno.serve`), behind which the
+ * inner handler does only part of the work:
+ * - `static`: answers a fixed 2 KB JSON without any upstream (front door + TLS + pipe + inner server);
+ * - `fetch-stream`: `fetch`es the upstream and streams its body back (`new Response(upstream.body)`);
+ * - `fetch-buffered`: the same, but reads the upstream body whole first (`await upstream.bytes()`).
+ *
+ *   deno run -A bench/layer_server.ts MODE  (env RECONDO_DATA_DIR, BENCH_UPSTREAM origin, BENCH_UPSTREAM_CA file)
+ *
+ * Prints `{"proxy":URL,"ca":PEM}` once listening; stops on SIGTERM/SIGINT.
+ * @module
+ */
+import { dataPaths } from "../config/paths.ts";
+import { ConnectionRegistry } from "../proxy/connection_registry.ts";
+import { startFrontDoor } from "../proxy/front_door.ts";
+import { clientResponseHeaders, upstreamRequestHeaders } from "../proxy/headers.ts";
+import { createMetrics } from "../proxy/metrics.ts";
+import { loadOrCreateCa } from "../proxy/tls/ca.ts";
+import { createLeafCache } from "../proxy/tls/leaf_cache.ts";
+
+const HOST = "api.anthropic.com";
+const MODES = ["static", "fetch-stream", "fetch-buffered"] as const;
+type Mode = typeof MODES[number];
+
+function env(name: string): string {
+  const value = Deno.env.get(name);
+  if (!value) throw new Error(`layer_server: ${name} is not set`);
+  return value;
+}
+
+function handlerFor(mode: Mode): (req: Request) => Promise<Response> {
+  const staticBody = new TextEncoder().encode(JSON.stringify({ text: "x".repeat(2000) }));
+  if (mode === "static") {
+    return async (req) => {
+      await req.body?.cancel();
+      return new Response(staticBody, { headers: { "content-type": "application/json" } });
+    };
+  }
+  const origin = env("BENCH_UPSTREAM");
+  const client = Deno.createHttpClient({
+    caCerts: [Deno.readTextFileSync(env("BENCH_UPSTREAM_CA"))],
+    allowHost: true,
+  });
+  return async (req) => {
+    const url = new URL(req.url);
+    const upstream = await fetch(origin + url.pathname + url.search, {
+      method: req.method,
+      headers: upstreamRequestHeaders(req.headers, HOST),
+      body: req.body,
+      client,
+      redirect: "manual",
+    });
+    const headers = clientResponseHeaders(upstream.headers);
+    const body = mode === "fetch-buffered" ? await upstream.bytes() : upstream.body;
+    return new Response(body, { status: upstream.status, headers });
+  };
+}
+
+if (import.meta.main) {
+  const mode = Deno.args[0] as Mode;
+  if (!MODES.includes(mode)) {
+    throw new Error(`layer_server: mode must be one of ${MODES.join(", ")}, got "${mode}"`);
+  }
+  const paths = dataPaths(env("RECONDO_DATA_DIR"));
+  await Deno.mkdir(paths.dir, { recursive: true });
+  const ca = await loadOrCreateCa(paths, { domains: [HOST] });
+  const leaves = createLeafCache(ca);
+  const inner = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handlerFor(mode));
+  const front = await startFrontDoor("127.0.0.1", 0, {
+    settings: () => ({
+      isIntercepted: (host) => host === HOST,
+      otherHosts: "refuse",
+      developers: [],
+      requireProxyAuth: false,
+      maxHeaderBytes: 65536,
+      headerTimeoutMs: 10_000,
+    }),
+    registry: new ConnectionRegistry(),
+    innerPort: inner.addr.port,
+    metrics: createMetrics(),
+    tlsFor: (host) => ({ SNICallback: leaves.sniCallbackFor(host) }),
+  });
+  console.log(JSON.stringify({ proxy: `http://127.0.0.1:${front.port}`, ca: ca.certPem }));
+  await new Promise<void>((resolve) => {
+    Deno.addSignalListener("SIGINT", resolve);
+    Deno.addSignalListener("SIGTERM", resolve);
+  });
+  await front.close();
+  await inner.shutdown();
+  Deno.exit(0);
+}

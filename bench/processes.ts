@@ -1,0 +1,165 @@
+/**
+ * Child processes for the benchmark: every service is spawned through one `ProcessGroup`, so a failed or
+ * interrupted run still stops all of them (SIGTERM, then SIGKILL), and `/proc` readings (RSS, CPU time)
+ * come from the very process that does the work, never a wrapper.
+ * @module
+ */
+
+/** A spawned service: its pid, the first JSON line it printed (if asked), and the tail of its stderr. */
+export interface Service {
+  name: string;
+  pid: number;
+  child: Deno.ChildProcess;
+  /** Last few KB of stderr, for error messages. */
+  stderrTail(): string;
+  /** Resolves with the next stdout line that parses as JSON (other lines are skipped). */
+  nextJson(timeoutMs: number): Promise<unknown>;
+  /** Reads and discards the rest of stdout, so a chatty child never blocks on a full pipe. */
+  drainStdout(): void;
+  /** The exit code once the process has ended, else null. */
+  exitCode(): number | null;
+}
+
+export interface SpawnOptions {
+  args: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/** Owns every child of a run; `stopAll` is safe to call more than once. */
+export class ProcessGroup {
+  readonly #services = new Set<Service>();
+
+  spawn(name: string, command: string, options: SpawnOptions): Service {
+    const child = new Deno.Command(command, {
+      args: options.args,
+      env: options.env,
+      cwd: options.cwd,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let stderr = "";
+    const decoder = new TextDecoder();
+    void (async () => {
+      for await (const chunk of child.stderr) stderr = (stderr + decoder.decode(chunk)).slice(-4000);
+    })().catch(() => {});
+    const lines = readLines(child.stdout);
+    let exitCode: number | null = null;
+    const service: Service = {
+      name,
+      pid: child.pid,
+      child,
+      stderrTail: () => stderr,
+      nextJson: (timeoutMs) =>
+        withTimeout(nextJson(lines), timeoutMs, () => `${name} printed no JSON line; stderr: ${stderr}`),
+      drainStdout() {
+        void (async () => {
+          for await (const _ of lines) { /* discard */ }
+        })().catch(() => {});
+      },
+      exitCode: () => exitCode,
+    };
+    this.#services.add(service);
+    void child.status.then((status) => {
+      exitCode = status.code;
+      this.#services.delete(service);
+    });
+    return service;
+  }
+
+  /** Stops one service and waits for it to exit. */
+  async stop(service: Service): Promise<void> {
+    await terminate(service.child);
+    this.#services.delete(service);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.#services].map((service) => this.stop(service)));
+  }
+}
+
+async function terminate(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch {
+    return; // already exited
+  }
+  const killer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+  }, 3000);
+  await child.status;
+  clearTimeout(killer);
+}
+
+async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let pending = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    pending += text;
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    yield* lines;
+  }
+  if (pending) yield pending;
+}
+
+async function nextJson(lines: AsyncGenerator<string>): Promise<unknown> {
+  while (true) {
+    const next = await lines.next();
+    if (next.done) throw new Error("stdout closed before a JSON line");
+    try {
+      return JSON.parse(next.value);
+    } catch {
+      // not a JSON line; keep reading
+    }
+  }
+}
+
+/** Rejects with `message()` when `promise` takes longer than `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message())), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Resident set size and CPU time (user + system, all threads) of a live process, from /proc. */
+export function procStats(pid: number): { rssKb: number; cpuMs: number } {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  // Fields after the command name (which may contain spaces) start at field 3; utime and stime are 14, 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { rssKb: rss ? Number(rss[1]) : Number.NaN, cpuMs: ticks * (1000 / CLOCK_TICKS) };
+}
+
+/** USER_HZ; 100 on every Linux this runs on (the kernel ABI fixes it for /proc). */
+const CLOCK_TICKS = 100;
+
+/** A TCP port free right now on 127.0.0.1. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Polls `ready` every 50 ms until it returns true (a throw ends the wait); throws `message()` after `timeoutMs`. */
+export async function waitUntil(
+  ready: () => Promise<boolean>,
+  timeoutMs: number,
+  message: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await ready()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(message());
+}
