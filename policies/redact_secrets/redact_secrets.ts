@@ -80,14 +80,16 @@ function create(opts: RedactSecretsOptions, services: PolicyServices): Policy {
     let findings: JsonFinding[];
     let patched: unknown;
     let stats = { scannedChars: 0, cachedChars: 0 };
-    if (request.json !== undefined) {
-      const result = redactJsonValue(request.json, rules, { hasher, cache });
+    // JSON sent with another content type is still JSON to the provider: redact it as JSON.
+    const text = request.json === undefined ? new TextDecoder().decode(request.body) : "";
+    const json = request.json !== undefined ? request.json : parseJson(text);
+    if (json !== undefined) {
+      const result = redactJsonValue(json, rules, { hasher, cache });
       findings = result.findings;
       patched = result.changed ? result.value : undefined;
       stats = result.stats;
     } else {
       // Not JSON: scan the text; it cannot be rewritten, so a secret to redact stops it.
-      const text = new TextDecoder().decode(request.body);
       findings = redactText(text, rules, { hasher }).findings.map((f) => ({ ...f, path: "<body>" }));
       stats.scannedChars = text.length;
       if (findings.some((f) => f.action === "redact")) {
@@ -151,6 +153,14 @@ function create(opts: RedactSecretsOptions, services: PolicyServices): Policy {
       return inspect(message, "WebSocket message");
     },
   };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function unique(values: string[]): string[] {

@@ -82,6 +82,21 @@ Deno.test("a non-JSON body holding a secret is blocked because it cannot be rewr
   assert.equal(verdict.kind, "block");
 });
 
+Deno.test("JSON sent as text/plain is still redacted as JSON", async () => {
+  const policy = redactSecrets.create(redactSecrets.options.parse({}), { secretHasher: hasher });
+  const { exchange } = makeExchange();
+  const body = new TextEncoder().encode(JSON.stringify({ messages: [{ role: "user", content: GH }] }));
+  const request = {
+    method: "POST",
+    path: "/v1/messages",
+    headers: { "content-type": "text/plain" },
+    body,
+    json: undefined,
+  };
+  const verdict = await policy.onRequest!(exchange, request, makeHookContext());
+  assert.equal(verdict.kind, "modify");
+});
+
 Deno.test("WebSocket client messages go through the same redaction", async () => {
   const policy = redactSecrets.create(redactSecrets.options.parse({}), { secretHasher: hasher });
   const json = { type: "response.create", input: [{ type: "message", role: "user", content: GH }] };
