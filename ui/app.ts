@@ -38,6 +38,7 @@ import { createLiveBus, type LivePublisher } from "./live_bus.ts";
 import { createPolicyEditing } from "./policy_editing.ts";
 import { policyModules, validatePolicyOptions } from "./policy_modules.ts";
 import { renderPage } from "./render.ts";
+import { simulateEntries } from "./simulate.ts";
 import { discoverRoutes, type Route } from "./router.ts";
 import { withSecureHeaders } from "./secure_headers.ts";
 import { serveStatic } from "./static_files.ts";
@@ -136,6 +137,13 @@ export async function createUi(options: UiOptions): Promise<Ui> {
     savePolicies: (entries, actor, note) => policies.save(entries, actor, note),
     rollbackPolicies: (version, actor) => policies.rollback(version, actor),
     policyHistory: (limit) => policies.history(limit),
+    simulatePolicies: (entries, days) =>
+      simulateEntries(entries, {
+        db: options.db,
+        objects: options.objects,
+        configPath: options.configPath,
+        days,
+      }),
     saveDevelopers: (developers, actor, action) => editConfig("developers", developers, actor, action),
     audit,
     subscribeLive: (listener) => live.subscribe(listener),

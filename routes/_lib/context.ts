@@ -6,7 +6,7 @@
  */
 import type { ComponentChildren, JSX } from "preact";
 import type { Config, DeveloperConfig, PolicyEntry } from "../../config/schema.ts";
-import type { PolicyVersion } from "../../policies/versions/mod.ts";
+import type { PolicyVersion, SimulationReport } from "../../policies/versions/mod.ts";
 import type { Db } from "../../storage/db/db.ts";
 import type { ObjectStore } from "../../storage/objects/store.ts";
 import type { LiveExchange } from "../../storage/ui/activity.ts";
@@ -60,6 +60,8 @@ export interface UiServices {
   rollbackPolicies(version: number, actor: string): Promise<ChangeResult>;
   /** Chain versions, newest first. */
   policyHistory(limit?: number): Promise<PolicyVersion[]>;
+  /** Replays the last `days` of captured traffic through a candidate chain (nothing is enforced or spent). */
+  simulatePolicies(entries: PolicyEntry[], days: number): Promise<SimulationReport>;
   /** Replaces the developer list (credentials), audited and applied like the chain. */
   saveDevelopers(developers: DeveloperConfig[], actor: string, action: string): Promise<ChangeResult>;
   /** Appends to the audit log. */

@@ -236,6 +236,18 @@ export default function Policies({ data }: PageProps<Data>) {
                   aria={`Make ${title} fail ${entry.failMode === "closed" ? "open" : "closed"}`}
                 />
                 <ActionButton data={data} index={i} action="remove" label="Remove" aria={`Remove ${title}`} />
+                <form method="get" action="/policies/simulate" class="inline">
+                  <input type="hidden" name="index" value={String(i)} />
+                  <label for={`sim-${i}`} class="sr-only">Days of traffic to replay for {title}</label>
+                  <select id={`sim-${i}`} name="days">
+                    <option value="1">1 day</option>
+                    <option value="7" selected>7 days</option>
+                    <option value="30">30 days</option>
+                  </select>
+                  <button type="submit" aria-label={`Simulate ${title} enabled and enforced`}>
+                    Simulate
+                  </button>
+                </form>
               </div>
               <details open={invalid}>
                 <summary>Options</summary>

@@ -240,3 +240,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "simulate shows what enabling a disabled policy would have done to the captured traffic",
+  ...SANITIZE,
+  async fn() {
+    const stack = await startUiStack({
+      developers: [ALICE],
+      policies: [{ use: "block-list", enabled: false, options: { teams: ["platform"] } }],
+    });
+    const client = stack.proxyClient(ALICE.name, ALICE.token);
+    try {
+      const res = await anthropicRequest(client);
+      assert.equal(res.status, 200, await res.text());
+      const deadline = Date.now() + 5_000;
+      while ((await stack.db.query("SELECT id FROM exchanges")).length === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const viewer = await loginOverHttp(stack.url, VIEWER.name, VIEWER.password);
+      const page = await viewer.get("/policies/simulate?index=0&days=1");
+      const html = await page.text();
+      assert.equal(page.status, 200, html);
+      assert.match(html, /Replayed 1 captured exchanges/);
+      assert.match(html, /<td>blocked<\/td><td>block-list<\/td><td class="num">1<\/td>/);
+      assert.equal(stack.gateway.config().policies[0].enabled, false, "simulating changes nothing");
+    } finally {
+      client.close();
+      await stack.close();
+    }
+  },
+});
