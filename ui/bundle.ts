@@ -43,10 +43,12 @@ export async function buildIslands(
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  const entryFile = join(buildDir, `_entry-${hash}.tsx`);
+  // Unique names: several processes (parallel tests, replicas sharing a checkout) may build at once.
+  const unique = crypto.randomUUID().slice(0, 8);
+  const entryFile = join(buildDir, `_entry-${hash}-${unique}.tsx`);
   await Deno.writeTextFile(entryFile, entry);
   const started = performance.now();
-  const tmp = `${file}.tmp`;
+  const tmp = `${file}.${unique}.tmp`;
   const output = await new Deno.Command(Deno.execPath(), {
     args: [
       "bundle",
@@ -72,7 +74,18 @@ export async function buildIslands(
     );
   }
   await Deno.rename(tmp, file);
+  await removeOldBundles(buildDir, name);
   const bytes = (await Deno.stat(file)).size;
   log.info("ui.bundle_built", { file: name, bytes, ms: Math.round(performance.now() - started) });
   return { path: `/static/build/${name}`, file, bytes };
+}
+
+/** Deletes bundles of earlier sources (older than a minute, so a build running elsewhere keeps its file). */
+async function removeOldBundles(buildDir: string, keep: string): Promise<void> {
+  for await (const entry of Deno.readDir(buildDir)) {
+    if (!entry.isFile || entry.name === keep || !/^islands-[0-9a-f]+\.js$/.test(entry.name)) continue;
+    const path = join(buildDir, entry.name);
+    const info = await Deno.stat(path).catch(() => null);
+    if (info?.mtime && Date.now() - info.mtime.getTime() > 60_000) await Deno.remove(path).catch(() => {});
+  }
 }

@@ -26,6 +26,42 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
+/** Text whose contrast with its background is under WCAG AA (4.5:1, or 3:1 for large text). */
+function lowContrast(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const lum = ([r, g, b]: number[]) => {
+      const f = (v: number) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (el: Element | null): number[] => {
+      for (; el; el = el.parentElement) {
+        const c = rgb(getComputedStyle(el).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const bad: string[] = [];
+    for (const el of document.querySelectorAll("body *")) {
+      const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent!.trim());
+      if (!own || (el as HTMLButtonElement).disabled || el.closest("svg")) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === "hidden" || style.display === "none" || el.getClientRects().length === 0) {
+        continue;
+      }
+      const fg = lum(rgb(style.color));
+      const bg = lum(background(el));
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) {
+        bad.push(`${ratio.toFixed(2)} ${el.tagName} "${el.textContent!.trim().slice(0, 30)}"`);
+      }
+    }
+    return bad;
+  });
+}
+
 async function login(page: Page, base: string, name: string, password: string): Promise<void> {
   await page.goto(`${base}/`);
   await page.getByLabel("Name").fill(name);
@@ -98,8 +134,25 @@ Deno.test({
         const res = await page.goto(`${base}${path}`);
         assert.equal(res?.status(), 200, path);
         assert.match(await page.locator("main").innerText(), expected, path);
+        assert.deepEqual(await lowContrast(page), [], `contrast on ${path}`);
         await shot(page, name);
       }
+
+      // The contrast check itself catches faint text.
+      await page.evaluate(() => {
+        const p = document.createElement("p");
+        p.textContent = "faint";
+        p.style.color = "#bbbbbb";
+        document.querySelector("main")!.append(p);
+      });
+      assert.match((await lowContrast(page)).join(), /P "faint"/);
+
+      // Keyboard: the first Tab reaches the skip link, and it leads to the main content.
+      await page.goto(`${base}/sessions`);
+      await page.keyboard.press("Tab");
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
+      await page.keyboard.press("Enter");
+      assert.match(page.url(), /#main$/);
 
       // The session page shows the tool calls of the captured run; the turn page its verified bodies.
       await page.goto(`${base}/sessions/${sessionId}`);
