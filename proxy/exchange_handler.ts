@@ -17,6 +17,7 @@ import type { ApiName, ParsedRequest, ResponseParser } from "../providers/types.
 import type { ResponsesWsSession } from "../providers/mod.ts";
 import { clientResponseHeaders, headerRecord, upstreamRequestHeaders } from "./headers.ts";
 import type { Metrics } from "./metrics.ts";
+import type { UpstreamClient } from "./upstream_client.ts";
 import { jsonOf, readBounded, tapStream } from "./request_body.ts";
 import { type RelayEnd, relayResponse } from "./response_relay.ts";
 
@@ -38,7 +39,7 @@ export interface ExchangeDeps {
   chain(): PolicyChain;
   sink: CaptureSink;
   metrics: Metrics;
-  client: Deno.HttpClient;
+  client: UpstreamClient;
   overrides: ReadonlyMap<string, string>;
   parsers: Parsers | null;
   limits(): {
@@ -167,13 +168,11 @@ export async function handleExchange(
   let upstream: Response;
   try {
     const sent = await fetchWithFallback(origins, (origin) =>
-      fetch(origin + path, {
+      deps.client.fetch(origin + path, {
         method: req.method,
         headers,
-        body: body as BodyInit | null,
-        client: deps.client,
+        body: body as Uint8Array | ReadableStream<Uint8Array> | null,
         signal: upstreamAbort.signal,
-        redirect: "manual",
       }));
     upstream = sent.response;
     if (sent.attempts.length > 0) {
@@ -244,6 +243,7 @@ export async function handleExchange(
     holdEndUntilDurable: limits.strict,
     onBytes: (count) => deps.metrics.bytes.inc({ direction: "response" }, count),
     abortUpstream: (reason) => upstreamAbort.abort(new Error(reason)),
+    clientGone: () => req.signal.aborted,
     async onEnd(_outcome, parsed) {
       req.signal.removeEventListener("abort", onClientGone);
       record(exchange, deps.metrics);

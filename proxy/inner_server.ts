@@ -98,12 +98,10 @@ function forwardPlain(
 
 async function passThrough(req: Request, url: URL, deps: ExchangeDeps): Promise<Response> {
   try {
-    const upstream = await fetch(url, {
+    const upstream = await deps.client.fetch(url.href, {
       method: req.method,
       headers: upstreamRequestHeaders(req.headers, url.host),
       body: req.body,
-      client: deps.client,
-      redirect: "manual",
       signal: req.signal,
     });
     return new Response(upstream.body, {

@@ -28,6 +28,8 @@ export interface RelayOptions {
   onBytes(count: number): void;
   /** Aborts the upstream fetch (and its connection). */
   abortUpstream(reason: string): void;
+  /** Whether the client has gone away (its request signal aborted). */
+  clientGone(): boolean;
 }
 
 /** Returns the stream to hand to `new Response(...)`. */
@@ -36,10 +38,15 @@ export function relayResponse(options: RelayOptions): ReadableStream<Uint8Array>
   const reader = options.body.getReader();
   const checkEventsFirst = chain.watchesEvents && parser !== null;
   let ended = false;
+  let cancelled = false;
 
-  const end = (outcome: RelayEnd): Promise<void> => {
+  const end = (reported: RelayEnd): Promise<void> => {
     if (ended) return Promise.resolve();
     ended = true;
+    // The client leaving aborts the upstream, which may surface first as an upstream error.
+    const outcome = reported !== "blocked" && (cancelled || options.clientGone())
+      ? "client-aborted"
+      : reported;
     exchange.timing.end = Date.now();
     exchange.outcome = outcome;
     let parsed: ParsedResponse | null = null;
@@ -88,6 +95,7 @@ export function relayResponse(options: RelayOptions): ReadableStream<Uint8Array>
       if (!checkEventsFirst && parser) parser.push(chunk);
     },
     async cancel(reason) {
+      cancelled = true;
       exchange.errors.push(`client went away: ${String(reason ?? "cancelled")}`);
       options.abortUpstream("client went away");
       await reader.cancel(reason).catch(() => {});

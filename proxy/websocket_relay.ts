@@ -81,7 +81,7 @@ export async function relayWebSocket(
   const wsUrl = origin.replace(/^http/, "ws") + path;
   let upstream: WebSocket;
   try {
-    upstream = await openUpstream(wsUrl, protocols, forward, deps.client);
+    upstream = await openUpstream(wsUrl, protocols, forward, deps.client.denoClient);
   } catch (error) {
     exchange.errors.push(`upstream websocket failed: ${(error as Error).message}`);
     exchange.outcome = "upstream-error";
