@@ -92,6 +92,23 @@ export const handler: Handlers = {
       if (!result.ok) return render(ctx, { error: result.reason }, 422);
       return render(ctx, { issued: { name, line: proxyLine(ctx.services.proxyUrl(), name, token) } });
     }
+    if (action === "team") {
+      const team = String(form.get("team") ?? "").trim();
+      if (team && !NAME.test(team)) {
+        return render(ctx, {
+          error: `A team name is 1–64 letters, digits or ._@-, got "${team.slice(0, 64)}"`,
+        }, 422);
+      }
+      const before = dev.team;
+      dev.team = team || null;
+      const result = await ctx.services.saveDevelopers(
+        developers,
+        actor,
+        `move ${name} from team ${before ?? "(none)"} to ${dev.team ?? "(none)"}`,
+      );
+      if (!result.ok) return render(ctx, { error: result.reason }, 422);
+      return seeOther(`/teams?notice=${encodeURIComponent(`Moved ${name} to ${dev.team ?? "no team"}`)}`);
+    }
     if (action === "revoke") {
       delete dev.token;
       const result = await ctx.services.saveDevelopers(
@@ -167,6 +184,20 @@ export default function Teams({ data }: PageProps<Data>) {
                   <td>
                     <Act data={data} name={d.name} action="issue" label={d.hasToken ? "Re-issue" : "Issue"} />
                     {d.hasToken ? <Act data={data} name={d.name} action="revoke" label="Revoke" /> : null}
+                    <form method="post" action="/teams" class="inline">
+                      <CsrfField token={data.csrf} />
+                      <input type="hidden" name="name" value={d.name} />
+                      <input type="hidden" name="action" value="team" />
+                      <label for={`team-${d.name}`} class="sr-only">Team of {d.name}</label>
+                      <input
+                        id={`team-${d.name}`}
+                        name="team"
+                        value={d.team ?? ""}
+                        size={12}
+                        disabled={!data.canEdit}
+                      />
+                      <button type="submit" disabled={!data.canEdit}>Move</button>
+                    </form>
                   </td>
                 </tr>
               ))}

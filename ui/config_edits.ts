@@ -72,7 +72,13 @@ export function createConfigEditor(options: ConfigEditorOptions): ConfigEditor {
         log.warn("ui.config_edit_rejected", { actor, action, reason: result.reason });
         return result;
       }
-      await options.audit({ actor, action, target: `config.${key}`, before, after: value });
+      await options.audit({
+        actor,
+        action,
+        target: `config.${key}`,
+        before: redact(before),
+        after: redact(value),
+      });
       log.info("ui.config_edited", { actor, action, key });
       return result;
     };
@@ -80,4 +86,14 @@ export function createConfigEditor(options: ConfigEditorOptions): ConfigEditor {
     tail = result.catch(() => {});
     return result;
   };
+}
+
+/** Proxy tokens are secrets: the audit records that one was set, not its value. */
+function redact(value: unknown): unknown {
+  if (!Array.isArray(value)) return value;
+  return value.map((item) =>
+    item && typeof item === "object" && "token" in item && (item as { token?: unknown }).token !== undefined
+      ? { ...item, token: "(set)" }
+      : item
+  );
 }

@@ -24,16 +24,26 @@ export interface LiveExchange {
   costUsd: number | null;
 }
 
-/** Exchanges captured after `capturedAfter` (oldest first), with their turn's model and cost. */
+/**
+ * Exchanges captured after `capturedAfter` (oldest first), with their turn's model and cost. With
+ * `afterId`, the cursor is `(capturedAfter, afterId)`, so a caller can page through exchanges that share a
+ * millisecond.
+ */
 export async function exchangesCapturedAfter(
   db: Db,
   capturedAfter: number,
   limit = 500,
+  afterId?: string,
 ): Promise<LiveExchange[]> {
   const rows = await db.query(
     `SELECT e.*, t.model AS t_model, t.cost_usd AS t_cost FROM exchanges e LEFT JOIN turns t ON t.id = e.turn_id
-     WHERE e.captured_at > $1 ORDER BY e.captured_at, e.id LIMIT $2`,
-    [capturedAfter, limit],
+     WHERE ${
+      afterId === undefined
+        ? "e.captured_at > $1"
+        : "(e.captured_at > $1 OR (e.captured_at = $1 AND e.id > $3))"
+    }
+     ORDER BY e.captured_at, e.id LIMIT $2`,
+    afterId === undefined ? [capturedAfter, limit] : [capturedAfter, limit, afterId],
   );
   return rows.map((r) => ({
     id: String(r.id),

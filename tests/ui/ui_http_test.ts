@@ -270,3 +270,46 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "issuing credentials shows the HTTPS_PROXY line once and the gateway accepts it; revoking refuses it",
+  ...SANITIZE,
+  async fn() {
+    const stack = await startUiStack({
+      requireProxyAuth: true,
+      developers: [{ name: "carol", team: "web" }],
+    });
+    try {
+      const admin = await loginOverHttp(stack.url, ADMIN.name, ADMIN.password);
+      const issued = await (await admin.post("/teams", { action: "issue", name: "carol" })).text();
+      const line = issued.match(/export HTTPS_PROXY=(http:\/\/carol:([^@]+)@127\.0\.0\.1:\d+)/);
+      assert.ok(line, "the page shows the proxy line with the new token");
+      const token = decodeURIComponent(line[2]);
+      const client = stack.proxyClient("carol", token);
+      assert.equal((await anthropicRequest(client)).status, 200);
+      const moved = await admin.post("/teams", { action: "team", name: "carol", team: "platform" });
+      await moved.body?.cancel();
+      assert.equal(stack.gateway.config().developers[0].team, "platform");
+      const revoked = await admin.post("/teams", { action: "revoke", name: "carol" });
+      await revoked.body?.cancel();
+      client.close();
+      const again = stack.proxyClient("carol", token);
+      await assert.rejects(
+        anthropicRequest(again),
+        (e) => /proxy authentication required/.test(String((e as Error).cause)),
+      );
+      again.close();
+      const actions = (await stack.db.query("SELECT action FROM ui_audit ORDER BY at")).map((r) => r.action);
+      assert.deepEqual(actions, [
+        "issue proxy credentials for carol",
+        "move carol from team web to platform",
+        "revoke proxy credentials of carol",
+      ]);
+      const audit = JSON.stringify(await stack.db.query("SELECT * FROM ui_audit"));
+      assert.ok(!audit.includes(token), "the audit keeps before/after without the token itself");
+      assert.match(audit, /\\"token\\":\\"\(set\)\\"/);
+    } finally {
+      await stack.close();
+    }
+  },
+});
