@@ -22,6 +22,9 @@ import { verifyPassword } from "./password.ts";
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = "recondo_ui";
+/** Wrong passwords allowed per account name within `LOCK_WINDOW_MS` before it is locked for the rest of it. */
+export const MAX_FAILURES = 5;
+const LOCK_WINDOW_MS = 15 * 60_000;
 /** The account name a bootstrap-token login gets. */
 export const BOOTSTRAP_USER = "bootstrap";
 
@@ -97,17 +100,40 @@ export async function createAuth(options: AuthOptions): Promise<Auth> {
     return { cookie: cookie(SESSION_COOKIE, id, Math.round(absoluteMs / 1000)) };
   }
 
+  // Password guessing: after MAX_FAILURES wrong attempts on one name within the window, that name is
+  // refused (whatever the password) until the window ends. In memory: a restart forgets, scrypt still slows.
+  const failures = new Map<string, { count: number; since: number }>();
+  const locked = (name: string, at: number) => {
+    const f = failures.get(name);
+    if (f && at - f.since > LOCK_WINDOW_MS) failures.delete(name);
+    return (failures.get(name)?.count ?? 0) >= MAX_FAILURES;
+  };
+  const fail = (name: string, at: number) => {
+    const f = failures.get(name) ?? { count: 0, since: at };
+    f.count++;
+    failures.set(name, f);
+    if (failures.size > 10_000) failures.delete(failures.keys().next().value!);
+  };
+
   return {
     bootstrapToken,
     async login(name, password) {
+      const at = now();
+      if (locked(name, at)) {
+        log.warn("ui.login_locked", { user: name.slice(0, 64) });
+        return null;
+      }
       const user = name ? await findUser(db, name) : null;
       if (user && await verifyPassword(password, user.passwordHash)) {
+        failures.delete(name);
         return startSession(user.name, user.role);
       }
       const token = await bootstrapToken();
       if (token && (name === "" || name === BOOTSTRAP_USER) && sameToken(password, token)) {
+        failures.delete(name);
         return startSession(BOOTSTRAP_USER, "admin");
       }
+      fail(name, at);
       log.warn("ui.login_failed", { user: name.slice(0, 64) });
       return null;
     },

@@ -73,3 +73,16 @@ Deno.test("a demoted account loses its admin role on its next request, and logou
     await t.close();
   }
 });
+
+Deno.test("five wrong passwords lock the name for fifteen minutes, even against the right password", async () => {
+  const t = await setup();
+  try {
+    await upsertUser(t.db, { name: "ana", role: "admin", passwordHash: await hashPassword("password-123") });
+    for (let i = 0; i < 5; i++) assert.equal(await t.auth.login("ana", `guess-${i}-xx`), null);
+    assert.equal(await t.auth.login("ana", "password-123"), null, "locked");
+    t.advance(15 * 60_000 + 1);
+    assert.ok(await t.auth.login("ana", "password-123"), "unlocked after the window");
+  } finally {
+    await t.close();
+  }
+});
