@@ -5,12 +5,15 @@
 import type { CommandModule } from "./yargs.ts";
 import { configPath, loadConfig } from "../config/load.ts";
 import { dataDir, dataPaths } from "../config/paths.ts";
-import { startGateway } from "../proxy/gateway.ts";
+import { type Gateway, startGateway } from "../proxy/gateway.ts";
+import { createUi } from "../ui/app.ts";
+import { startUiListener } from "../ui/listen.ts";
 import { wireGateway } from "./wiring.ts";
 
 interface ServeArgs {
   listen?: string;
   config?: string;
+  uiListen?: string;
 }
 
 export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
@@ -25,6 +28,10 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
       .option("config", {
         type: "string",
         describe: "Config file (env RECONDO_CONFIG; default <data dir>/recondo.json)",
+      })
+      .option("ui-listen", {
+        type: "string",
+        describe: "Serve the web UI on its own address, host:port (default: on the proxy port)",
       }),
   async handler(args) {
     const dir = dataDir();
@@ -32,14 +39,27 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
     const config = await loadConfig(file);
     await Deno.mkdir(dir, { recursive: true });
     const wiring = await wireGateway(dataPaths(dir), config);
-    const gateway = await startGateway({
+    let running: Gateway | undefined;
+    const ui = wiring.capture
+      ? await createUi({
+        dataDir: dir,
+        db: wiring.capture.db,
+        objects: wiring.capture.objects,
+        configPath: file,
+        gateway: () => running,
+        policyServices: wiring.services,
+      })
+      : null;
+    const gateway = running = await startGateway({
       dataDir: dir,
       configPath: file,
       listen: args.listen ?? Deno.env.get("RECONDO_LISTEN"),
       sink: wiring.sink,
       parsers: wiring.parsers,
       services: wiring.services,
+      local: ui && !args.uiListen ? (req) => ui.handle(req) : undefined,
     });
+    const uiListener = ui && args.uiListen ? startUiListener(ui, args.uiListen) : null;
     const capture = wiring.capture;
     if (capture) {
       gateway.metrics.gaugeFrom(
@@ -67,6 +87,7 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
     console.log(`  export HTTPS_PROXY=${gateway.proxyUrl}`);
     console.log(`  export NODE_EXTRA_CA_CERTS=${gateway.caCertPath}   # Claude Code, Gemini CLI`);
     console.log(`  export CODEX_CA_CERTIFICATE=${gateway.caCertPath}  # Codex`);
+    if (ui) console.log(`Web UI: ${args.uiListen ? `http://${args.uiListen}` : gateway.proxyUrl}/`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       Deno.addSignalListener("SIGINT", stop);
@@ -74,6 +95,8 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
     });
     console.log("Recondo is shutting down…");
     await gateway.close();
+    await uiListener?.close();
+    await ui?.close();
     await wiring.shutdown();
     Deno.exit(0);
   },

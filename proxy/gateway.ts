@@ -38,7 +38,7 @@ export interface GatewayOptions {
   /** Watch the config file and hot-reload the chain (default true). */
   watch?: boolean;
   /** Extra handler for origin-form requests (the UI); `/healthz` and `/metrics` are built in. */
-  local?: (req: Request) => Response | Promise<Response> | null;
+  local?: (req: Request) => Response | null | Promise<Response | null>;
 }
 
 export interface Gateway {
