@@ -3,8 +3,10 @@
  * node:tls termination with the real leaf cache, the pipe into a loopback `Deno.serve`), behind which the
  * inner handler does only part of the work:
  * - `static`: answers a fixed 2 KB JSON without any upstream (front door + TLS + pipe + inner server);
- * - `fetch-stream`: `fetch`es the upstream and streams its body back (`new Response(upstream.body)`);
- * - `fetch-buffered`: the same, but reads the upstream body whole first (`await upstream.bytes()`).
+ * - `deno-fetch`: forwards with Deno's `fetch` and streams the body back (`new Response(upstream.body)`),
+ *   the design measured in PLATFORM.md;
+ * - `upstream-client`: the same with Recondo's own upstream client (proxy/upstream_client.ts), so this
+ *   row follows whatever the gateway uses for its upstream leg.
  *
  *   deno run -A bench/layer_server.ts MODE  (env RECONDO_DATA_DIR, BENCH_UPSTREAM origin, BENCH_UPSTREAM_CA file)
  *
@@ -16,11 +18,12 @@ import { ConnectionRegistry } from "../proxy/connection_registry.ts";
 import { startFrontDoor } from "../proxy/front_door.ts";
 import { clientResponseHeaders, upstreamRequestHeaders } from "../proxy/headers.ts";
 import { createMetrics } from "../proxy/metrics.ts";
+import { createUpstreamClient } from "../proxy/upstream_client.ts";
 import { loadOrCreateCa } from "../proxy/tls/ca.ts";
 import { createLeafCache } from "../proxy/tls/leaf_cache.ts";
 
 const HOST = "api.anthropic.com";
-const MODES = ["static", "fetch-stream", "fetch-buffered"] as const;
+const MODES = ["static", "deno-fetch", "upstream-client"] as const;
 type Mode = typeof MODES[number];
 
 function env(name: string): string {
@@ -29,32 +32,50 @@ function env(name: string): string {
   return value;
 }
 
-function handlerFor(mode: Mode): (req: Request) => Promise<Response> {
+async function handlerFor(mode: Mode): Promise<(req: Request) => Promise<Response>> {
   const staticBody = new TextEncoder().encode(JSON.stringify({ text: "x".repeat(2000) }));
   if (mode === "static") {
-    return async (req) => {
+    return async (req: Request) => {
       await req.body?.cancel();
       return new Response(staticBody, { headers: { "content-type": "application/json" } });
     };
   }
   const origin = env("BENCH_UPSTREAM");
-  const client = Deno.createHttpClient({
-    caCerts: [Deno.readTextFileSync(env("BENCH_UPSTREAM_CA"))],
-    allowHost: true,
-  });
+  const caFile = env("BENCH_UPSTREAM_CA");
+  const forward = mode === "deno-fetch" ? denoFetch(caFile) : await recondoClient(caFile);
   return async (req) => {
     const url = new URL(req.url);
-    const upstream = await fetch(origin + url.pathname + url.search, {
+    const upstream = await forward(origin + url.pathname + url.search, req);
+    return new Response(upstream.body, {
+      status: upstream.status,
+      headers: clientResponseHeaders(upstream.headers),
+    });
+  };
+}
+
+type Forward = (url: string, req: Request) => Promise<Response>;
+
+function denoFetch(caFile: string): Forward {
+  const client = Deno.createHttpClient({ caCerts: [Deno.readTextFileSync(caFile)], allowHost: true });
+  return (url, req) =>
+    fetch(url, {
       method: req.method,
       headers: upstreamRequestHeaders(req.headers, HOST),
       body: req.body,
       client,
       redirect: "manual",
     });
-    const headers = clientResponseHeaders(upstream.headers);
-    const body = mode === "fetch-buffered" ? await upstream.bytes() : upstream.body;
-    return new Response(body, { status: upstream.status, headers });
-  };
+}
+
+async function recondoClient(caFile: string): Promise<Forward> {
+  const client = await createUpstreamClient({ extraCaFiles: [caFile] });
+  return (url, req) =>
+    client.fetch(url, {
+      method: req.method,
+      headers: upstreamRequestHeaders(req.headers, HOST),
+      body: req.body,
+      signal: req.signal,
+    });
 }
 
 if (import.meta.main) {
@@ -66,7 +87,7 @@ if (import.meta.main) {
   await Deno.mkdir(paths.dir, { recursive: true });
   const ca = await loadOrCreateCa(paths, { domains: [HOST] });
   const leaves = createLeafCache(ca);
-  const inner = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handlerFor(mode));
+  const inner = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, await handlerFor(mode));
   const front = await startFrontDoor("127.0.0.1", 0, {
     settings: () => ({
       isIntercepted: (host) => host === HOST,

@@ -1,7 +1,8 @@
 /**
  * Where a request's time goes on Recondo's intercept path, layer by layer, in one run: direct, then the
- * front door alone (`layer_server.ts static`), plus a plain streaming `fetch` (`fetch-stream`), the same
- * with the body buffered (`fetch-buffered`), the full gateway without capture, and `recondo serve`.
+ * front door alone (`layer_server.ts static`), plus a plain streaming upstream leg on Deno's `fetch`
+ * (`deno-fetch`) or on Recondo's own upstream client (`upstream-client`), the full gateway without
+ * capture, and `recondo serve`.
  * Each step's extra latency and CPU per request is what that layer costs.
  *
  *   deno run -A --unstable-no-legacy-abort bench/layers.ts
@@ -13,7 +14,7 @@ import { join } from "node:path";
 import { makeTestCertificate } from "../tests/fake_provider/tls.ts";
 import { measureLatency, measureSse, measureThroughput, type Path } from "./measure.ts";
 import { ProcessGroup } from "./processes.ts";
-import { replaceSection } from "./report.ts";
+import { writeSections } from "./benchmarks_md.ts";
 import { HOST, type Proxy, realDenoBinary, startRecondo, startUpstream } from "./services.ts";
 import { fixed, percentile, signed, thousands } from "./stats.ts";
 
@@ -54,8 +55,8 @@ async function main(): Promise<void> {
     const common = { deno, upstreamPort: upstream.port, upstreamCaFile: files.ca, cpuProfileDir: null };
     const proxies = await Promise.all([
       startLayer(group, deno, "static", layerEnv("static")),
-      startLayer(group, deno, "fetch-buffered", layerEnv("buffered")),
-      startLayer(group, deno, "fetch-stream", layerEnv("stream")),
+      startLayer(group, deno, "deno-fetch", layerEnv("deno-fetch")),
+      startLayer(group, deno, "upstream-client", layerEnv("upstream-client")),
       startRecondo(group, { ...common, variant: "proxy-only", dataDir: join(work, "proxy-only") }),
       startRecondo(group, { ...common, variant: "serve", dataDir: join(work, "serve") }),
     ]);
@@ -115,14 +116,13 @@ async function main(): Promise<void> {
     lines.push(
       "",
       "Run `deno run -A --unstable-no-legacy-abort bench/layers.ts`. Each row adds one layer to the one above " +
-        "(the static row answers without the upstream, so its latency is below direct's). CPU per request is " +
-        "the proxy process's user + system time over the 32-connection windows.",
+        "(the static row answers without the upstream, so its latency can be below direct's); the deno-fetch " +
+        "and upstream-client rows are two choices for the same upstream leg, and the gateway rows use " +
+        "Recondo's. CPU per request is the proxy process's user + system time over the 32-connection windows.",
     );
     const markdown = lines.join("\n");
     console.log(markdown);
-    const file = join(ROOT, "BENCHMARKS.md");
-    const document = await Deno.readTextFile(file).catch(() => "# Benchmarks\n");
-    await Deno.writeTextFile(file, replaceSection(document, "Intercept path by layer", markdown));
+    await writeSections({ "Intercept path by layer": markdown });
   } finally {
     await group.stopAll();
     await Deno.remove(work, { recursive: true }).catch(() => {});

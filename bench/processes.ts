@@ -163,3 +163,32 @@ export async function waitUntil(
   }
   throw new Error(message());
 }
+
+/** CPU time used on the whole machine, and by this process plus its reaped children, in ms. */
+export function cpuAccount(): { machineBusyMs: number; machineTotalMs: number; oursMs: number } {
+  const line = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line;
+  const busy = user + nice + system + irq + softirq + (steal ?? 0);
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime, stime, cutime, cstime: fields 14–17 (children counted once they are waited for).
+  const ours = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  const ms = 1000 / CLOCK_TICKS;
+  return { machineBusyMs: busy * ms, machineTotalMs: (busy + idle + iowait) * ms, oursMs: ours * ms };
+}
+
+/**
+ * Waits (up to `maxWaitMs`) until other processes use less than `threshold` of the machine's CPU over a
+ * one-second sample; returns the last sample's share, so the report can say how busy the machine was.
+ */
+export async function waitForQuietMachine(threshold: number, maxWaitMs: number): Promise<number> {
+  const deadline = Date.now() + maxWaitMs;
+  while (true) {
+    const before = cpuAccount();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const after = cpuAccount();
+    const others = (after.machineBusyMs - before.machineBusyMs - (after.oursMs - before.oursMs)) /
+      Math.max(1, after.machineTotalMs - before.machineTotalMs);
+    if (others < threshold || Date.now() >= deadline) return Math.max(0, others);
+  }
+}

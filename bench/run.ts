@@ -12,8 +12,10 @@ import { join } from "node:path";
 import { makeTestCertificate } from "../tests/fake_provider/tls.ts";
 import { summarizeCpuProfile } from "./cpu_profile.ts";
 import { measureLatency, measureSse, measureThroughput, type Path } from "./measure.ts";
-import { ProcessGroup, procStats } from "./processes.ts";
-import { checkTargets, type PathResult, renderReport, replaceSection, type RunInfo } from "./report.ts";
+import { cpuAccount, ProcessGroup, procStats, waitForQuietMachine } from "./processes.ts";
+import { fixed } from "./stats.ts";
+import { checkTargets, type PathResult, renderReport, type RunInfo } from "./report.ts";
+import { writeSections } from "./benchmarks_md.ts";
 import {
   ensureMitmdump,
   HOST,
@@ -48,6 +50,8 @@ async function machine(): Promise<string> {
 
 async function gatewayBench(group: ProcessGroup, work: string, profileDir: string | null) {
   const deno = await realDenoBinary();
+  const othersAtStart = await waitForQuietMachine(0.2, 90_000);
+  const cpuAtStart = cpuAccount();
   const material = makeTestCertificate(["127.0.0.1", HOST]);
   const files = {
     cert: join(work, "upstream.crt"),
@@ -143,8 +147,15 @@ async function gatewayBench(group: ProcessGroup, work: string, profileDir: strin
   const checks = checkTargets(direct, recondoResult, mitmResult, info);
   const captureOff = results.find((r) => r.name === proxyOnly.name);
   const captureOffChecks = captureOff ? checkTargets(direct, captureOff, mitmResult, info) : null;
-  // Stopping them writes their CPU profiles, when asked for.
-  await Promise.all([group.stop(recondo.service), group.stop(proxyOnly.service)]);
+  // Stopping them writes their CPU profiles, when asked for; stopped children count in cpuAccount.
+  await group.stopAll();
+  const cpuAtEnd = cpuAccount();
+  const others = (cpuAtEnd.machineBusyMs - cpuAtStart.machineBusyMs - (cpuAtEnd.oursMs - cpuAtStart.oursMs)) /
+    (cpuAtEnd.machineTotalMs - cpuAtStart.machineTotalMs);
+  info.notes.unshift(
+    `Other processes on the machine used ${fixed(othersAtStart * 100, 0)}% of its CPU just before the run ` +
+      `and ${fixed(Math.max(0, others) * 100, 0)}% during it (from /proc/stat, minus this run's processes).`,
+  );
   return { results, checks, info, markdown: renderReport(results, checks, info, captureOffChecks) };
 }
 
@@ -213,7 +224,6 @@ async function main(): Promise<number> {
   const started = Date.now();
   try {
     const gateway = await gatewayBench(group, work, profileDir);
-    await group.stopAll();
     console.log(`## Gateway overhead\n\n${gateway.markdown}\n`);
     await Deno.mkdir(join(ROOT, "bench", "results"), { recursive: true });
     await Deno.writeTextFile(
@@ -233,13 +243,10 @@ async function main(): Promise<number> {
     }
     const parsers = await parsersSection();
     if (parsers) console.log(`## Response parsers\n\n${parsers}\n`);
-    const file = join(ROOT, "BENCHMARKS.md");
-    let document = await Deno.readTextFile(file).catch(() =>
-      "# Benchmarks\n\n`deno task bench` measures and rewrites the sections below (see bench/run.ts).\n"
-    );
-    document = replaceSection(document, "Gateway overhead", gateway.markdown);
-    if (parsers) document = replaceSection(document, "Response parsers", parsers);
-    await Deno.writeTextFile(file, document);
+    const file = await writeSections({
+      "Gateway overhead": gateway.markdown,
+      ...(parsers ? { "Response parsers": parsers } : {}),
+    });
     console.error(`bench: wrote ${file} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     // A missed target is a result to read in the table, not a failed run.
     return 0;
