@@ -64,7 +64,12 @@ export async function createUpstreamClient(options: UpstreamClientOptions): Prom
   const secureContext = extra.length > 0
     ? tls.createSecureContext({ ca: [...tls.rootCertificates, ...extra] })
     : undefined;
-  const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, scheduling: "lifo" as const, secureContext };
+  const agentOptions = {
+    keepAlive: true,
+    keepAliveMsecs: 30_000,
+    scheduling: "lifo" as const,
+    secureContext,
+  };
   const httpsAgent: http.Agent = options.proxyUrl
     ? new HttpsProxyAgent(options.proxyUrl, agentOptions)
     : new https.Agent(agentOptions);
