@@ -141,3 +141,32 @@ Deno.test({
     never.resolve(new Response("late"));
   },
 });
+
+Deno.test({
+  name: "a gzip or br upstream body reaches client and capture decoded, without its encoding headers",
+  ...SANITIZE,
+  async fn() {
+    const { gzipSync, brotliCompressSync } = await import("node:zlib");
+    const text = JSON.stringify({ answer: "compressed ".repeat(200) });
+    await using upstream = startUpstream((req) => {
+      const br = new URL(req.url).pathname.endsWith("br");
+      const body = br ? brotliCompressSync(text) : gzipSync(text);
+      assert.match(req.headers.get("accept-encoding") ?? "", br ? /br/ : /gzip/);
+      return new Response(new Uint8Array(body), {
+        headers: { "content-encoding": br ? "br" : "gzip", "content-type": "application/json" },
+      });
+    });
+    const sink = new MemorySink();
+    await using gw = await startTestGateway({ sink, overrides: { "api.openai.com": upstream.origin } });
+    for (const path of ["/v1/gz", "/v1/br"]) {
+      const res = await fetch(`https://api.openai.com${path}`, {
+        client: gw.client,
+        headers: { "accept-encoding": "identity" },
+      });
+      assert.equal(res.headers.get("content-encoding"), null);
+      assert.equal(await res.text(), text);
+    }
+    const done = await sink.waitFor(2);
+    for (const d of done) assert.equal(new TextDecoder().decode(d.response), text);
+  },
+});
