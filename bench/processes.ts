@@ -98,7 +98,12 @@ async function terminate(child: Deno.ChildProcess): Promise<void> {
 
 async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let pending = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+  // Cast: with preact's DOM lib in the same program, TextDecoderStream's writable widens to BufferSource.
+  for await (
+    const text of stream.pipeThrough(
+      new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
+    )
+  ) {
     pending += text;
     const lines = pending.split("\n");
     pending = lines.pop() ?? "";
