@@ -5,18 +5,18 @@
  * @module
  */
 import type { ClientIdentity, Exchange } from "../core/exchange.ts";
-import { newId } from "../core/ids.ts";
 import { log } from "../core/log.ts";
 import type { CaptureSink } from "../capture/sink.ts";
 import type { PolicyChain } from "../policies/chain.ts";
 import type { Block, RequestPatch, RequestView } from "../policies/types.ts";
 import { fetchWithFallback } from "../policies/fallback.ts";
-import { detectApi, providerOfHost } from "../providers/detect.ts";
+import { detectApi } from "../providers/detect.ts";
 import { providerErrorResponse } from "../providers/errors.ts";
 import type { ApiName, ParsedRequest, ResponseParser } from "../providers/types.ts";
 import type { ResponsesWsSession } from "../providers/mod.ts";
 import { clientResponseHeaders, headerRecord, upstreamRequestHeaders } from "./headers.ts";
 import type { Metrics } from "./metrics.ts";
+import { newExchange } from "./new_exchange.ts";
 import type { UpstreamClient } from "./upstream_client.ts";
 import { jsonOf, readBounded, tapStream } from "./request_body.ts";
 import { type RelayEnd, relayResponse } from "./response_relay.ts";
@@ -71,27 +71,12 @@ export async function handleExchange(
   const match = detectApi(target.host, req.method, path);
   const defaultOrigin = `${target.scheme}://${target.host}${isDefaultPort(target) ? "" : `:${target.port}`}`;
   const requestHeaders = headerRecord(req.headers);
-  const exchange: Exchange = {
-    id: newId(),
-    connectionId: target.connectionId,
-    kind: "http",
-    client: deps.identify(target.client, requestHeaders),
-    target: {
-      host: target.host,
-      port: target.port,
-      upstreamOrigin: deps.overrides.get(target.host) ?? defaultOrigin,
-    },
-    provider: match?.provider ?? providerOfHost(target.host),
-    api: match?.api ?? null,
-    request: { method: req.method, path, headers: requestHeaders },
-    requestBody: null,
-    response: null,
-    timing: { start: Date.now(), upstreamConnected: null, firstByte: null, end: null },
-    decisions: [],
-    wsMessages: [],
-    errors: [],
-    outcome: null,
-  };
+  const exchange = newExchange(target, { kind: "http", method: req.method, path, headers: requestHeaders }, {
+    deps,
+    match,
+    defaultOrigin,
+  });
+
   const chain = deps.chain();
   const limits = deps.limits();
   const tap = deps.sink.begin(exchange);

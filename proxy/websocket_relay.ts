@@ -6,12 +6,12 @@
  * @module
  */
 import type { Exchange, WsMessage } from "../core/exchange.ts";
-import { newId } from "../core/ids.ts";
 import { log } from "../core/log.ts";
-import { detectApi, providerOfHost } from "../providers/detect.ts";
+import { detectApi } from "../providers/detect.ts";
 import { providerErrorBody, providerErrorResponse } from "../providers/errors.ts";
 import { jsonOf } from "./request_body.ts";
 import { createWsTurnRecorder } from "./ws_turns.ts";
+import { newExchange } from "./new_exchange.ts";
 import type { ExchangeDeps, ExchangeTarget } from "./exchange_handler.ts";
 import { headerRecord } from "./headers.ts";
 
@@ -47,24 +47,18 @@ export async function relayWebSocket(
   forward["host"] = target.port === 443 ? target.host : `${target.host}:${target.port}`;
 
   const match = detectApi(target.host, req.method, path, true);
-  const origin = deps.overrides.get(target.host) ?? `https://${target.host}:${target.port}`;
-  const exchange: Exchange = {
-    id: newId(),
-    connectionId: target.connectionId,
+  const exchange = newExchange(target, {
     kind: "websocket",
-    client: deps.identify(target.client, requestHeaders),
-    target: { host: target.host, port: target.port, upstreamOrigin: origin },
-    provider: match?.provider ?? providerOfHost(target.host),
-    api: match?.api ?? null,
-    request: { method: req.method, path, headers: requestHeaders },
-    requestBody: null,
-    response: null,
-    timing: { start: Date.now(), upstreamConnected: null, firstByte: null, end: null },
-    decisions: [],
-    wsMessages: [],
-    errors: [],
-    outcome: null,
-  };
+    method: req.method,
+    path,
+    headers: requestHeaders,
+  }, {
+    deps,
+    match,
+    defaultOrigin: `https://${target.host}:${target.port}`,
+  });
+  const origin = exchange.target.upstreamOrigin;
+
   const chain = deps.chain();
   const view = { method: req.method, path, headers: requestHeaders, body: null, json: undefined };
   const verdict = await chain.runRequest(exchange, view, () => view, req.signal);
