@@ -7,9 +7,9 @@
  */
 import assert from "node:assert/strict";
 import type { ScenarioResult } from "./agents/run_scenario.ts";
+import { type CapturedTurn, type HarnessRun, runHarness } from "./agents/harness.ts";
 import { agentsInstalled, type ScenarioName } from "./agents/scenarios.ts";
 
-const RUNNER = new URL("./agents/run_in_netns.ts", import.meta.url).pathname;
 const ANSWER = "RECONDO-FAKE-OK";
 const installed = agentsInstalled();
 
@@ -19,54 +19,20 @@ if (!installed) {
   );
 }
 
-/** A turn as the gateway persisted it (columns of `turns`). */
-interface CapturedTurn {
-  api: string;
-  model: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  usage_estimated: number;
-}
+const RUNNER = new URL("./agents/run_in_netns.ts", import.meta.url).pathname;
+
+/** Turns the gateway captured in the harness runs so far. */
 const capturedTurns: CapturedTurn[] = [];
 
-/** Runs every scenario once, in one network namespace with one gateway, and parses the JSON lines. */
-async function runHarness(extraArgs: string[]): Promise<Map<ScenarioName, ScenarioResult>> {
-  const output = await new Deno.Command("unshare", {
-    args: [
-      "-n",
-      "--",
-      Deno.execPath(),
-      "run",
-      "--allow-all",
-      "--unstable-no-legacy-abort",
-      RUNNER,
-      ...extraArgs,
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(output.stdout);
-  const stderr = new TextDecoder().decode(output.stderr);
-  if (!output.success) throw new Error(`run_in_netns.ts exited with ${output.code}:\n${stderr.slice(-4000)}`);
-  const byName = new Map<ScenarioName, ScenarioResult>();
-  for (const line of stdout.split("\n").filter((l) => l.startsWith("{"))) {
-    const parsed = JSON.parse(line) as ScenarioResult | { captured: CapturedTurn[] };
-    if ("captured" in parsed) capturedTurns.push(...parsed.captured);
-    else byName.set(parsed.scenario, parsed);
-  }
-  return byName;
-}
-
 /** Memoizes one harness run shared by several tests. */
-function sharedRun(
-  start: () => Promise<Map<ScenarioName, ScenarioResult>>,
-): (name: ScenarioName) => Promise<ScenarioResult> {
-  let run: Promise<Map<ScenarioName, ScenarioResult>> | undefined;
+function sharedRun(start: () => Promise<HarnessRun>): (name: ScenarioName) => Promise<ScenarioResult> {
+  let run: Promise<HarnessRun> | undefined;
   return async (name) => {
-    run ??= start();
-    const found = (await run).get(name);
+    run ??= start().then((done) => {
+      capturedTurns.push(...done.captured);
+      return done;
+    });
+    const found = (await run).results.get(name);
     assert.ok(found, `the harness printed no result for ${name}`);
     return found;
   };

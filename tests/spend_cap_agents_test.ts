@@ -6,41 +6,11 @@
  */
 import assert from "node:assert/strict";
 import type { ScenarioResult } from "./agents/run_scenario.ts";
+import { runHarness } from "./agents/harness.ts";
 import { agentsInstalled, type ScenarioName } from "./agents/scenarios.ts";
 import { detectApi } from "../providers/detect.ts";
 
-const RUNNER = new URL("./agents/run_in_netns.ts", import.meta.url).pathname;
 const MESSAGE = "Recondo spend cap: the day budget of $0.0010 for team:contractors is used up";
-
-async function runHarness(extraArgs: string[]): Promise<Map<ScenarioName, ScenarioResult>> {
-  const output = await new Deno.Command("unshare", {
-    args: [
-      "-n",
-      "--",
-      Deno.execPath(),
-      "run",
-      "--allow-all",
-      "--unstable-no-legacy-abort",
-      RUNNER,
-      ...extraArgs,
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(output.stdout);
-  if (!output.success) {
-    throw new Error(
-      `run_in_netns.ts exited with ${output.code}:\n${new TextDecoder().decode(output.stderr).slice(-4000)}`,
-    );
-  }
-  const byName = new Map<ScenarioName, ScenarioResult>();
-  for (const line of stdout.split("\n").filter((l) => l.startsWith("{"))) {
-    const parsed = JSON.parse(line) as ScenarioResult | { captured: unknown };
-    if ("scenario" in parsed) byName.set(parsed.scenario, parsed);
-  }
-  return byName;
-}
 
 let run: Promise<Map<ScenarioName, ScenarioResult>> | undefined;
 
@@ -62,11 +32,11 @@ async function spentBudget(name: ScenarioName): Promise<ScenarioResult> {
           }],
         }),
       );
-      return await runHarness([
+      return (await runHarness([
         `--config=${configFile}`,
         "--proxy-auth=carol:carol-proxy-token",
         "--timeout=30",
-      ]);
+      ])).results;
     } finally {
       await Deno.remove(configFile);
     }
