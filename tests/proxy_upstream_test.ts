@@ -12,16 +12,30 @@ import { MemorySink } from "./support/memory_sink.ts";
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 const MESSAGE = { model: "claude-sonnet-4-5", max_tokens: 20, messages: [{ role: "user", content: "hi" }] };
 
+/** The fake provider over HTTPS under a private CA, written to a PEM file as a corporate root would be. */
+async function startPrivateUpstream() {
+  const material = makeTestCertificate();
+  const fake = await startFakeProvider({ tls: { cert: material.cert, key: material.key } });
+  const dir = await Deno.makeTempDir();
+  const caFile = join(dir, "corp-root.pem");
+  await Deno.writeTextFile(caFile, material.caCert);
+  return {
+    fake,
+    caFile,
+    async [Symbol.asyncDispose]() {
+      await fake.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
 Deno.test({
   name: "an HTTPS upstream signed by a private CA is trusted only through RECONDO_EXTRA_CA_CERTS",
   ...SANITIZE,
   async fn() {
-    const material = makeTestCertificate();
-    const fake = await startFakeProvider({ tls: { cert: material.cert, key: material.key } });
-    const dir = await Deno.makeTempDir();
-    const caFile = join(dir, "corp-root.pem");
-    await Deno.writeTextFile(caFile, material.caCert);
-    try {
+    await using upstream = await startPrivateUpstream();
+    const { fake, caFile } = upstream;
+    {
       const overrides = { "api.anthropic.com": fake.url };
       const post = (client: Deno.HttpClient) =>
         fetch("https://api.anthropic.com/v1/messages", {
@@ -39,9 +53,6 @@ Deno.test({
       const res = await post(trusting.client);
       assert.equal(res.status, 200);
       assert.match(await res.text(), /RECONDO-FAKE-OK/);
-    } finally {
-      await fake.close();
-      await Deno.remove(dir, { recursive: true });
     }
   },
 });
@@ -50,12 +61,9 @@ Deno.test({
   name: "upstream traffic can be chained through a corporate proxy",
   ...SANITIZE,
   async fn() {
-    const material = makeTestCertificate();
-    const fake = await startFakeProvider({ tls: { cert: material.cert, key: material.key } });
-    const dir = await Deno.makeTempDir();
-    const caFile = join(dir, "corp-root.pem");
-    await Deno.writeTextFile(caFile, material.caCert);
-    try {
+    await using upstream = await startPrivateUpstream();
+    const { fake, caFile } = upstream;
+    {
       // The "corporate proxy" is a second gateway: 127.0.0.1 is not intercepted there, so it tunnels.
       await using corporate = await startTestGateway();
       await using gw = await startTestGateway({
@@ -71,9 +79,6 @@ Deno.test({
       assert.match(await res.text(), /RECONDO-FAKE-OK/);
       const metrics = await (await fetch(`${corporate.proxyUrl}/metrics`)).text();
       assert.match(metrics, /recondo_connections_total\{kind="tunnel"\} [1-9]/);
-    } finally {
-      await fake.close();
-      await Deno.remove(dir, { recursive: true });
     }
   },
 });
