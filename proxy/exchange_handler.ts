@@ -17,6 +17,7 @@ import type { ResponsesWsSession } from "../providers/mod.ts";
 import { clientResponseHeaders, headerRecord, upstreamRequestHeaders } from "./headers.ts";
 import type { Metrics } from "./metrics.ts";
 import { newExchange } from "./new_exchange.ts";
+import { endExchange } from "./end_exchange.ts";
 import type { UpstreamClient } from "./upstream_client.ts";
 import { jsonOf, readBounded, tapStream } from "./request_body.ts";
 import { type RelayEnd, relayResponse } from "./response_relay.ts";
@@ -87,10 +88,10 @@ export async function handleExchange(
     exchange.timing.end = Date.now();
     exchange.response = { status: response.status, headers: headerRecord(response.headers) };
     record(exchange, deps.metrics);
-    void chain.runEnd(exchange, null).catch((error) =>
-      log.error("policy.end_failed", { exchangeId: exchange.id, error })
+    const capture = parsedRequest ? { request: parsedRequest, response: null } : null;
+    void endExchange(exchange, { chain, tap, parsed: null, capture }).then(() =>
+      countDecisions(exchange, deps.metrics)
     );
-    void tap.end(exchange, parsedRequest ? { request: parsedRequest, response: null } : null);
     return response;
   };
 
@@ -232,13 +233,9 @@ export async function handleExchange(
     async onEnd(_outcome, parsed) {
       req.signal.removeEventListener("abort", onClientGone);
       record(exchange, deps.metrics);
-      try {
-        await chain.runEnd(exchange, parsed);
-      } catch (error) {
-        log.error("policy.end_failed", { exchangeId: exchange.id, error });
-      }
+      const capture = match ? { request: parsedRequest, response: parsed } : null;
+      await endExchange(exchange, { chain, tap, parsed, capture });
       countDecisions(exchange, deps.metrics);
-      await tap.end(exchange, match ? { request: parsedRequest, response: parsed } : null);
     },
   });
   return new Response(stream, {

@@ -12,6 +12,7 @@ import { providerErrorBody, providerErrorResponse } from "../providers/errors.ts
 import { jsonOf } from "./request_body.ts";
 import { createWsTurnRecorder } from "./ws_turns.ts";
 import { newExchange } from "./new_exchange.ts";
+import { endExchange } from "./end_exchange.ts";
 import type { ExchangeDeps, ExchangeTarget } from "./exchange_handler.ts";
 import { headerRecord } from "./headers.ts";
 
@@ -171,12 +172,9 @@ export async function relayWebSocket(
     exchange.outcome = outcome;
     exchange.timing.end = Date.now();
     turns?.close(outcome);
-    void chain.runEnd(exchange, null).catch((error) =>
-      log.error("policy.end_failed", { exchangeId: exchange.id, error })
-    );
     deps.metrics.exchanges.inc({ provider: exchange.provider, status: "101", outcome: outcome ?? "unknown" });
     // The connection is recorded with its whole transcript; its model turns were recorded one by one.
-    void tap.end(exchange, null);
+    void endExchange(exchange, { chain, tap, parsed: null, capture: null });
   };
   upstream.onclose = (event) => {
     if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING) {

@@ -8,7 +8,7 @@
 import type { ExchangeTap } from "../capture/sink.ts";
 import type { Exchange, WsMessage } from "../core/exchange.ts";
 import { newId } from "../core/ids.ts";
-import { log } from "../core/log.ts";
+import { endExchange } from "./end_exchange.ts";
 import type { CaptureSink } from "../capture/sink.ts";
 import type { PolicyChain } from "../policies/chain.ts";
 import type { ResponsesWsSession, WsTurn } from "../providers/mod.ts";
@@ -50,10 +50,8 @@ export function createWsTurnRecorder(
     turn.exchange.timing.end = Date.now();
     const isTurn = done.request?.prewarm !== true;
     const parsed = isTurn ? done.response : null;
-    void options.chain.runEnd(turn.exchange, parsed).catch((error) =>
-      log.error("policy.end_failed", { exchangeId: turn.exchange.id, error })
-    );
-    void turn.tap.end(turn.exchange, isTurn ? { request: done.request, response: done.response } : null);
+    const capture = isTurn ? { request: done.request, response: done.response } : null;
+    void endExchange(turn.exchange, { chain: options.chain, tap: turn.tap, parsed, capture });
     open = null;
   };
 

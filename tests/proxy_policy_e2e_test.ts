@@ -308,3 +308,37 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "capture receives an exchange only after its end hooks ran, for blocked and completed exchanges",
+  ...SANITIZE,
+  async fn() {
+    await using upstream = startUpstream(() => new Response("upstream-ok"));
+    const dir = await Deno.makeTempDir();
+    const modulePath = join(dir, "slow_end.ts");
+    await Deno.writeTextFile(
+      modulePath,
+      `export default { name: "slow-end", description: "fails late", options: { safeParse: (v) => ({ success: true, data: v }) },
+        create: () => ({ name: "slow-end", async onEnd() { await new Promise((r) => setTimeout(r, 100)); throw new Error("late"); } }) };`,
+    );
+    const sink = new MemorySink();
+    const config = {
+      policies: [{ use: modulePath }, { use: "block-list", options: { paths: ["/v1/blocked"] } }],
+    };
+    await using gw = await startTestGateway({ sink, config, overrides: overridesTo(upstream.origin) });
+    try {
+      for (const path of ["/v1/blocked", "/v1/allowed"]) {
+        await (await fetch(`https://api.openai.com${path}`, { client: gw.client })).text();
+      }
+      const done = await sink.waitFor(2);
+      for (const d of done) {
+        assert.ok(
+          d.exchange.decisions.some((x) => x.policy === "slow-end" && x.hook === "end" && x.kind === "error"),
+          `${d.exchange.request.path}: ${JSON.stringify(d.exchange.decisions)}`,
+        );
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
