@@ -29,7 +29,13 @@ export class MemorySink implements CaptureSink {
       wsMessage: (message) => ws.push(message),
       end: (ex, parsed) => {
         // A snapshot, as the real pipeline takes one: later mutation must not show up here.
-        this.done.push({ exchange: structuredClone(ex), request: concat(request), response: concat(response), ws, parsed });
+        this.done.push({
+          exchange: structuredClone(ex),
+          request: concat(request),
+          response: concat(response),
+          ws,
+          parsed,
+        });
         for (const wake of this.#waiters.splice(0)) wake();
         return Promise.resolve();
       },
