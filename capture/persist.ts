@@ -7,7 +7,8 @@
  * @module
  */
 import type { ProviderName } from "../core/exchange.ts";
-import type { Usage } from "../providers/types.ts";
+import { parseRequest } from "../providers/mod.ts";
+import type { ApiName, Usage } from "../providers/types.ts";
 import { GENESIS_HASH, sortToolResults, turnHash } from "../storage/chain.ts";
 import type { Db, Queryable, SqlValue } from "../storage/db/db.ts";
 import { storeBody } from "../storage/objects/content.ts";
@@ -68,13 +69,25 @@ function hostOf(address: string): string {
   return m ? m[1] : address;
 }
 
+/**
+ * The proxy parses a request body only when a policy read it whole; otherwise the request is parsed here,
+ * behind the traffic, so prompts, tool results and session hints are captured with any policy chain.
+ */
+function withParsedRequest(record: CaptureRecord): CaptureRecord {
+  const { parsed, exchange } = record;
+  if (!parsed || parsed.request || exchange.kind !== "http" || !exchange.api) return record;
+  const request = parseRequest(exchange.api as ApiName, record.requestBody, exchange.request.headers);
+  return { ...record, parsed: { ...parsed, request } };
+}
+
 /** Persists `record`; see the module doc. */
 export async function persistRecord(
   db: Db,
   objects: ObjectStore,
-  record: CaptureRecord,
+  input: CaptureRecord,
   options: PersistOptions,
 ): Promise<PersistResult> {
+  const record = withParsedRequest(input);
   const ex = record.exchange;
   const known = await db.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [ex.id]);
   if (known.length) return { status: "duplicate", exchangeId: ex.id };

@@ -10,12 +10,7 @@ import type { CaptureSink } from "../capture/sink.ts";
 import type { DataPaths } from "../config/paths.ts";
 import type { Config } from "../config/schema.ts";
 import type { Parsers } from "../proxy/exchange_handler.ts";
-import {
-  createResponseParser,
-  createResponsesWsSession,
-  parseRequest,
-  priceUsage,
-} from "../providers/mod.ts";
+import { createResponseParser, createResponsesWsSession, parseRequest } from "../providers/mod.ts";
 
 export interface Wiring {
   sink?: CaptureSink;
@@ -43,7 +38,6 @@ export async function wireGateway(
     paths,
     config,
     env,
-    price: (provider, model, usage, at) => priceUsage(provider, model, usage, new Date(at)).usd,
   });
   // Policies share the capture database: spend ledger and token buckets are exact across replicas that
   // share it. Placeholders for redacted secrets are keyed with the same data-dir key as API-key hashes.

@@ -17,6 +17,8 @@ export interface GatewayProcess {
   /** The last lines the gateway wrote to stderr and stdout. */
   logTail(): string[];
   stop(): Promise<void>;
+  /** SIGKILL, as a crash: nothing is flushed and the data dir stays for a restart. */
+  crash(): Promise<void>;
 }
 
 /** Options of {@link startGatewayProcess}. */
@@ -33,6 +35,8 @@ export interface GatewayProcessOptions {
   readyTimeoutMs?: number;
   /** Lines of output to keep (default 60). */
   keepLines?: number;
+  /** Reuse this data dir (a restart after `crash()`); default: a fresh temp dir. */
+  dataDir?: string;
 }
 
 const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
@@ -60,7 +64,7 @@ async function keepTail(stream: ReadableStream<Uint8Array>, tail: string[], keep
 
 /** Starts `main.ts serve` and resolves once `/healthz` answers 200. */
 export async function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
-  const dataDir = await Deno.makeTempDir({ prefix: "recondo-agents-gw-" });
+  const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "recondo-agents-gw-" });
   const port = freePort();
   const env: Record<string, string> = {
     RECONDO_DATA_DIR: dataDir,
@@ -136,5 +140,10 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     caFile: join(dataDir, "ca", "ca.crt"),
     logTail: () => [...tail],
     stop,
+    crash: async () => {
+      if (!exited) child.kill("SIGKILL");
+      await status;
+      await drained;
+    },
   };
 }

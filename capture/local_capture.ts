@@ -1,0 +1,80 @@
+/**
+ * Capture on the current thread: opens the stores, the journal and the pipeline, replays what an earlier
+ * run left in the journal, and signs the session chain heads periodically. The capture worker runs this;
+ * `createCapture` runs it in-process only when asked to (tests with a custom price function).
+ * @module
+ */
+import { log } from "../core/log.ts";
+import type { Db } from "../storage/db/db.ts";
+import { openDatabase } from "../storage/db/mod.ts";
+import { openObjectStore } from "../storage/objects/mod.ts";
+import type { ObjectStore } from "../storage/objects/store.ts";
+import { loadOrCreateSigningKey, registerSigningKey, signChainHeads } from "../storage/signing.ts";
+import type { Capture, CaptureOptions } from "./capture.ts";
+import { loadOrCreateHmacKey } from "./credentials.ts";
+import { openJournal } from "./journal.ts";
+import type { PriceFn } from "./persist.ts";
+import { createPipeline } from "./pipeline.ts";
+
+/** `CaptureOptions` with the price as a function (a worker builds it from overrides). */
+export type LocalCaptureOptions = Omit<CaptureOptions, "inProcess" | "priceOverrides"> & { price: PriceFn };
+
+/** Opens stores and journal, replays, and starts the pipeline on this thread. */
+export async function startLocalCapture(options: LocalCaptureOptions): Promise<Capture> {
+  const { paths, env } = options;
+  const hmacKey = await loadOrCreateHmacKey(paths.secretKey);
+  const signingKey = await loadOrCreateSigningKey(paths.signingKey);
+  const objects = await openObjectStore(paths, env);
+  let db: Db;
+  try {
+    db = await openDatabase(paths, env);
+  } catch (error) {
+    await objects.close();
+    throw error;
+  }
+  let journal;
+  try {
+    await registerSigningKey(db, signingKey);
+    journal = await openJournal({
+      dir: paths.journal,
+      flushIntervalMs: options.config.capture.flushIntervalMs,
+    });
+  } catch (error) {
+    await closeStores(db, objects);
+    throw error;
+  }
+  const pipeline = createPipeline({
+    journal,
+    db,
+    objects,
+    hmacKey,
+    durability: options.config.capture.durability,
+    idleGapMs: options.idleGapMs ?? 30 * 60_000,
+    price: options.price,
+  });
+  await pipeline.replay();
+
+  const sign = async () => {
+    try {
+      await signChainHeads(db, signingKey);
+    } catch (error) {
+      log.error("capture.sign_failed", { error });
+    }
+  };
+  const timer = setInterval(sign, options.signIntervalMs ?? 60_000);
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    closing ??= (async () => {
+      clearInterval(timer);
+      await pipeline.close();
+      await journal.close();
+      await sign();
+      await closeStores(db, objects);
+    })();
+  return { sink: { begin: pipeline.sink.begin, close }, stats: pipeline.stats, close, db, objects };
+}
+
+async function closeStores(db: Db, objects: ObjectStore): Promise<void> {
+  await db.close();
+  await objects.close();
+}
