@@ -40,6 +40,25 @@ export const policyEntrySchema = z.object({
   name: z.string().min(1).optional(),
 });
 
+export const retentionSchema = z.object({
+  /** Keep captured turns this many days; `null` keeps them forever (default). */
+  days: z.number().int().positive().nullable().default(null),
+  /** How often `serve` runs retention. */
+  intervalMinutes: z.number().int().positive().max(7 * 24 * 60).default(60),
+});
+
+export const s3Schema = z.object({
+  bucket: z.string().min(3, "must be an S3 bucket name"),
+  /** Key prefix inside the bucket, e.g. `prod/`. */
+  prefix: z.string().default(""),
+  /** Object Lock retention on every put; `null` relies on the bucket's default. */
+  lockMode: z.enum(["GOVERNANCE", "COMPLIANCE"]).nullable().default(null),
+  /** Days of Object Lock retention on every put (with `lockMode`). */
+  lockDays: z.number().int().positive().default(365),
+  /** SSE-KMS key id (ARN or alias) on every put; `null` for the bucket default. */
+  kmsKeyId: z.string().min(1).nullable().default(null),
+});
+
 export const configSchema = z.object({
   listen: z.string().regex(/^[^\s:]*:\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:8443").default(
     "127.0.0.1:8443",
@@ -70,9 +89,15 @@ export const configSchema = z.object({
   capture: z.object({
     durability: z.enum(["batched", "strict"]).default("batched"),
     flushIntervalMs: z.number().int().positive().default(50),
+    /** Captured turns older than `days` are deleted by policy, checked every `intervalMinutes`. */
+    retention: retentionSchema.prefault({}),
+    /** The S3 object store (used when `bucket` is set or `RECONDO_OBJECTS=s3`); `RECONDO_S3_*` wins. */
+    s3: s3Schema.optional(),
   }).prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type DeveloperConfig = z.infer<typeof developerSchema>;
 export type PolicyEntry = z.infer<typeof policyEntrySchema>;
+export type RetentionConfig = z.infer<typeof retentionSchema>;
+export type S3Config = z.infer<typeof s3Schema>;

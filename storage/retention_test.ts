@@ -6,6 +6,7 @@ import { testBothEngines } from "./db/test_engines.ts";
 import { openLocalObjectStore } from "./objects/local.ts";
 import { chainRows } from "./queries.ts";
 import { deleteTurnByPolicy } from "./retention.ts";
+import { captureTestTurn } from "./retention_test_turns.ts";
 
 testBothEngines(
   "a turn deleted by policy leaves a permanent record that bridges the chain",
@@ -53,3 +54,63 @@ testBothEngines(
     }
   },
 );
+
+testBothEngines("deleting a turn takes its usage and cost off its session's totals", async ({ db }) => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const objects = await openLocalObjectStore(dir);
+    const t0 = Date.UTC(2026, 1, 1);
+    const keep = await captureTestTurn(db, objects, {
+      at: t0,
+      sessionId: "totals",
+      prompt: "a",
+      response: "r1",
+      input: 100,
+      output: 10,
+      cacheWrite5m: 7,
+      reasoning: 3,
+    });
+    const gone = await captureTestTurn(db, objects, {
+      at: t0 + 1000,
+      sessionId: "totals",
+      prompt: "a",
+      extra: ["b"],
+      response: "r2",
+      input: 40,
+      output: 20,
+      cacheWrite5m: 2,
+      reasoning: 5,
+    });
+    const totals = async () =>
+      (await db.query(
+        `SELECT turn_count, input_tokens, output_tokens, cache_write_tokens, reasoning_tokens, cost_usd
+         FROM sessions`,
+      )).map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Number(v)])));
+    const before = await totals();
+    assert.equal(before.length, 1, "both turns are in one session");
+    assert.equal(before[0].turn_count, 2);
+    assert.ok(Math.abs(before[0].cost_usd - (0.1 + 0.02 + 0.04 + 0.04)) < 1e-9);
+
+    await deleteTurnByPolicy(db, gone, "retention: older than 30 days");
+    const [after] = await totals();
+    assert.equal(after.turn_count, 1);
+    assert.equal(after.input_tokens, 100);
+    assert.equal(after.output_tokens, 10);
+    assert.equal(after.cache_write_tokens, 7);
+    assert.equal(after.reasoning_tokens, 3);
+    assert.ok(Math.abs(after.cost_usd - 0.12) < 1e-9, `cost ${after.cost_usd}`);
+
+    await deleteTurnByPolicy(db, keep, "retention: older than 30 days");
+    const [empty] = await totals();
+    assert.deepEqual(empty, {
+      turn_count: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cache_write_tokens: 0,
+      reasoning_tokens: 0,
+      cost_usd: 0,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -76,6 +76,12 @@ class LocalObjectStore implements ObjectStore {
     }
   }
 
+  /** A local folder has no retention lock; the gateway's own rules are the only guard. */
+  retainedUntil(sha: string): Promise<Date | null> {
+    assertSha256Hex(sha);
+    return Promise.resolve(null);
+  }
+
   async *list(): AsyncIterable<string> {
     for await (const a of readDirSafe(this.root)) {
       if (!a.isDirectory || a.name.length !== 2) continue;

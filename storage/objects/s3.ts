@@ -9,14 +9,16 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import { assertSha256Hex, type ObjectMeta, type ObjectStore } from "./store.ts";
+import { type Env, s3Options } from "./s3_settings.ts";
 
-/** S3 settings; `fromEnv` builds them from `RECONDO_S3_*` and `AWS_*` variables. */
+/** S3 settings; `s3Options` builds them from `capture.s3` and the `RECONDO_S3_*` and `AWS_*` variables. */
 export interface S3StoreOptions {
   bucket: string;
   /** Key prefix, e.g. `prod/` to share a bucket. */
@@ -33,35 +35,11 @@ export interface S3StoreOptions {
 }
 
 /**
- * Reads S3 settings: `RECONDO_S3_BUCKET` (required), `RECONDO_S3_PREFIX`, `AWS_ENDPOINT_URL`,
- * `AWS_REGION`, `RECONDO_S3_LOCK_MODE` (GOVERNANCE|COMPLIANCE) with `RECONDO_S3_LOCK_DAYS`,
- * `RECONDO_S3_KMS_KEY_ID`.
+ * Reads S3 settings from the environment alone (`RECONDO_S3_*`, `AWS_*`); `s3Options` in
+ * `s3_settings.ts` also takes `capture.s3` from the config.
  */
-export function s3OptionsFromEnv(env: { get(name: string): string | undefined }): S3StoreOptions {
-  const bucket = env.get("RECONDO_S3_BUCKET");
-  if (!bucket) throw new Error("RECONDO_OBJECTS=s3 needs RECONDO_S3_BUCKET");
-  const mode = env.get("RECONDO_S3_LOCK_MODE");
-  let lock: S3StoreOptions["lock"] = null;
-  if (mode) {
-    if (mode !== "GOVERNANCE" && mode !== "COMPLIANCE") {
-      throw new Error(`RECONDO_S3_LOCK_MODE must be GOVERNANCE or COMPLIANCE, got "${mode}"`);
-    }
-    const days = Number(env.get("RECONDO_S3_LOCK_DAYS") ?? "365");
-    if (!Number.isInteger(days) || days <= 0) {
-      throw new Error(
-        `RECONDO_S3_LOCK_DAYS must be a positive integer, got "${env.get("RECONDO_S3_LOCK_DAYS")}"`,
-      );
-    }
-    lock = { mode, days };
-  }
-  return {
-    bucket,
-    prefix: env.get("RECONDO_S3_PREFIX") ?? "",
-    endpoint: env.get("AWS_ENDPOINT_URL") ?? null,
-    region: env.get("AWS_REGION") ?? env.get("AWS_DEFAULT_REGION") ?? "us-east-1",
-    lock,
-    kmsKeyId: env.get("RECONDO_S3_KMS_KEY_ID") ?? null,
-  };
+export function s3OptionsFromEnv(env: Env): S3StoreOptions {
+  return s3Options(undefined, env);
 }
 
 /** Opens an S3 object store; does not touch the network until the first call. */
@@ -137,7 +115,41 @@ class S3ObjectStore implements ObjectStore {
   }
 
   async delete(sha: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.#key(sha) }));
+    const key = this.#key(sha);
+    const bucket = this.options.bucket;
+    // Object Lock buckets are versioned: a plain DELETE only adds a delete marker and the body stays.
+    // Deleting each version by id removes the bytes (and is what Object Lock refuses while it holds).
+    const versions = await this.client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
+    const ids = [...(versions.Versions ?? []), ...(versions.DeleteMarkers ?? [])]
+      .filter((v) => v.Key === key && v.VersionId)
+      .map((v) => v.VersionId!);
+    if (!ids.length) {
+      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      return;
+    }
+    for (const versionId of ids) {
+      try {
+        await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+      } catch (error) {
+        throw new Error(`Cannot delete object ${sha} (version ${versionId}) from s3://${bucket}`, {
+          cause: error,
+        });
+      }
+    }
+  }
+
+  async retainedUntil(sha: string): Promise<Date | null> {
+    try {
+      const head = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.#key(sha) }),
+      );
+      return head.ObjectLockRetainUntilDate ?? null;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw new Error(`Cannot read the Object Lock of ${sha} in s3://${this.options.bucket}`, {
+        cause: error,
+      });
+    }
   }
 
   async *list(): AsyncIterable<string> {

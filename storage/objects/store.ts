@@ -27,8 +27,17 @@ export interface ObjectStore {
   /** The gzipped bytes, or `null` when no such object exists. */
   get(sha256Hex: string): Promise<Uint8Array | null>;
   has(sha256Hex: string): Promise<boolean>;
-  /** Removes an object (retention); S3 refuses while Object Lock retention holds. */
+  /**
+   * Removes an object (retention) for good: on a versioned S3 bucket every version, not just a delete
+   * marker over them. S3 refuses while Object Lock retention holds; ask `retainedUntil` first.
+   */
   delete(sha256Hex: string): Promise<void>;
+  /**
+   * When Object Lock retention on the object ends, so retention can keep it instead of failing to delete
+   * it; `null` when nothing retains it (no lock, no such object, or a backend without locks). The date may
+   * be in the past: the caller compares it with its own clock.
+   */
+  retainedUntil(sha256Hex: string): Promise<Date | null>;
   /** Every stored hash, in no particular order. */
   list(): AsyncIterable<string>;
   close(): Promise<void>;
