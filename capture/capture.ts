@@ -12,10 +12,13 @@ import type { PriceFn } from "./persist.ts";
 import type { PipelineStats } from "./pipeline.ts";
 import type { CaptureSink } from "./sink.ts";
 
+/** The part of `config.capture` that capture itself reads (retention runs elsewhere). */
+export type CaptureConfig = Pick<Config["capture"], "durability" | "flushIntervalMs" | "s3">;
+
 /** Inputs of `createCapture`. */
 export interface CaptureOptions {
   paths: DataPaths;
-  config: Pick<Config, "capture">;
+  config: { capture: CaptureConfig };
   /** Reads `RECONDO_STORE`, `RECONDO_DB_URL`, `RECONDO_OBJECTS`, `RECONDO_S3_*`, `AWS_*`. */
   env: { get(name: string): string | undefined };
   /**

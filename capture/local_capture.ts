@@ -24,7 +24,7 @@ export async function startLocalCapture(options: LocalCaptureOptions): Promise<C
   const { paths, env } = options;
   const hmacKey = await loadOrCreateHmacKey(paths.secretKey);
   const signingKey = await loadOrCreateSigningKey(paths.signingKey);
-  const objects = await openObjectStore(paths, env);
+  const objects = await openObjectStore(paths, env, options.config.capture.s3);
   let db: Db;
   try {
     db = await openDatabase(paths, env);

@@ -36,7 +36,7 @@ function recordingEnv(
 /** Starts the worker, waits until it has replayed the journal, and returns the capture. */
 export async function startWorkerCapture(options: CaptureOptions): Promise<Capture> {
   const env = recordingEnv(options.env);
-  const objects = await openObjectStore(options.paths, env);
+  const objects = await openObjectStore(options.paths, env, options.config.capture.s3);
   let db: Db;
   try {
     db = await openDatabase(options.paths, env);

@@ -3,10 +3,10 @@
  * structured-clonable data: the worker cannot share the proxy's objects, only copies of them.
  * @module
  */
-import type { Config } from "../config/schema.ts";
 import type { DataPaths } from "../config/paths.ts";
 import type { Exchange, WsMessage } from "../core/exchange.ts";
 import type { PriceOverride } from "../providers/price_overrides.ts";
+import type { CaptureConfig } from "./capture.ts";
 import type { PipelineStats } from "./pipeline.ts";
 import type { CaptureParsed } from "./sink.ts";
 
@@ -14,7 +14,7 @@ import type { CaptureParsed } from "./sink.ts";
 export interface InitMessage {
   type: "init";
   paths: DataPaths;
-  config: Pick<Config, "capture">;
+  config: { capture: CaptureConfig };
   /** The environment variables the proxy's thread read to open the same stores, as name → value. */
   env: [string, string][];
   priceOverrides: PriceOverride[];
