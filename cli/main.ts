@@ -14,7 +14,7 @@ import { userCommand } from "./user_command.ts";
 import { policiesCommand } from "./policies_command.ts";
 import { inspectCommands } from "./inspect_commands.ts";
 import { verifyCommand } from "./verify_command.ts";
-import { deleteCommand } from "./retention_command.ts";
+import { deleteCommand, retentionCommand } from "./retention_command.ts";
 
 // deno-lint-ignore no-explicit-any
 const COMMANDS: CommandModule<any, any>[] = [
@@ -25,6 +25,7 @@ const COMMANDS: CommandModule<any, any>[] = [
   ...inspectCommands,
   verifyCommand,
   deleteCommand,
+  retentionCommand,
   policiesCommand,
   userCommand,
 ];
