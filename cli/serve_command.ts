@@ -9,6 +9,7 @@ import { type Gateway, startGateway } from "../proxy/gateway.ts";
 import { createUi } from "../ui/app.ts";
 import { startUiListener } from "../ui/listen.ts";
 import { wireGateway } from "./wiring.ts";
+import { startRetention } from "../storage/retention_job.ts";
 
 interface ServeArgs {
   listen?: string;
@@ -83,6 +84,10 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
         () => capture.stats().failed,
       );
     }
+    // Retention (capture.retention): deletes old turns by policy on a timer; stopped before the stores close.
+    const stopRetention = capture
+      ? startRetention(capture.db, capture.objects, config.capture.retention)
+      : null;
     console.log(`Recondo is listening on ${gateway.proxyUrl}`);
     console.log(`  export HTTPS_PROXY=${gateway.proxyUrl}`);
     console.log(`  export NODE_EXTRA_CA_CERTS=${gateway.caCertPath}   # Claude Code, Gemini CLI`);
@@ -97,6 +102,7 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
     await gateway.close();
     await uiListener?.close();
     await ui?.close();
+    await stopRetention?.();
     await wiring.shutdown();
     Deno.exit(0);
   },

@@ -3,7 +3,7 @@ import { testBothEngines } from "./db/test_engines.ts";
 import { openLocalObjectStore } from "./objects/local.ts";
 import { type RetentionJobOptions, startRetention } from "./retention_job.ts";
 import type { RetentionResult } from "./retention_run.ts";
-import { captureTestTurn } from "./retention_test_turns.ts";
+import { captureTestTurn } from "./test_retention_turns.ts";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 1);

@@ -4,7 +4,7 @@ import type { Db } from "./db/db.ts";
 import { openLocalObjectStore } from "./objects/local.ts";
 import type { ObjectStore } from "./objects/store.ts";
 import { type RetentionResult, runRetention } from "./retention_run.ts";
-import { captureTestTurn } from "./retention_test_turns.ts";
+import { captureTestTurn } from "./test_retention_turns.ts";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 1);

@@ -10,7 +10,7 @@ import { testBothEngines } from "./db/test_engines.ts";
 import { openS3ObjectStore } from "./objects/s3.ts";
 import type { ObjectStore } from "./objects/store.ts";
 import { runRetention } from "./retention_run.ts";
-import { captureTestTurn } from "./retention_test_turns.ts";
+import { captureTestTurn } from "./test_retention_turns.ts";
 
 const DAY = 86_400_000;
 

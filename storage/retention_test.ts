@@ -6,7 +6,7 @@ import { testBothEngines } from "./db/test_engines.ts";
 import { openLocalObjectStore } from "./objects/local.ts";
 import { chainRows } from "./queries.ts";
 import { deleteTurnByPolicy } from "./retention.ts";
-import { captureTestTurn } from "./retention_test_turns.ts";
+import { captureTestTurn } from "./test_retention_turns.ts";
 
 testBothEngines(
   "a turn deleted by policy leaves a permanent record that bridges the chain",

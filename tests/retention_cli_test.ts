@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runRecondo } from "../cli/inspect/test_seed.ts";
 import type { RetentionResult } from "../storage/retention_run.ts";
-import { captureTestTurn } from "../storage/retention_test_turns.ts";
+import { captureTestTurn } from "../storage/test_retention_turns.ts";
 import { migrate } from "../storage/db/migrate.ts";
 import { openPostgres } from "../storage/db/postgres.ts";
 import { openSqlite } from "../storage/db/sqlite.ts";
