@@ -9,6 +9,7 @@
  * @module
  */
 import { dataDir, type DataPaths, dataPaths } from "../../config/paths.ts";
+import { configPath, loadConfig } from "../../config/load.ts";
 import { openDatabase } from "../../storage/db/mod.ts";
 import type { Db } from "../../storage/db/db.ts";
 import { openObjectStore } from "../../storage/objects/mod.ts";
@@ -42,7 +43,9 @@ export async function openStores(env: Env, options: { objects?: boolean } = {}):
   let objects: ObjectStore | null = null;
   if (options.objects) {
     try {
-      objects = await openObjectStore(paths, env);
+      // The S3 settings may live in the config (`capture.s3`), as `serve` reads them.
+      const config = await loadConfig(configPath(env), env);
+      objects = await openObjectStore(paths, env, config.capture.s3);
     } catch (error) {
       await db.close();
       throw error;
