@@ -18,8 +18,8 @@ import { clientResponseHeaders, headerRecord, upstreamRequestHeaders } from "./h
 import type { Metrics } from "./metrics.ts";
 import { newExchange } from "./new_exchange.ts";
 import { endExchange } from "./end_exchange.ts";
-import type { UpstreamClient } from "./upstream_client.ts";
-import { jsonOf, readBounded, tapStream } from "./request_body.ts";
+import { FETCH_BODY_LIMIT, type UpstreamClient } from "./upstream_client.ts";
+import { declaredLengthWithin, jsonOf, readBounded, tapStream } from "./request_body.ts";
 import { type RelayEnd, relayResponse } from "./response_relay.ts";
 
 /** Provider parsing, injected so the proxy works (unparsed) before or without the provider adapters. */
@@ -129,7 +129,21 @@ export async function handleExchange(
     exchange.requestBody = view.body;
   }
 
-  // Step 6: forward. The request body is tapped as it streams; a buffered one is handed over whole.
+  // Step 6: forward. A body of known length within FETCH_BODY_LIMIT is read whole first, so it goes out
+  // through the cheaper upstream engine in one write; others are tapped as they stream.
+  if (body instanceof ReadableStream && declaredLengthWithin(req.headers, FETCH_BODY_LIMIT)) {
+    const read = await readBounded(body, FETCH_BODY_LIMIT).catch((error: Error) => error);
+    if (!(read instanceof Error) && read.ok) body = read.bytes;
+    else {
+      const message = `Recondo could not read the request body: ${
+        read instanceof Error
+          ? read.message
+          : `more than its content-length ${req.headers.get("content-length")}`
+      }`;
+      exchange.errors.push(message);
+      return finishEarly(providerErrorResponse(exchange.provider, 400, "blocked", message), "client-aborted");
+    }
+  }
   if (body instanceof Uint8Array) {
     tap.requestChunk(body);
     deps.metrics.bytes.inc({ direction: "request" }, body.byteLength);

@@ -35,6 +35,13 @@ export async function readBounded(
   return { ok: true, bytes };
 }
 
+/** Whether the request declares a plain `content-length` of at most `limit` bytes. */
+export function declaredLengthWithin(headers: Headers, limit: number): boolean {
+  const declared = headers.get("content-length");
+  if (declared === null || !/^\d+$/.test(declared)) return false;
+  return Number(declared) <= limit;
+}
+
 /** Passes a body through unchanged while handing each chunk to `onChunk` (capture). */
 export function tapStream(
   body: ReadableStream<Uint8Array>,

@@ -1,9 +1,15 @@
 /**
- * The one pooled client all upstream HTTP requests share, on `node:http`/`node:https` rather than Deno's
- * `fetch`: Deno's fetch leaves Nagle's algorithm on (no TCP_NODELAY; denoland/deno#35581), and over TLS
- * it writes the request head and body as separate records, so a 10–70 KB request body waited ~45 ms for
- * the upstream's delayed ACK (measured: 47 ms vs 0.5 ms for the same POST through node:https). Node's
- * agents set no-delay and keep connections alive.
+ * The one client all upstream HTTP requests share, on two engines:
+ * - Deno's `fetch` for requests without a body or with one handed over whole up to `FETCH_BODY_LIMIT`:
+ *   it costs a fraction of the main-thread CPU of the Node client in JS (measured 0.2 vs 0.6 ms per
+ *   2 KB exchange), which is what bounds the gateway's req/s.
+ * - `node:https` for streamed bodies and larger ones: Deno's fetch leaves Nagle's algorithm on (no
+ *   TCP_NODELAY; denoland/deno#35581), so a *streamed* 70 KB body waited ~45 ms for the upstream's
+ *   delayed ACK in half of the requests, and a whole 500 KB–1 MB one in 2–5% of them. Whole bodies
+ *   up to 200 KB never stalled in 200 tries each (see BENCHMARKS.md). Node's agents set no-delay.
+ *
+ * Deno's fetch adds `accept: *\/*`, `accept-language: *` and `user-agent: Deno/…` when the client sent
+ * none of them; Node's client adds nothing. Agents send `accept` and `user-agent` themselves.
  *
  * It also loads extra CA certificates for corporate SSL inspection (`RECONDO_EXTRA_CA_CERTS` or
  * `<data dir>/ca/extra_roots.pem`), can chain through an upstream proxy (CONNECT via `https-proxy-agent`),
@@ -43,6 +49,9 @@ export interface UpstreamClient {
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
+/** Largest request body sent through Deno's fetch (whole); larger or streamed bodies use `node:https`. */
+export const FETCH_BODY_LIMIT = 256 * 1024;
+
 /** Creates the shared client; reads every CA file that exists and says which it loaded. */
 export async function createUpstreamClient(options: UpstreamClientOptions): Promise<UpstreamClient> {
   const extra: string[] = [];
@@ -80,7 +89,22 @@ export async function createUpstreamClient(options: UpstreamClientOptions): Prom
     allowHost: true,
   });
   return {
-    fetch: (url, init) => send(url, init, url.startsWith("https:") ? httpsAgent : httpAgent, secureContext),
+    fetch(url, init) {
+      if (
+        init.body === null || (init.body instanceof Uint8Array && init.body.byteLength <= FETCH_BODY_LIMIT)
+      ) {
+        return fetch(url, {
+          method: init.method,
+          headers: init.headers,
+          // Request bodies are never backed by a SharedArrayBuffer.
+          body: init.body as Uint8Array<ArrayBuffer> | null,
+          signal: init.signal,
+          client: denoClient,
+          redirect: "manual",
+        }).catch(withCause);
+      }
+      return send(url, init, url.startsWith("https:") ? httpsAgent : httpAgent, secureContext);
+    },
     denoClient,
     close() {
       httpsAgent.destroy();
@@ -178,6 +202,14 @@ function toWebResponse(response: http.IncomingMessage, signal: AbortSignal, done
   decoded.once("close", () => signal.removeEventListener("abort", onAbort));
   const body = Readable.toWeb(decoded) as unknown as ReadableStream<Uint8Array>;
   return new Response(body, { status, statusText: response.statusMessage, headers });
+}
+
+/** Deno's fetch says only "fetch failed"; what failed (connect, TLS, reset) is in its cause. */
+function withCause(error: unknown): never {
+  if (error instanceof TypeError && error.cause instanceof Error) {
+    throw new TypeError(`${error.message}: ${error.cause.message}`, { cause: error.cause });
+  }
+  throw error;
 }
 
 function toError(reason: unknown, fallback: string): Error {
