@@ -17,11 +17,17 @@ export interface ObjectRemovalOptions {
   now: () => number;
 }
 
-/** Whether any remaining row names the object. */
+/**
+ * Whether any remaining row names the object. One round trip; each branch is an indexed lookup
+ * (migration 030) and `LIMIT 1` stops at the first hit.
+ */
 export async function objectStillNamed(db: Db, sha: string): Promise<boolean> {
   const rows = await db.query(
-    `SELECT 1 AS x FROM turns WHERE request_sha256 = $1 OR response_sha256 = $1
-     UNION ALL SELECT 1 AS x FROM exchanges WHERE request_sha256 = $1 OR response_sha256 = $1`,
+    `SELECT 1 AS x FROM turns WHERE request_sha256 = $1
+     UNION ALL SELECT 1 AS x FROM turns WHERE response_sha256 = $1
+     UNION ALL SELECT 1 AS x FROM exchanges WHERE request_sha256 = $1
+     UNION ALL SELECT 1 AS x FROM exchanges WHERE response_sha256 = $1
+     LIMIT 1`,
     [sha],
   );
   return rows.length > 0;

@@ -8,3 +8,9 @@ CREATE TABLE retention_pending_objects (
   noted_at INTEGER NOT NULL
 );
 CREATE INDEX retention_pending_by_until ON retention_pending_objects (retained_until);
+
+-- Retention asks, for each body of a deleted turn, whether any remaining row still names it.
+CREATE INDEX turns_by_request_sha ON turns (request_sha256);
+CREATE INDEX turns_by_response_sha ON turns (response_sha256);
+CREATE INDEX exchanges_by_request_sha ON exchanges (request_sha256);
+CREATE INDEX exchanges_by_response_sha ON exchanges (response_sha256);
