@@ -36,10 +36,15 @@ export interface CaptureOptions {
   inProcess?: boolean;
 }
 
+/** Pipeline counters, plus how often a failed capture worker was replaced. */
+export interface CaptureStats extends PipelineStats {
+  workerRestarts?: number;
+}
+
 /** A running capture. */
 export interface Capture {
   sink: CaptureSink;
-  stats(): PipelineStats;
+  stats(): CaptureStats;
   /** Persists everything accepted, signs chain heads, closes journal and stores. */
   close(): Promise<void>;
   /** Open stores for readers on the proxy's thread (routes, policies, tests). */

@@ -11,9 +11,9 @@ import type { Db } from "../storage/db/db.ts";
 import { openDatabase } from "../storage/db/mod.ts";
 import { openObjectStore } from "../storage/objects/mod.ts";
 import type { Capture, CaptureOptions } from "./capture.ts";
-import type { PipelineStats } from "./pipeline.ts";
 import type { CaptureParsed, CaptureSink, ExchangeTap } from "./sink.ts";
-import type { EndMessage, FromWorker, ToWorker } from "./worker_protocol.ts";
+import { WorkerLink } from "./worker_link.ts";
+import type { EndMessage, InitMessage } from "./worker_protocol.ts";
 
 /** Largest body captured per direction; longer bodies are cut and the cut recorded. */
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -33,8 +33,26 @@ function recordingEnv(
   };
 }
 
-/** Starts the worker, waits until it has replayed the journal, and returns the capture. */
-export async function startWorkerCapture(options: CaptureOptions): Promise<Capture> {
+/** Exchanges held while a failed worker is being replaced; beyond this they are dropped (and logged). */
+const MAX_HELD = 10_000;
+const RESTART_MAX_DELAY_MS = 30_000;
+
+/** Test seam: which worker module to run (a test wraps the real one to make it fail). */
+export interface WorkerCaptureOptions extends CaptureOptions {
+  workerUrl?: URL;
+}
+
+interface Held {
+  message: EndMessage;
+  transfer: Transferable[];
+  settle: { resolve(): void; reject(error: Error): void };
+}
+
+/**
+ * Starts the worker, waits until it has replayed the journal, and returns the capture. A worker that dies
+ * is replaced (with backoff) by one that replays the journal again; exchanges that end meanwhile are held.
+ */
+export async function startWorkerCapture(options: WorkerCaptureOptions): Promise<Capture> {
   const env = recordingEnv(options.env);
   const objects = await openObjectStore(options.paths, env, options.config.capture.s3);
   let db: Db;
@@ -44,77 +62,66 @@ export async function startWorkerCapture(options: CaptureOptions): Promise<Captu
     await objects.close();
     throw error;
   }
-  const worker = new Worker(new URL("./store_worker.ts", import.meta.url), { type: "module" });
-  const post = (message: ToWorker, transfer: Transferable[] = []) => worker.postMessage(message, transfer);
-  let stats: PipelineStats | null = null;
-  let posted = 0;
-  let received = 0;
+  const url = options.workerUrl ?? new URL("./store_worker.ts", import.meta.url);
+  const init: InitMessage = {
+    type: "init",
+    paths: options.paths,
+    config: { capture: options.config.capture },
+    env: [...env.read],
+    priceOverrides: options.priceOverrides ?? [],
+    idleGapMs: options.idleGapMs ?? 30 * 60_000,
+    signIntervalMs: options.signIntervalMs ?? 60_000,
+  };
+  let closed = false;
   let inFlight = 0;
-  let dead: string | null = null;
-  const acks = new Map<number, { resolve(): void; reject(error: Error): void }>();
-  let onReady: { resolve(): void; reject(error: Error): void } | null = null;
-  let onClosed: (() => void) | null = null;
+  let restarts = 0;
+  let lost = 0;
+  let held: Held[] = [];
+  let replacing: Promise<void> | null = null;
 
-  const fail = (reason: string) => {
-    dead ??= reason;
-    onReady?.reject(new Error(reason));
-    for (const ack of acks.values()) ack.reject(new Error(reason));
-    acks.clear();
-    onClosed?.();
+  const onFailure = (reason: string) => {
+    // Exchanges the dead worker had not journaled are gone; those it had are replayed by the next one.
+    lost += link.inTransit;
+    log.error("capture.worker_failed", { reason, possiblyLost: link.inTransit });
+    replacing = replace();
   };
-  worker.onmessage = (event: MessageEvent<FromWorker>) => {
-    const message = event.data;
-    if (message.type === "stats") {
-      stats = message.stats;
-      received = message.received;
-    } else if (message.type === "durable") {
-      const ack = acks.get(message.seq);
-      acks.delete(message.seq);
-      if (message.error === null) ack?.resolve();
-      else ack?.reject(new Error(message.error));
-    } else if (message.type === "ready") {
-      stats = message.stats;
-      onReady?.resolve();
-    } else if (message.type === "failed") {
-      fail(message.message);
-    } else if (message.type === "closed") {
-      onClosed?.();
+  async function replace(): Promise<void> {
+    for (let attempt = 1; !closed; attempt++) {
+      await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** (attempt - 1), RESTART_MAX_DELAY_MS)));
+      if (closed) break;
+      try {
+        link = await WorkerLink.start(url, init, onFailure);
+        restarts++;
+        log.warn("capture.worker_restarted", { attempt, held: held.length });
+        break;
+      } catch (error) {
+        log.error("capture.worker_restart_failed", { attempt, error });
+      }
     }
-  };
-  worker.onerror = (event) => {
-    event.preventDefault();
-    log.error("capture.worker_failed", { error: event.message });
-    fail(`capture worker failed: ${event.message}`);
-  };
+    replacing = null;
+    const waiting = held;
+    held = [];
+    for (const h of waiting) {
+      if (closed) h.settle.reject(new Error("capture closed before the exchange was journaled"));
+      else link.post(h.message, h.transfer).then(h.settle.resolve, h.settle.reject);
+    }
+  }
 
+  let link: WorkerLink;
   try {
-    await new Promise<void>((resolve, reject) => {
-      onReady = { resolve, reject };
-      post({
-        type: "init",
-        paths: options.paths,
-        config: { capture: options.config.capture },
-        env: [...env.read],
-        priceOverrides: options.priceOverrides ?? [],
-        idleGapMs: options.idleGapMs ?? 30 * 60_000,
-        signIntervalMs: options.signIntervalMs ?? 60_000,
-      });
-    });
+    link = await WorkerLink.start(url, init, onFailure);
   } catch (error) {
-    worker.terminate();
     await db.close();
     await objects.close();
     throw error;
-  } finally {
-    onReady = null;
   }
 
   const strict = options.config.capture.durability === "strict";
   let seq = 0;
   function send(exchange: Exchange, parsed: CaptureParsed | null, bodies: Bodies): Promise<void> {
-    if (dead) {
-      log.error("capture.after_close", { exchangeId: exchange.id, reason: dead });
-      return strict ? Promise.reject(new Error(dead)) : Promise.resolve();
+    if (closed) {
+      log.error("capture.after_close", { exchangeId: exchange.id });
+      return Promise.resolve();
     }
     const { requestBody: _body, wsMessages: _messages, ...rest } = exchange;
     const message: EndMessage = {
@@ -127,13 +134,23 @@ export async function startWorkerCapture(options: CaptureOptions): Promise<Captu
       messages: bodies.messages,
       ack: strict,
     };
-    const durable = strict
-      ? new Promise<void>((resolve, reject) => acks.set(message.seq, { resolve, reject }))
-      : Promise.resolve();
     // The joined bodies are fresh copies owned by nobody else, so they move to the worker without a copy.
-    post(message, fresh(bodies));
-    posted++;
-    return durable;
+    const transfer = fresh(bodies);
+    let durable: Promise<void>;
+    if (!replacing) {
+      durable = link.post(message, transfer);
+    } else if (held.length < MAX_HELD) {
+      durable = new Promise<void>((resolve, reject) => {
+        held.push({ message, transfer, settle: { resolve, reject } });
+      });
+    } else {
+      lost++;
+      log.error("capture.dropped", { exchangeId: exchange.id, reason: "capture worker down, hold full" });
+      durable = Promise.reject(new Error("capture worker is down"));
+    }
+    if (strict) return durable;
+    durable.catch(() => {}); // batched: the client does not wait; failures are logged and counted
+    return Promise.resolve();
   }
 
   function begin(_exchange: Exchange): ExchangeTap {
@@ -166,14 +183,9 @@ export async function startWorkerCapture(options: CaptureOptions): Promise<Captu
   let closing: Promise<void> | null = null;
   const close = () =>
     closing ??= (async () => {
-      if (!dead) {
-        await new Promise<void>((resolve) => {
-          onClosed = resolve;
-          post({ type: "close" });
-        });
-        dead = "capture is closed";
-      }
-      worker.terminate();
+      closed = true;
+      await replacing;
+      await link.close();
       await db.close();
       await objects.close();
     })();
@@ -181,9 +193,14 @@ export async function startWorkerCapture(options: CaptureOptions): Promise<Captu
   return {
     sink,
     stats: () => {
-      const last = stats!;
-      const inTransit = posted - received;
-      return { ...last, queued: last.queued + inTransit, inFlight: inFlight + last.inFlight };
+      const last = link.stats!;
+      return {
+        ...last,
+        queued: last.queued + link.inTransit + held.length,
+        inFlight: inFlight + last.inFlight,
+        failed: last.failed + lost,
+        workerRestarts: restarts,
+      };
     },
     close,
     db,

@@ -79,6 +79,11 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
         () => capture.stats().written,
       );
       gateway.metrics.gaugeFrom(
+        "recondo_capture_worker_restarts",
+        "Times a failed capture worker was replaced (each replays the journal)",
+        () => capture.stats().workerRestarts ?? 0,
+      );
+      gateway.metrics.gaugeFrom(
         "recondo_capture_failed",
         "Exchanges that failed to persist",
         () => capture.stats().failed,

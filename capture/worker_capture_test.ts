@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { dataPaths } from "../config/paths.ts";
+import type { Exchange } from "../core/exchange.ts";
+import type { ExchangeTap } from "./sink.ts";
+import { fakeExchange, fakeParsed, messagesBody } from "./test_exchange.ts";
+import { startWorkerCapture } from "./worker_capture.ts";
+
+const FAILING_WORKER = new URL("./testdata/failing_worker.ts", import.meta.url);
+
+async function capture(tap: ExchangeTap, prompt: string, ex: Exchange): Promise<void> {
+  tap.requestChunk(messagesBody(prompt));
+  tap.responseChunk(new TextEncoder().encode("event: message_stop\n\n"));
+  await tap.end(ex, fakeParsed({ userText: prompt, sessionId: `s-${prompt}` }));
+}
+
+Deno.test({
+  name: "a capture worker that dies is replaced: its journaled exchange is replayed, later ones are kept",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const running = await startWorkerCapture({
+      paths: dataPaths(dir),
+      config: { capture: { durability: "strict", flushIntervalMs: 10 } },
+      env: new Map([["RECONDO_STORE", "sqlite"], ["RECONDO_OBJECTS", "local"]]),
+      signIntervalMs: 3_600_000,
+      workerUrl: FAILING_WORKER,
+    });
+    try {
+      const doomed = fakeExchange({
+        client: { developer: "crash-the-worker", team: "t", address: "127.0.0.1:1", via: "proxy-auth" },
+      });
+      await capture(running.sink.begin(doomed), "before the failure", doomed);
+      // The worker dies 300 ms after taking that exchange; these end while it is down or being replaced.
+      await new Promise((r) => setTimeout(r, 350));
+      const later = [fakeExchange(), fakeExchange()];
+      await Promise.all(later.map((ex, i) => capture(running.sink.begin(ex), `after ${i}`, ex)));
+      assert.equal(running.stats().workerRestarts, 1);
+
+      const deadline = Date.now() + 10_000;
+      let prompts: string[] = [];
+      while (Date.now() < deadline) {
+        const rows = await running.db.query<{ prompt: string }>("SELECT prompt FROM turns ORDER BY prompt");
+        prompts = rows.map((r) => r.prompt);
+        if (prompts.length >= 3) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual(prompts, ["after 0", "after 1", "before the failure"]);
+    } finally {
+      await running.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
