@@ -47,9 +47,18 @@ export async function loadMigrations(engine: Db["engine"]): Promise<Migration[]>
 export async function migrate(db: Db): Promise<number[]> {
   const migrations = await loadMigrations(db.engine);
   const bigint = db.engine === "postgres" ? "BIGINT" : "INTEGER";
-  await db.exec(
-    `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${bigint} NOT NULL)`,
+  // Created only when missing: an application role without CREATE on the schema (see migrate_role.ts) can
+  // then start against a database its owner has already migrated.
+  const [{ present }] = await db.query<{ present: unknown }>(
+    db.engine === "postgres"
+      ? "SELECT to_regclass('schema_migrations') IS NOT NULL AS present"
+      : "SELECT COUNT(*) AS present FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
   );
+  if (!Number(present)) {
+    await db.exec(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${bigint} NOT NULL)`,
+    );
+  }
   const applied: number[] = [];
   await db.transaction(async (tx) => {
     if (db.engine === "postgres") await tx.query("SELECT pg_advisory_xact_lock($1)", [PG_LOCK_KEY]);

@@ -1,11 +1,13 @@
 /**
  * Opens the configured database and brings its schema up to date: `RECONDO_STORE=sqlite` (default,
- * `<data dir>/recondo.db`) or `postgres` with `RECONDO_DB_URL`.
+ * `<data dir>/recondo.db`) or `postgres` with `RECONDO_DB_URL` (and optionally `RECONDO_DB_MIGRATE_URL`, the
+ * schema owner that runs migrations, see `migrate_role.ts`).
  * @module
  */
 import type { DataPaths } from "../../config/paths.ts";
 import type { Db } from "./db.ts";
 import { migrate } from "./migrate.ts";
+import { migrateAsOwner } from "./migrate_role.ts";
 import { openPostgres } from "./postgres.ts";
 import { openSqlite } from "./sqlite.ts";
 
@@ -31,8 +33,11 @@ export async function openDatabase(
   } else {
     throw new Error(`RECONDO_STORE must be "sqlite" or "postgres", got "${kind}"`);
   }
+  // With RECONDO_DB_MIGRATE_URL, the schema's owner migrates and this connection stays unprivileged.
+  const migrateUrl = kind === "postgres" ? env.get("RECONDO_DB_MIGRATE_URL") : undefined;
   try {
-    await migrate(db);
+    if (migrateUrl) await migrateAsOwner(migrateUrl, db);
+    else await migrate(db);
   } catch (error) {
     await db.close();
     throw error;
