@@ -5,7 +5,7 @@ import { fakeExchange, fakeParsed, messagesBody } from "../capture/test_exchange
 import { testBothEngines } from "./db/test_engines.ts";
 import { openLocalObjectStore } from "./objects/local.ts";
 import { chainRows } from "./queries.ts";
-import { deleteTurnByPolicy } from "./retention.ts";
+import { deleteTurnByPolicy, TurnNotFoundError } from "./retention.ts";
 import { captureTestTurn } from "./test_retention_turns.ts";
 
 testBothEngines(
@@ -114,3 +114,34 @@ testBothEngines("deleting a turn takes its usage and cost off its session's tota
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+testBothEngines(
+  "two replicas deleting the same turn record it once and count it once",
+  async ({ db, openAnother }) => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const objects = await openLocalObjectStore(dir);
+      const t0 = Date.UTC(2026, 1, 1);
+      await captureTestTurn(db, objects, { at: t0, sessionId: "twice", prompt: "a", response: "1" });
+      const id = await captureTestTurn(db, objects, {
+        at: t0 + 1,
+        sessionId: "twice",
+        prompt: "b",
+        response: "2",
+      });
+      const other = await openAnother();
+      const outcomes = await Promise.allSettled([
+        deleteTurnByPolicy(db, id, "retention: older than 1 days"),
+        deleteTurnByPolicy(other, id, "retention: older than 1 days"),
+      ]);
+      assert.deepEqual(outcomes.map((o) => o.status).sort(), ["fulfilled", "rejected"]);
+      const failed = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
+      assert.ok(failed.reason instanceof TurnNotFoundError, String(failed.reason));
+      assert.equal((await db.query("SELECT id FROM deletions WHERE target_id = $1", [id])).length, 1);
+      const [s] = await db.query<{ turn_count: number }>("SELECT turn_count FROM sessions");
+      assert.equal(Number(s.turn_count), 1);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
