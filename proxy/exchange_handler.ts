@@ -20,7 +20,7 @@ import { newExchange } from "./new_exchange.ts";
 import { endExchange } from "./end_exchange.ts";
 import { FETCH_BODY_LIMIT, type UpstreamClient } from "./upstream_client.ts";
 import { declaredLengthWithin, jsonOf, readBounded, tapStream } from "./request_body.ts";
-import { type RelayEnd, relayResponse } from "./response_relay.ts";
+import { relayBody, type RelayEnd } from "./response_relay.ts";
 
 /** Provider parsing, injected so the proxy works (unparsed) before or without the provider adapters. */
 export interface Parsers {
@@ -233,7 +233,7 @@ export async function handleExchange(
       requestBytes(exchange),
     )
     : null;
-  const stream = relayResponse({
+  const answer = await relayBody({
     exchange,
     body: upstream.body,
     chain,
@@ -251,12 +251,25 @@ export async function handleExchange(
       await endExchange(exchange, { chain, tap, parsed, capture });
       countDecisions(exchange, deps.metrics);
     },
-  });
-  return new Response(stream, {
+  }, wholeUpTo(upstream.headers));
+  if (answer instanceof Response) return answer;
+  return new Response(answer, {
     status: upstream.status,
     statusText: upstream.statusText,
     headers: responseHeaders,
   });
+}
+
+/** Largest answer of declared length that is read whole before the client gets it (see `relayBody`). */
+const WHOLE_RESPONSE_LIMIT = 1024 * 1024;
+
+/** The declared length of a non-streaming answer within WHOLE_RESPONSE_LIMIT, else 0 (stream it). */
+function wholeUpTo(headers: Headers): number {
+  const declared = headers.get("content-length");
+  if (declared === null || !/^\d+$/.test(declared)) return 0;
+  if ((headers.get("content-type") ?? "").includes("event-stream")) return 0;
+  const length = Number(declared);
+  return length <= WHOLE_RESPONSE_LIMIT ? length : 0;
 }
 
 function applyPatch(exchange: Exchange, view: RequestView, headers: Headers, patch: RequestPatch) {

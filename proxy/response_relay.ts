@@ -9,7 +9,8 @@ import type { Exchange } from "../core/exchange.ts";
 import type { ExchangeTap } from "../capture/sink.ts";
 import type { PolicyChain } from "../policies/chain.ts";
 import type { Block } from "../policies/types.ts";
-import { providerErrorBody } from "../providers/errors.ts";
+import { providerErrorBody, providerErrorResponse } from "../providers/errors.ts";
+import { headerRecord } from "./headers.ts";
 import type { ParsedResponse, ResponseParser } from "../providers/types.ts";
 
 export type RelayEnd = "complete" | "blocked" | "upstream-error" | "client-aborted";
@@ -32,8 +33,52 @@ export interface RelayOptions {
   clientGone(): boolean;
 }
 
-/** Returns the stream to hand to `new Response(...)`. */
-export function relayResponse(options: RelayOptions): ReadableStream<Uint8Array> {
+/**
+ * Returns the body to hand to `new Response(...)`. An answer of declared length up to `wholeUpTo` bytes
+ * (a non-streaming JSON reply) is read whole and handed over as bytes: the parser and capture see it
+ * once, and the inner server writes it in one go instead of pulling a JS stream chunk by chunk (measured
+ * hot in profiles). Anything else streams. When the whole read fails, the answer is a 502 in the
+ * provider's shape instead (returned as a `Response`).
+ */
+export async function relayBody(
+  options: RelayOptions,
+  wholeUpTo: number,
+): Promise<Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | Response> {
+  const relay = startRelay(options);
+  if (wholeUpTo <= 0 || relay.checkEventsFirst) return relay.stream([]);
+  const read: Uint8Array[] = [];
+  let size = 0;
+  while (true) {
+    const result = await relay.read();
+    if (result === "failed") {
+      // Nothing reached the client yet: it gets a gateway error in the provider's shape, not a 200 whose
+      // body breaks.
+      const error = providerErrorResponse(
+        options.exchange.provider,
+        502,
+        "upstream_unavailable",
+        `Recondo: the answer from ${options.exchange.target.host} broke off: ${
+          (relay.failure() as Error).message
+        }`,
+      );
+      options.exchange.response = { status: 502, headers: headerRecord(error.headers) };
+      await relay.end("upstream-error");
+      return error;
+    }
+    if (result.done) break;
+    read.push(result.value);
+    size += result.value.byteLength;
+    // Longer than declared (a decoded body): stream on from here with what was read.
+    if (size > wholeUpTo) return relay.stream(read);
+  }
+  // Upstream chunks are never backed by a SharedArrayBuffer.
+  const whole = (read.length === 1 ? read[0] : concat(read, size)) as Uint8Array<ArrayBuffer>;
+  if (size > 0) relay.forward(whole);
+  await relay.end("complete");
+  return whole;
+}
+
+function startRelay(options: RelayOptions) {
   const { exchange, chain, parser, tap } = options;
   const reader = options.body.getReader();
   const checkEventsFirst = chain.watchesEvents && parser !== null;
@@ -44,6 +89,7 @@ export function relayResponse(options: RelayOptions): ReadableStream<Uint8Array>
   let lastActivity = Date.now();
   let reading = false;
   let idleError: Error | null = null;
+  let failure: unknown = null;
   const watchdog = setInterval(() => {
     if (!reading || Date.now() - lastActivity < options.idleTimeoutMs) return;
     idleError = new Error(`no bytes from upstream for ${options.idleTimeoutMs} ms`);
@@ -71,54 +117,80 @@ export function relayResponse(options: RelayOptions): ReadableStream<Uint8Array>
     return options.holdEndUntilDurable ? done : Promise.resolve();
   };
 
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let result: ReadableStreamReadResult<Uint8Array>;
-      try {
-        lastActivity = Date.now();
-        reading = true;
-        result = await reader.read();
-        reading = false;
-        lastActivity = Date.now();
-        if (idleError) throw idleError;
-      } catch (error) {
-        exchange.errors.push(`upstream body failed: ${(error as Error).message}`);
-        options.abortUpstream("upstream body failed");
-        await end("upstream-error");
-        controller.error(error);
-        return;
-      }
-      if (result.done) {
-        await end("complete");
-        controller.close();
-        return;
-      }
-      const chunk = result.value;
-      exchange.timing.firstByte ??= Date.now();
-      if (checkEventsFirst) {
-        const block = checkEvents(exchange, chain, parser, chunk);
-        if (block) {
-          controller.enqueue(sseErrorEvent(exchange, block));
-          await reader.cancel("blocked by policy").catch(() => {});
-          options.abortUpstream("blocked by policy");
-          await end("blocked");
+  /** The next upstream chunk, or "failed" once a failed read has ended the exchange. */
+  const read = async (): Promise<ReadableStreamReadResult<Uint8Array> | "failed"> => {
+    try {
+      lastActivity = Date.now();
+      reading = true;
+      const result = await reader.read();
+      reading = false;
+      lastActivity = Date.now();
+      if (idleError) throw idleError;
+      if (!result.done) exchange.timing.firstByte ??= Date.now();
+      return result;
+    } catch (error) {
+      exchange.errors.push(`upstream body failed: ${(error as Error).message}`);
+      options.abortUpstream("upstream body failed");
+      failure = error;
+      return "failed";
+    }
+  };
+
+  /** Counts, captures and parses a chunk the client gets (after any event check). */
+  const forward = (chunk: Uint8Array): void => {
+    options.onBytes(chunk.byteLength);
+    tap.responseChunk(chunk);
+    if (!checkEventsFirst && parser) parser.push(chunk);
+  };
+
+  const stream = (already: Uint8Array[]): ReadableStream<Uint8Array> =>
+    new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const result = already.length > 0 ? { done: false as const, value: already.shift()! } : await read();
+        if (result === "failed") {
+          await end("upstream-error");
+          return controller.error(failure);
+        }
+        if (result.done) {
+          await end("complete");
           controller.close();
           return;
         }
-      }
-      controller.enqueue(chunk);
-      options.onBytes(chunk.byteLength);
-      tap.responseChunk(chunk);
-      if (!checkEventsFirst && parser) parser.push(chunk);
-    },
-    async cancel(reason) {
-      cancelled = true;
-      exchange.errors.push(`client went away: ${String(reason ?? "cancelled")}`);
-      options.abortUpstream("client went away");
-      await reader.cancel(reason).catch(() => {});
-      await end("client-aborted");
-    },
-  }, { highWaterMark: 0 });
+        const chunk = result.value;
+        if (checkEventsFirst) {
+          const block = checkEvents(exchange, chain, parser, chunk);
+          if (block) {
+            controller.enqueue(sseErrorEvent(exchange, block));
+            await reader.cancel("blocked by policy").catch(() => {});
+            options.abortUpstream("blocked by policy");
+            await end("blocked");
+            controller.close();
+            return;
+          }
+        }
+        controller.enqueue(chunk);
+        forward(chunk);
+      },
+      async cancel(reason) {
+        cancelled = true;
+        exchange.errors.push(`client went away: ${String(reason ?? "cancelled")}`);
+        options.abortUpstream("client went away");
+        await reader.cancel(reason).catch(() => {});
+        await end("client-aborted");
+      },
+    }, { highWaterMark: 0 });
+
+  return { checkEventsFirst, read, forward, end, stream, failure: () => failure };
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
 }
 
 function checkEvents(
