@@ -251,7 +251,7 @@ export async function handleExchange(
       await endExchange(exchange, { chain, tap, parsed, capture });
       countDecisions(exchange, deps.metrics);
     },
-  }, wholeUpTo(upstream.headers));
+  }, wholeAnswer(upstream.headers));
   if (answer instanceof Response) return answer;
   return new Response(answer, {
     status: upstream.status,
@@ -263,13 +263,18 @@ export async function handleExchange(
 /** Largest answer of declared length that is read whole before the client gets it (see `relayBody`). */
 const WHOLE_RESPONSE_LIMIT = 1024 * 1024;
 
-/** The declared length of a non-streaming answer within WHOLE_RESPONSE_LIMIT, else 0 (stream it). */
-function wholeUpTo(headers: Headers): number {
+/**
+ * Whether to read a non-streaming answer whole: `upTo` its declared length within WHOLE_RESPONSE_LIMIT
+ * (0: stream it). `exact` when the body cannot outgrow that length (not decoded from gzip or br).
+ */
+function wholeAnswer(headers: Headers): { upTo: number; exact: boolean } {
   const declared = headers.get("content-length");
-  if (declared === null || !/^\d+$/.test(declared)) return 0;
-  if ((headers.get("content-type") ?? "").includes("event-stream")) return 0;
+  if (declared === null || !/^\d+$/.test(declared)) return { upTo: 0, exact: false };
+  if ((headers.get("content-type") ?? "").includes("event-stream")) return { upTo: 0, exact: false };
   const length = Number(declared);
-  return length <= WHOLE_RESPONSE_LIMIT ? length : 0;
+  const encoding = (headers.get("content-encoding") ?? "").trim().toLowerCase();
+  const exact = encoding !== "gzip" && encoding !== "x-gzip" && encoding !== "br";
+  return { upTo: length <= WHOLE_RESPONSE_LIMIT ? length : 0, exact };
 }
 
 function applyPatch(exchange: Exchange, view: RequestView, headers: Headers, patch: RequestPatch) {

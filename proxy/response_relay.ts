@@ -42,45 +42,54 @@ export interface RelayOptions {
  */
 export async function relayBody(
   options: RelayOptions,
-  wholeUpTo: number,
+  whole: { upTo: number; exact: boolean },
 ): Promise<Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | Response> {
   const relay = startRelay(options);
-  if (wholeUpTo <= 0 || relay.checkEventsFirst) return relay.stream([]);
-  const read: Uint8Array[] = [];
-  let size = 0;
-  while (true) {
-    const result = await relay.read();
-    if (result === "failed") {
-      // Nothing reached the client yet: it gets a gateway error in the provider's shape, not a 200 whose
-      // body breaks.
-      const error = providerErrorResponse(
-        options.exchange.provider,
-        502,
-        "upstream_unavailable",
-        `Recondo: the answer from ${options.exchange.target.host} broke off: ${
-          (relay.failure() as Error).message
-        }`,
-      );
-      options.exchange.response = { status: 502, headers: headerRecord(error.headers) };
-      await relay.end("upstream-error");
-      return error;
+  if (whole.upTo <= 0 || relay.checkEventsFirst) return relay.stream([]);
+  let bytes: Uint8Array<ArrayBuffer> | "failed";
+  if (whole.exact) bytes = await relay.collect();
+  else {
+    const read: Uint8Array[] = [];
+    let size = 0;
+    while (true) {
+      const result = await relay.read();
+      if (result === "failed") break;
+      if (result.done) break;
+      read.push(result.value);
+      size += result.value.byteLength;
+      // Longer than declared (a decoded body): stream on from here with what was read.
+      if (size > whole.upTo) return relay.stream(read);
     }
-    if (result.done) break;
-    read.push(result.value);
-    size += result.value.byteLength;
-    // Longer than declared (a decoded body): stream on from here with what was read.
-    if (size > wholeUpTo) return relay.stream(read);
+    // Upstream chunks are never backed by a SharedArrayBuffer.
+    bytes = relay.failure()
+      ? "failed"
+      : (read.length === 1 ? read[0] : concat(read, size)) as Uint8Array<ArrayBuffer>;
   }
-  // Upstream chunks are never backed by a SharedArrayBuffer.
-  const whole = (read.length === 1 ? read[0] : concat(read, size)) as Uint8Array<ArrayBuffer>;
-  if (size > 0) relay.forward(whole);
+  if (bytes === "failed") {
+    // Nothing reached the client yet: it gets a gateway error in the provider's shape, not a 200 whose
+    // body breaks.
+    const error = providerErrorResponse(
+      options.exchange.provider,
+      502,
+      "upstream_unavailable",
+      `Recondo: the answer from ${options.exchange.target.host} broke off: ${
+        (relay.failure() as Error).message
+      }`,
+    );
+    options.exchange.response = { status: 502, headers: headerRecord(error.headers) };
+    await relay.end("upstream-error");
+    return error;
+  }
+  if (bytes.byteLength > 0) relay.forward(bytes);
   await relay.end("complete");
-  return whole;
+  return bytes;
 }
 
 function startRelay(options: RelayOptions) {
   const { exchange, chain, parser, tap } = options;
-  const reader = options.body.getReader();
+  // Taken only when reading chunk by chunk: `collect` hands the untouched stream to `bytes()`.
+  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  const getReader = () => (reader ??= options.body.getReader());
   const checkEventsFirst = chain.watchesEvents && parser !== null;
   let ended = false;
   let cancelled = false;
@@ -94,7 +103,8 @@ function startRelay(options: RelayOptions) {
     if (!reading || Date.now() - lastActivity < options.idleTimeoutMs) return;
     idleError = new Error(`no bytes from upstream for ${options.idleTimeoutMs} ms`);
     clearInterval(watchdog);
-    reader.cancel(idleError).catch(() => {});
+    if (reader) reader.cancel(idleError).catch(() => {});
+    else options.abortUpstream(idleError.message);
   }, Math.max(10, Math.min(1000, Math.floor(options.idleTimeoutMs / 4))));
 
   const end = (reported: RelayEnd): Promise<void> => {
@@ -122,18 +132,37 @@ function startRelay(options: RelayOptions) {
     try {
       lastActivity = Date.now();
       reading = true;
-      const result = await reader.read();
+      const result = await getReader().read();
       reading = false;
       lastActivity = Date.now();
       if (idleError) throw idleError;
       if (!result.done) exchange.timing.firstByte ??= Date.now();
       return result;
     } catch (error) {
-      exchange.errors.push(`upstream body failed: ${(error as Error).message}`);
-      options.abortUpstream("upstream body failed");
-      failure = error;
-      return "failed";
+      return failed(error);
     }
+  };
+
+  /** The whole body in one call (Deno reads a fetch body natively), or "failed" like `read`. */
+  const collect = async (): Promise<Uint8Array<ArrayBuffer> | "failed"> => {
+    try {
+      lastActivity = Date.now();
+      reading = true;
+      const bytes = await new Response(options.body).bytes();
+      reading = false;
+      if (idleError) throw idleError;
+      if (bytes.byteLength > 0) exchange.timing.firstByte ??= Date.now();
+      return bytes;
+    } catch (error) {
+      return failed(error);
+    }
+  };
+
+  const failed = (error: unknown): "failed" => {
+    failure = idleError ?? error;
+    exchange.errors.push(`upstream body failed: ${(failure as Error).message}`);
+    options.abortUpstream("upstream body failed");
+    return "failed";
   };
 
   /** Counts, captures and parses a chunk the client gets (after any event check). */
@@ -161,7 +190,7 @@ function startRelay(options: RelayOptions) {
           const block = checkEvents(exchange, chain, parser, chunk);
           if (block) {
             controller.enqueue(sseErrorEvent(exchange, block));
-            await reader.cancel("blocked by policy").catch(() => {});
+            await getReader().cancel("blocked by policy").catch(() => {});
             options.abortUpstream("blocked by policy");
             await end("blocked");
             controller.close();
@@ -175,12 +204,12 @@ function startRelay(options: RelayOptions) {
         cancelled = true;
         exchange.errors.push(`client went away: ${String(reason ?? "cancelled")}`);
         options.abortUpstream("client went away");
-        await reader.cancel(reason).catch(() => {});
+        await getReader().cancel(reason).catch(() => {});
         await end("client-aborted");
       },
     }, { highWaterMark: 0 });
 
-  return { checkEventsFirst, read, forward, end, stream, failure: () => failure };
+  return { checkEventsFirst, read, collect, forward, end, stream, failure: () => failure };
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {
