@@ -13,7 +13,7 @@ import { GENESIS_HASH, sortToolResults, turnHash } from "../storage/chain.ts";
 import type { Db, Queryable, SqlValue } from "../storage/db/db.ts";
 import { storeBody } from "../storage/objects/content.ts";
 import type { ObjectStore } from "../storage/objects/store.ts";
-import { conversationFacts } from "./conversation.ts";
+import { type ConversationFacts, conversationFacts } from "./conversation.ts";
 import type { CaptureRecord } from "./record.ts";
 import { resolveSession } from "./sessions.ts";
 
@@ -80,214 +80,248 @@ function withParsedRequest(record: CaptureRecord): CaptureRecord {
   return { ...record, parsed: { ...parsed, request } };
 }
 
-/** Persists `record`; see the module doc. */
+/** A record whose bodies are in the object store, ready for its rows to be written. */
+export interface PreparedRecord {
+  record: CaptureRecord;
+  requestSha: string;
+  responseSha: string;
+  facts: ConversationFacts | null;
+}
+
+/**
+ * First half of persisting: parses the request if no policy did, stores both bodies (hash, gzip, write)
+ * and derives the conversation facts. Returns `null` when the exchange is already in the database.
+ */
+export async function prepareRecord(
+  db: Db,
+  objects: ObjectStore,
+  input: CaptureRecord,
+): Promise<PreparedRecord | null> {
+  const record = withParsedRequest(input);
+  const ex = record.exchange;
+  const known = await db.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [ex.id]);
+  if (known.length) return null;
+  const ws = ex.kind === "websocket";
+  const [requestSha, responseSha] = await Promise.all([
+    storeBody(objects, record.requestBody, {
+      kind: ws ? "ws-client" : "request",
+      size: record.requestBody.length,
+      contentType: ex.request.headers["content-type"],
+    }),
+    storeBody(objects, record.responseBody, {
+      kind: ws ? "ws-server" : "response",
+      size: record.responseBody.length,
+      contentType: ex.response?.headers["content-type"],
+    }),
+  ]);
+  return { record, requestSha, responseSha, facts: record.parsed ? conversationFacts(record) : null };
+}
+
+/**
+ * Second half: writes the rows of a prepared record inside the caller's transaction `tx`, so that
+ * several records can share one commit. Sees an exchange written meanwhile as a duplicate.
+ */
+export async function writePrepared(
+  tx: Queryable,
+  engine: Db["engine"],
+  prepared: PreparedRecord,
+  options: Pick<PersistOptions, "idleGapMs" | "price">,
+): Promise<PersistResult> {
+  const { record, requestSha, responseSha, facts } = prepared;
+  const ex = record.exchange;
+  const dup = await tx.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [ex.id]);
+  if (dup.length) return { status: "duplicate" as const, exchangeId: ex.id };
+  const start = ex.timing.start;
+  const end = ex.timing.end ?? record.capturedAt;
+  const ttfb = ex.timing.firstByte === null ? null : ex.timing.firstByte - start;
+  let sessionId: string | null = null;
+  let turnId: string | null = null;
+
+  if (record.parsed && facts) {
+    const request = record.parsed.request;
+    const response = record.parsed.response;
+    const head = await resolveSession(tx, {
+      engine,
+      provider: ex.provider,
+      owner: ex.client.developer ?? `addr:${hostOf(ex.client.address)}`,
+      clientKey: facts.clientKey,
+      previousResponseId: facts.previousResponseId,
+      fingerprint: facts.fingerprint,
+      at: start,
+      idleGapMs: options.idleGapMs,
+      developer: ex.client.developer,
+      team: ex.client.team,
+      clientAddress: ex.client.address,
+    });
+    sessionId = head.id;
+    turnId = ex.id;
+    const usage = response?.usage ?? ZERO_USAGE;
+    const model = response?.model ?? request?.model ?? null;
+    const cost = response?.usage && options.price
+      ? options.price(ex.provider, model, response.usage, start)
+      : null;
+    const prompt = request?.userText?.trim() ? request.userText : null;
+    const turn: Record<string, SqlValue> = {
+      id: turnId,
+      session_id: sessionId,
+      seq: head.headSeq + 1,
+      exchange_id: ex.id,
+      provider: ex.provider,
+      api: ex.api,
+      model,
+      status: ex.response?.status ?? null,
+      outcome: ex.outcome,
+      developer: ex.client.developer,
+      team: ex.client.team,
+      api_key_hash: record.apiKeyHash,
+      started_at: start,
+      ttfb_ms: ttfb,
+      duration_ms: end - start,
+      input_tokens: usage.input,
+      output_tokens: usage.output,
+      cache_read_tokens: usage.cacheRead,
+      cache_write_5m_tokens: usage.cacheWrite5m,
+      cache_write_1h_tokens: usage.cacheWrite1h,
+      reasoning_tokens: usage.reasoning,
+      usage_estimated: usage.estimated,
+      cost_usd: cost,
+      stop_reason: response?.stopReason ?? null,
+      response_id: response?.id ?? null,
+      prompt,
+      response_text: response?.text ?? null,
+      request_sha256: requestSha,
+      response_sha256: responseSha,
+      prev_hash: head.headHash ?? GENESIS_HASH,
+    };
+    const toolCalls = (response?.toolCalls ?? []).map((c, idx) => ({
+      id: `${turnId}:${idx}`,
+      turn_id: turnId,
+      session_id: sessionId,
+      idx,
+      call_id: c.id,
+      name: c.name,
+      arguments: c.arguments,
+      server: c.server,
+    }));
+    const toolResults: Record<string, SqlValue>[] = [];
+    for (const [i, r] of (request?.toolResults ?? []).entries()) {
+      const call = await tx.query<{ id: string }>(
+        "SELECT id FROM tool_calls WHERE session_id = $1 AND call_id = $2 ORDER BY id DESC LIMIT 1",
+        [sessionId, r.callId],
+      );
+      toolResults.push({
+        id: `${turnId}:r${i}`,
+        turn_id: turnId,
+        session_id: sessionId,
+        call_id: r.callId,
+        tool_call_id: call[0]?.id ?? null,
+        content: r.content,
+        is_error: r.isError,
+      });
+    }
+    const sortedResults = sortToolResults(toolResults);
+    const hash = turnHash(turn, toolCalls, sortedResults);
+    await insert(tx, "turns", { ...turn, hash });
+    for (const c of toolCalls) await insert(tx, "tool_calls", c);
+    for (const r of sortedResults) await insert(tx, "tool_results", r);
+    const greatest = engine === "postgres" ? "GREATEST" : "MAX";
+    const least = engine === "postgres" ? "LEAST" : "MIN";
+    await tx.run(
+      `UPDATE sessions SET
+         turn_count = turn_count + 1,
+         input_tokens = input_tokens + $2,
+         output_tokens = output_tokens + $3,
+         cache_read_tokens = cache_read_tokens + $4,
+         cache_write_tokens = cache_write_tokens + $5,
+         reasoning_tokens = reasoning_tokens + $6,
+         cost_usd = cost_usd + $7,
+         head_seq = $8, head_hash = $9, head_turn_id = $10,
+         last_activity_at = ${greatest}(last_activity_at, $11),
+         started_at = ${least}(started_at, $12),
+         model = COALESCE($13, model),
+         intent = COALESCE(intent, $14),
+         repo = COALESCE(repo, $15),
+         branch = COALESCE(branch, $16)
+       WHERE id = $1`,
+      [
+        sessionId,
+        usage.input,
+        usage.output,
+        usage.cacheRead,
+        usage.cacheWrite5m + usage.cacheWrite1h,
+        usage.reasoning,
+        cost ?? 0,
+        head.headSeq + 1,
+        hash,
+        turnId,
+        end,
+        start,
+        model,
+        prompt,
+        facts.repo,
+        facts.branch,
+      ],
+    );
+  }
+
+  await insert(tx, "exchanges", {
+    id: ex.id,
+    connection_id: ex.connectionId,
+    kind: ex.kind,
+    provider: ex.provider,
+    api: ex.api,
+    method: ex.request.method,
+    host: ex.target.host,
+    path: ex.request.path,
+    status: ex.response?.status ?? null,
+    outcome: ex.outcome,
+    developer: ex.client.developer,
+    team: ex.client.team,
+    client_address: ex.client.address,
+    client_via: ex.client.via,
+    api_key_hash: record.apiKeyHash,
+    started_at: start,
+    ttfb_ms: ttfb,
+    duration_ms: end - start,
+    request_sha256: requestSha,
+    request_bytes: record.requestBody.length,
+    response_sha256: responseSha,
+    response_bytes: record.responseBody.length,
+    request_headers: JSON.stringify(ex.request.headers),
+    response_headers: ex.response ? JSON.stringify(ex.response.headers) : null,
+    errors: JSON.stringify(ex.errors),
+    session_id: sessionId,
+    turn_id: turnId,
+    captured_at: record.capturedAt,
+  });
+  for (const [i, d] of ex.decisions.entries()) {
+    await insert(tx, "events", {
+      id: `${ex.id}:d${i}`,
+      exchange_id: ex.id,
+      session_id: sessionId,
+      turn_id: turnId,
+      kind: "decision",
+      policy: d.policy,
+      hook: d.hook,
+      decision: d.kind,
+      enforced: d.enforced,
+      reason: d.reason,
+      detail: d.detail ? JSON.stringify(d.detail) : null,
+      at: d.at,
+    });
+  }
+  return { status: "written" as const, exchangeId: ex.id, sessionId, turnId };
+}
+
+/** Persists `record` in its own transaction; see the module doc. */
 export async function persistRecord(
   db: Db,
   objects: ObjectStore,
   input: CaptureRecord,
   options: PersistOptions,
 ): Promise<PersistResult> {
-  const record = withParsedRequest(input);
-  const ex = record.exchange;
-  const known = await db.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [ex.id]);
-  if (known.length) return { status: "duplicate", exchangeId: ex.id };
-
-  const ws = ex.kind === "websocket";
-  const requestSha = await storeBody(objects, record.requestBody, {
-    kind: ws ? "ws-client" : "request",
-    size: record.requestBody.length,
-    contentType: ex.request.headers["content-type"],
-  });
-  const responseSha = await storeBody(objects, record.responseBody, {
-    kind: ws ? "ws-server" : "response",
-    size: record.responseBody.length,
-    contentType: ex.response?.headers["content-type"],
-  });
-  const facts = record.parsed ? conversationFacts(record) : null;
+  const prepared = await prepareRecord(db, objects, input);
+  if (!prepared) return { status: "duplicate", exchangeId: input.exchange.id };
   if (options.commitAfter) await options.commitAfter;
-
-  return await db.transaction(async (tx) => {
-    const dup = await tx.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [ex.id]);
-    if (dup.length) return { status: "duplicate" as const, exchangeId: ex.id };
-    const start = ex.timing.start;
-    const end = ex.timing.end ?? record.capturedAt;
-    const ttfb = ex.timing.firstByte === null ? null : ex.timing.firstByte - start;
-    let sessionId: string | null = null;
-    let turnId: string | null = null;
-
-    if (record.parsed && facts) {
-      const request = record.parsed.request;
-      const response = record.parsed.response;
-      const head = await resolveSession(tx, {
-        engine: db.engine,
-        provider: ex.provider,
-        owner: ex.client.developer ?? `addr:${hostOf(ex.client.address)}`,
-        clientKey: facts.clientKey,
-        previousResponseId: facts.previousResponseId,
-        fingerprint: facts.fingerprint,
-        at: start,
-        idleGapMs: options.idleGapMs,
-        developer: ex.client.developer,
-        team: ex.client.team,
-        clientAddress: ex.client.address,
-      });
-      sessionId = head.id;
-      turnId = ex.id;
-      const usage = response?.usage ?? ZERO_USAGE;
-      const model = response?.model ?? request?.model ?? null;
-      const cost = response?.usage && options.price
-        ? options.price(ex.provider, model, response.usage, start)
-        : null;
-      const prompt = request?.userText?.trim() ? request.userText : null;
-      const turn: Record<string, SqlValue> = {
-        id: turnId,
-        session_id: sessionId,
-        seq: head.headSeq + 1,
-        exchange_id: ex.id,
-        provider: ex.provider,
-        api: ex.api,
-        model,
-        status: ex.response?.status ?? null,
-        outcome: ex.outcome,
-        developer: ex.client.developer,
-        team: ex.client.team,
-        api_key_hash: record.apiKeyHash,
-        started_at: start,
-        ttfb_ms: ttfb,
-        duration_ms: end - start,
-        input_tokens: usage.input,
-        output_tokens: usage.output,
-        cache_read_tokens: usage.cacheRead,
-        cache_write_5m_tokens: usage.cacheWrite5m,
-        cache_write_1h_tokens: usage.cacheWrite1h,
-        reasoning_tokens: usage.reasoning,
-        usage_estimated: usage.estimated,
-        cost_usd: cost,
-        stop_reason: response?.stopReason ?? null,
-        response_id: response?.id ?? null,
-        prompt,
-        response_text: response?.text ?? null,
-        request_sha256: requestSha,
-        response_sha256: responseSha,
-        prev_hash: head.headHash ?? GENESIS_HASH,
-      };
-      const toolCalls = (response?.toolCalls ?? []).map((c, idx) => ({
-        id: `${turnId}:${idx}`,
-        turn_id: turnId,
-        session_id: sessionId,
-        idx,
-        call_id: c.id,
-        name: c.name,
-        arguments: c.arguments,
-        server: c.server,
-      }));
-      const toolResults: Record<string, SqlValue>[] = [];
-      for (const [i, r] of (request?.toolResults ?? []).entries()) {
-        const call = await tx.query<{ id: string }>(
-          "SELECT id FROM tool_calls WHERE session_id = $1 AND call_id = $2 ORDER BY id DESC LIMIT 1",
-          [sessionId, r.callId],
-        );
-        toolResults.push({
-          id: `${turnId}:r${i}`,
-          turn_id: turnId,
-          session_id: sessionId,
-          call_id: r.callId,
-          tool_call_id: call[0]?.id ?? null,
-          content: r.content,
-          is_error: r.isError,
-        });
-      }
-      const sortedResults = sortToolResults(toolResults);
-      const hash = turnHash(turn, toolCalls, sortedResults);
-      await insert(tx, "turns", { ...turn, hash });
-      for (const c of toolCalls) await insert(tx, "tool_calls", c);
-      for (const r of sortedResults) await insert(tx, "tool_results", r);
-      const greatest = db.engine === "postgres" ? "GREATEST" : "MAX";
-      const least = db.engine === "postgres" ? "LEAST" : "MIN";
-      await tx.run(
-        `UPDATE sessions SET
-           turn_count = turn_count + 1,
-           input_tokens = input_tokens + $2,
-           output_tokens = output_tokens + $3,
-           cache_read_tokens = cache_read_tokens + $4,
-           cache_write_tokens = cache_write_tokens + $5,
-           reasoning_tokens = reasoning_tokens + $6,
-           cost_usd = cost_usd + $7,
-           head_seq = $8, head_hash = $9, head_turn_id = $10,
-           last_activity_at = ${greatest}(last_activity_at, $11),
-           started_at = ${least}(started_at, $12),
-           model = COALESCE($13, model),
-           intent = COALESCE(intent, $14),
-           repo = COALESCE(repo, $15),
-           branch = COALESCE(branch, $16)
-         WHERE id = $1`,
-        [
-          sessionId,
-          usage.input,
-          usage.output,
-          usage.cacheRead,
-          usage.cacheWrite5m + usage.cacheWrite1h,
-          usage.reasoning,
-          cost ?? 0,
-          head.headSeq + 1,
-          hash,
-          turnId,
-          end,
-          start,
-          model,
-          prompt,
-          facts.repo,
-          facts.branch,
-        ],
-      );
-    }
-
-    await insert(tx, "exchanges", {
-      id: ex.id,
-      connection_id: ex.connectionId,
-      kind: ex.kind,
-      provider: ex.provider,
-      api: ex.api,
-      method: ex.request.method,
-      host: ex.target.host,
-      path: ex.request.path,
-      status: ex.response?.status ?? null,
-      outcome: ex.outcome,
-      developer: ex.client.developer,
-      team: ex.client.team,
-      client_address: ex.client.address,
-      client_via: ex.client.via,
-      api_key_hash: record.apiKeyHash,
-      started_at: start,
-      ttfb_ms: ttfb,
-      duration_ms: end - start,
-      request_sha256: requestSha,
-      request_bytes: record.requestBody.length,
-      response_sha256: responseSha,
-      response_bytes: record.responseBody.length,
-      request_headers: JSON.stringify(ex.request.headers),
-      response_headers: ex.response ? JSON.stringify(ex.response.headers) : null,
-      errors: JSON.stringify(ex.errors),
-      session_id: sessionId,
-      turn_id: turnId,
-      captured_at: record.capturedAt,
-    });
-    for (const [i, d] of ex.decisions.entries()) {
-      await insert(tx, "events", {
-        id: `${ex.id}:d${i}`,
-        exchange_id: ex.id,
-        session_id: sessionId,
-        turn_id: turnId,
-        kind: "decision",
-        policy: d.policy,
-        hook: d.hook,
-        decision: d.kind,
-        enforced: d.enforced,
-        reason: d.reason,
-        detail: d.detail ? JSON.stringify(d.detail) : null,
-        at: d.at,
-      });
-    }
-    return { status: "written" as const, exchangeId: ex.id, sessionId, turnId };
-  });
+  return await db.transaction((tx) => writePrepared(tx, db.engine, prepared, options));
 }

@@ -3,8 +3,8 @@
  * exchange becomes a credential-free record that is appended to the journal (group commit) and queued
  * for the store writer. The queue is bounded by bytes: past the bound a record keeps only its journal id
  * and is read back from disk when its turn comes (spill), so a slow database costs disk, not memory.
- * Writers persist records with retries; a record that still fails stays in the journal and is replayed on
- * the next start. In `strict` durability `end()` resolves once the record is fsync'd in the journal.
+ * One writer persists batches (what queued up meanwhile, one transaction each) and retries failures one
+ * record at a time; a record that still fails stays in the journal and is replayed on the next start. In `strict` durability `end()` resolves once the record is fsync'd in the journal.
  * @module
  */
 import type { Exchange, WsMessage } from "../core/exchange.ts";
@@ -12,7 +12,14 @@ import { log } from "../core/log.ts";
 import type { Db } from "../storage/db/db.ts";
 import type { ObjectStore } from "../storage/objects/store.ts";
 import type { Journal, JournalStats } from "./journal.ts";
-import { persistRecord, type PriceFn } from "./persist.ts";
+import {
+  persistRecord,
+  type PersistResult,
+  type PreparedRecord,
+  prepareRecord,
+  type PriceFn,
+  writePrepared,
+} from "./persist.ts";
 import {
   buildRecord,
   type CaptureRecord,
@@ -36,8 +43,12 @@ export interface PipelineOptions {
   maxQueuedBytes?: number;
   /** Largest body captured per direction; longer bodies are cut and the cut recorded (default 64 MiB). */
   maxBodyBytes?: number;
-  /** Parallel writers (default 4 on SQLite, 8 on PostgreSQL): hashing, gzip and object fsyncs overlap; SQLite still commits one at a time. */
-  writers?: number;
+  /**
+   * Most records written per database transaction (default 64). The writer takes whatever queued up while
+   * the previous batch was written, so an idle gateway commits one record at a time and a busy one
+   * shares commits; bodies of a batch are stored concurrently.
+   */
+  maxBatch?: number;
   /** Attempts per record before it is left in the journal for the next start (default 5). */
   attempts?: number;
   retryBaseMs?: number;
@@ -85,7 +96,8 @@ interface Queued {
 export function createPipeline(options: PipelineOptions): Pipeline {
   const maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
-  const writers = options.writers ?? (options.db.engine === "postgres" ? 8 : 4);
+  const maxBatch = options.maxBatch ?? 64;
+  const persistOptions = { idleGapMs: options.idleGapMs, price: options.price };
   const attempts = options.attempts ?? 5;
   const retryBaseMs = options.retryBaseMs ?? 100;
   const { journal } = options;
@@ -104,7 +116,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   let closed = false;
   let idleWaiters: (() => void)[] = [];
 
-  // Commits happen in dequeue order even with several writers: each waits for its predecessor.
+  // Batches (live and replayed) commit one after another, in the order they were taken.
   let lastCommit: Promise<void> = Promise.resolve();
 
   /** Takes the next place in commit order; call the returned `done` once the record is settled. */
@@ -113,15 +125,6 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     let done!: () => void;
     lastCommit = new Promise<void>((resolve) => done = resolve);
     return { after, done };
-  }
-
-  async function persistWithRetry(id: number, record: CaptureRecord): Promise<void> {
-    const { after, done } = ticket();
-    try {
-      await persistAttempts(id, record, after);
-    } finally {
-      done();
-    }
   }
 
   async function persistAttempts(
@@ -160,22 +163,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     active++;
     try {
       while (queue.length) {
-        const item = queue.shift()!;
-        if (item.record) counters.queuedBytes -= item.bytes;
-        else counters.spilled--;
-        const { after, done } = ticket(); // before any await: commit order is dequeue order
+        const items = queue.splice(0, maxBatch);
+        for (const item of items) {
+          if (item.record) counters.queuedBytes -= item.bytes;
+          else counters.spilled--;
+        }
+        const { after, done } = ticket();
         try {
-          let record = item.record;
-          if (!record) {
-            try {
-              record = decodeRecord(await journal.read(item.id));
-            } catch (error) {
-              counters.failed++;
-              log.error("capture.spill_read_failed", { entry: item.id, error });
-              continue;
-            }
-          }
-          await persistAttempts(item.id, record, after);
+          await after;
+          await persistBatch(items);
         } finally {
           done();
         }
@@ -184,6 +180,73 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       active--;
       notifyIdle();
     }
+  }
+
+  /**
+   * Persists what queued up while the previous batch was written: records read back if spilled, bodies
+   * stored concurrently, then every record's rows in one transaction, each under a savepoint so one bad
+   * record does not undo the others. Anything that fails is retried on its own.
+   */
+  async function persistBatch(items: Queued[]): Promise<void> {
+    const loaded = await Promise.all(items.map(async (item) => {
+      try {
+        return { id: item.id, record: item.record ?? decodeRecord(await journal.read(item.id)) };
+      } catch (error) {
+        counters.failed++;
+        log.error("capture.spill_read_failed", { entry: item.id, error });
+        return null;
+      }
+    }));
+    const records = loaded.filter((r) => r !== null);
+    const retry: { id: number; record: CaptureRecord }[] = [];
+    const prepared: { id: number; record: CaptureRecord; ready: PreparedRecord }[] = [];
+    await Promise.all(records.map(async ({ id, record }) => {
+      try {
+        const ready = await prepareRecord(options.db, options.objects, record);
+        if (ready) prepared.push({ id, record, ready });
+        else settled(id, "duplicate");
+      } catch (error) {
+        log.warn("capture.prepare_failed", { exchangeId: record.exchange.id, error });
+        retry.push({ id, record });
+      }
+    }));
+    // Rows in arrival order: sequence numbers and tool-result links follow the order turns ended.
+    prepared.sort((a, b) => a.id - b.id);
+    if (prepared.length) {
+      try {
+        const outcomes = await options.db.transaction(async (tx) => {
+          const out: (PersistResult["status"] | null)[] = [];
+          for (const p of prepared) {
+            await tx.exec("SAVEPOINT capture_record");
+            try {
+              out.push((await writePrepared(tx, options.db.engine, p.ready, persistOptions)).status);
+              await tx.exec("RELEASE SAVEPOINT capture_record");
+            } catch (error) {
+              log.warn("capture.record_failed", { exchangeId: p.record.exchange.id, error });
+              await tx.exec("ROLLBACK TO SAVEPOINT capture_record");
+              await tx.exec("RELEASE SAVEPOINT capture_record");
+              out.push(null);
+            }
+          }
+          return out;
+        });
+        for (const [i, status] of outcomes.entries()) {
+          if (status) settled(prepared[i].id, status);
+          else retry.push(prepared[i]);
+        }
+      } catch (error) {
+        log.warn("capture.batch_failed", { records: prepared.length, error });
+        retry.push(...prepared);
+      }
+    }
+    retry.sort((a, b) => a.id - b.id);
+    for (const { id, record } of retry) await persistAttempts(id, record, Promise.resolve());
+  }
+
+  function settled(id: number, status: PersistResult["status"]): void {
+    if (status === "duplicate") counters.duplicates++;
+    else counters.written++;
+    journal.markApplied(id);
   }
 
   function enqueue(id: number, record: CaptureRecord, bytes: number): void {
@@ -195,7 +258,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       queue.push({ id, record, bytes });
       counters.queuedBytes += bytes;
     }
-    if (active < writers) work();
+    if (!active) work();
   }
 
   function accept(exchange: Exchange, parsed: CaptureParsed | null, bodies: Bodies): Promise<void> {
@@ -307,6 +370,17 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }),
     async replay() {
       let count = 0;
+      let batch: Queued[] = [];
+      const flush = async () => {
+        const { after, done } = ticket();
+        try {
+          await after;
+          await persistBatch(batch);
+        } finally {
+          done();
+        }
+        batch = [];
+      };
       for await (const entry of journal.replay()) {
         let record: CaptureRecord;
         try {
@@ -316,9 +390,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           journal.markApplied(entry.id);
           continue;
         }
-        await persistWithRetry(entry.id, record);
+        batch.push({ id: entry.id, record, bytes: entry.payload.length });
         count++;
+        if (batch.length >= maxBatch) await flush();
       }
+      if (batch.length) await flush();
       if (count) log.info("capture.replayed", { records: count });
       return count;
     },

@@ -51,7 +51,7 @@ async function pipelineIn(
   dir: string,
   durability: "strict" | "batched",
   db: Db,
-  extra: { maxQueuedBytes?: number; writers?: number } = {},
+  extra: { maxQueuedBytes?: number; maxBatch?: number } = {},
 ) {
   const journal = await openJournal({ dir: join(dir, "journal"), flushIntervalMs: 150 });
   const pipeline = createPipeline({
@@ -117,7 +117,6 @@ Deno.test("when the database stalls, memory stays bounded and the backlog spills
     const gated = gatedDb(real);
     const { journal, pipeline } = await pipelineIn(dir, "batched", gated.db, {
       maxQueuedBytes: 50_000,
-      writers: 4,
     });
     const order: string[] = [];
     await Promise.all(Array.from({ length: 100 }, (_, i) => feed(pipeline, i, 5_000, order)));
@@ -125,7 +124,7 @@ Deno.test("when the database stalls, memory stays bounded and the backlog spills
     const stalled = pipeline.stats();
     assert.ok(stalled.queuedBytes <= 50_000 + 6_000, `in memory: ${stalled.queuedBytes} bytes`);
     assert.ok(stalled.spilled > 80, `spilled: ${stalled.spilled}`);
-    assert.equal(stalled.queued, 96, "four records are with the writers, the rest wait");
+    assert.equal(stalled.queued, 99, "the first record's batch is with the stalled writer, the rest wait");
     assert.ok(stalled.journal.bytes > 500_000, "the journal holds the backlog");
     gated.release();
     await pipeline.drain();
@@ -136,7 +135,7 @@ Deno.test("when the database stalls, memory stays bounded and the backlog spills
     assert.deepEqual(
       turns.map((t) => t.id),
       order,
-      "several writers, yet sequence numbers follow arrival order",
+      "batched commits, yet sequence numbers follow arrival order",
     );
     await pipeline.close();
     await journal.close();
@@ -192,6 +191,64 @@ for (const engine of ["sqlite", "postgres"] as const) {
       } finally {
         await again.close();
       }
+    });
+  });
+}
+
+for (const engine of ["sqlite", "postgres"] as const) {
+  Deno.test(`a backlog commits in shared transactions; a failing record is rolled back alone and retried [${engine}]`, async () => {
+    await tempDir(async (dir) => {
+      const real = engine === "sqlite"
+        ? openSqlite(":memory:")
+        : (await import("../storage/db/postgres.ts")).openPostgres(
+          await (await sharedPostgres()).createDatabase(),
+        );
+      await migrate(real);
+      const gated = gatedDb(real);
+      let transactions = 0;
+      let failOnce: string | null = null;
+      const db: Db = {
+        ...gated.db,
+        engine: real.engine,
+        transaction: (fn) => {
+          transactions++;
+          return gated.db.transaction((tx) =>
+            fn({
+              ...tx,
+              query: (sql, params) => tx.query(sql, params),
+              exec: (sql) => tx.exec(sql),
+              run: (sql, params) => {
+                if (failOnce && sql.startsWith("INSERT INTO exchanges") && params?.[0] === failOnce) {
+                  failOnce = null;
+                  return Promise.reject(new Error("injected failure of one record"));
+                }
+                return tx.run(sql, params);
+              },
+            })
+          );
+        },
+      };
+      const { journal, pipeline } = await pipelineIn(dir, "batched", db);
+      const order: string[] = [];
+      const ends = Array.from({ length: 30 }, (_, i) => feed(pipeline, i, 100, order));
+      failOnce = order[17];
+      await Promise.all(ends);
+      gated.release();
+      await pipeline.drain();
+      const stats = pipeline.stats();
+      assert.equal(stats.written, 30);
+      assert.equal(stats.failed, 0);
+      // The first record's batch, then one batch for the 29 that queued behind it, then the retry.
+      assert.equal(transactions, 3, `transactions: ${transactions}`);
+      const turns = await real.query<{ id: string }>("SELECT id FROM turns ORDER BY seq");
+      assert.deepEqual(
+        turns.map((t) => t.id),
+        [...order.filter((id) => id !== order[17]), order[17]],
+        "the retried record comes last; the others keep arrival order",
+      );
+      await pipeline.close();
+      await journal.close();
+      await real.close();
     });
   });
 }

@@ -44,6 +44,7 @@ const pipeline = createPipeline({
   hmacKey: await loadOrCreateHmacKey(join(dir, "keys", "hmac.key")),
   durability: mode === "strict" ? "strict" : "batched",
   idleGapMs: 30 * 60_000,
+  maxBatch: 1, // one record per transaction, so exactly WRITTEN records commit before the stall
 });
 
 const acked: string[] = [];
