@@ -14,7 +14,7 @@ import { detectApi } from "../providers/detect.ts";
 import { providerErrorResponse } from "../providers/errors.ts";
 import type { ApiName, ParsedRequest, ResponseParser } from "../providers/types.ts";
 import type { ResponsesWsSession } from "../providers/mod.ts";
-import { clientResponseHeaders, headerRecord, upstreamRequestHeaders } from "./headers.ts";
+import { clientResponseHead, headerRecord, upstreamRequestHeaders } from "./headers.ts";
 import type { Metrics } from "./metrics.ts";
 import { newExchange } from "./new_exchange.ts";
 import { endExchange } from "./end_exchange.ts";
@@ -117,7 +117,7 @@ export async function handleExchange(
       parsedRequest = deps.parsers.parseRequest(match.api, read.bytes, exchange.request.headers);
     }
   }
-  let headers = upstreamRequestHeaders(req.headers, hostHeader(target));
+  let headers = upstreamRequestHeaders(requestHeaders, hostHeader(target));
   const outcome = await chain.runRequest(exchange, view, (patch) => {
     ({ view, headers } = applyPatch(exchange, view, headers, patch));
     return view;
@@ -207,8 +207,8 @@ export async function handleExchange(
     clearTimeout(headersTimer);
   }
   exchange.timing.upstreamConnected = Date.now();
-  const responseHeaders = clientResponseHeaders(upstream.headers);
-  exchange.response = { status: upstream.status, headers: headerRecord(responseHeaders) };
+  const responseHead = clientResponseHead(upstream.headers);
+  exchange.response = { status: upstream.status, headers: responseHead.record };
   deps.metrics.upstreamLatency.observe(
     { provider: exchange.provider },
     (exchange.timing.upstreamConnected - exchange.timing.start) / 1000,
@@ -222,7 +222,10 @@ export async function handleExchange(
     return finishEarly(blockResponse(exchange, responseBlock), "blocked");
   }
   if (!upstream.body) {
-    return finishEarly(new Response(null, { status: upstream.status, headers: responseHeaders }), "complete");
+    return finishEarly(
+      new Response(null, { status: upstream.status, headers: responseHead.pairs }),
+      "complete",
+    );
   }
 
   // Steps 8–9: stream back; the end hooks and capture run when the stream ends, however it ends.
@@ -256,7 +259,7 @@ export async function handleExchange(
   return new Response(answer, {
     status: upstream.status,
     statusText: upstream.statusText,
-    headers: responseHeaders,
+    headers: responseHead.pairs,
   });
 }
 

@@ -51,6 +51,27 @@ export function clientResponseHeaders(upstream: Headers): Headers {
   return out;
 }
 
+/**
+ * `clientResponseHeaders` and its `headerRecord` in one pass over the upstream's headers (each pass over
+ * a `Headers` sorts and combines it again): pairs for the client's `Response`, the record for the exchange.
+ */
+export function clientResponseHead(upstream: Headers): {
+  pairs: [string, string][];
+  record: Record<string, string>;
+} {
+  const pairs: [string, string][] = [];
+  const record: Record<string, string> = {};
+  const encoding = (upstream.get("content-encoding") ?? "").toLowerCase().trim();
+  const decoded = encoding === "gzip" || encoding === "br" || encoding === "x-gzip";
+  for (const [name, value] of upstream) {
+    if (HOP_BY_HOP.has(name)) continue;
+    if (decoded && (name === "content-encoding" || name === "content-length")) continue;
+    pairs.push([name, value]);
+    record[name] = value;
+  }
+  return { pairs, record };
+}
+
 /** Plain-object copy of headers (lower-case names) for the exchange record. */
 export function headerRecord(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
