@@ -57,7 +57,8 @@ export async function startWorkerCapture(options: WorkerCaptureOptions): Promise
   const objects = await openObjectStore(options.paths, env, options.config.capture.s3);
   let db: Db;
   try {
-    db = await openDatabase(options.paths, env);
+    // This connection serves the proxy's thread (policies, UI): it must never sleep on the worker's lock.
+    db = await openDatabase(options.paths, env, { sqlite: { lockWait: "yield" } });
   } catch (error) {
     await objects.close();
     throw error;

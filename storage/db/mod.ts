@@ -9,23 +9,24 @@ import type { Db } from "./db.ts";
 import { migrate } from "./migrate.ts";
 import { migrateAsOwner } from "./migrate_role.ts";
 import { openPostgres } from "./postgres.ts";
-import { openSqlite } from "./sqlite.ts";
+import { openSqlite, type SqliteOptions } from "./sqlite.ts";
 
 export { type Db, DbError, type Queryable, type Row, type SqlValue } from "./db.ts";
 export { migrate } from "./migrate.ts";
 export { openPostgres } from "./postgres.ts";
-export { openSqlite } from "./sqlite.ts";
+export { openSqlite, type SqliteOptions } from "./sqlite.ts";
 
 /** The database named by `RECONDO_STORE`, migrated. */
 export async function openDatabase(
   paths: Pick<DataPaths, "database" | "dir">,
   env: { get(name: string): string | undefined },
+  options: { sqlite?: SqliteOptions } = {},
 ): Promise<Db> {
   const kind = env.get("RECONDO_STORE") ?? "sqlite";
   let db: Db;
   if (kind === "sqlite") {
     await Deno.mkdir(paths.dir, { recursive: true });
-    db = openSqlite(paths.database);
+    db = openSqlite(paths.database, options.sqlite);
   } else if (kind === "postgres") {
     const url = env.get("RECONDO_DB_URL");
     if (!url) throw new Error("RECONDO_STORE=postgres needs RECONDO_DB_URL");

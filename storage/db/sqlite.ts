@@ -9,14 +9,46 @@
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { type Db, DbError, type Queryable, type Row, type SqlValue } from "./db.ts";
 
+/** How a connection waits for another connection's write lock. */
+export interface SqliteOptions {
+  /**
+   * `block` (default): SQLite's busy timeout sleeps the calling thread, fine for the CLI and the capture
+   * worker. `yield`: the statement fails fast and is retried after a timer, so the event loop keeps
+   * serving while the capture worker commits; for the proxy's thread.
+   */
+  lockWait?: "block" | "yield";
+}
+
+/** Longest wait for another connection's write lock before a statement fails. */
+const LOCK_WAIT_MS = 5000;
+
 /** Opens (creating if needed) the SQLite database at `path` (`:memory:` works too). */
-export function openSqlite(path: string): Db {
+export function openSqlite(path: string, options: SqliteOptions = {}): Db {
   const db = new DatabaseSync(path);
+  const yieldOnLock = options.lockWait === "yield";
+  db.exec(`PRAGMA busy_timeout = ${yieldOnLock ? 0 : LOCK_WAIT_MS}`);
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
-  db.exec("PRAGMA busy_timeout = 5000");
-  return new SqliteDb(db);
+  return new SqliteDb(db, yieldOnLock);
+}
+
+function isLocked(error: unknown): boolean {
+  const cause = error instanceof DbError ? error.cause : error;
+  return (cause as { errcode?: number } | null)?.errcode === 5 || /database is locked/.test(String(cause));
+}
+
+/** Runs `fn`; while the database is locked by another connection, retries after short timers. */
+async function retryWhileLocked<T>(fn: () => T | Promise<T>): Promise<T> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let delay = 1;; delay = Math.min(delay * 2, 20)) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isLocked(error) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
 
 const cache = new WeakMap<DatabaseSync, Map<string, ReturnType<DatabaseSync["prepare"]>>>();
@@ -74,11 +106,22 @@ class SqliteDb implements Db {
   readonly engine = "sqlite" as const;
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
+  #yieldOnLock: boolean;
 
-  constructor(readonly raw: DatabaseSync) {}
+  constructor(readonly raw: DatabaseSync, yieldOnLock = false) {
+    this.#yieldOnLock = yieldOnLock;
+  }
 
   /** Queues `fn` behind any open transaction, so no statement lands inside another caller's one. */
   #serial<T>(fn: () => T | Promise<T>): Promise<T> {
+    const step = this.#yieldOnLock ? () => retryWhileLocked(fn) : fn;
+    const result = this.#tail.catch(() => {}).then(step);
+    this.#tail = result;
+    return result;
+  }
+
+  /** Like `#serial`, without retrying `fn` as a whole (a transaction retries only its BEGIN). */
+  #serialOnce<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.#tail.catch(() => {}).then(fn);
     this.#tail = result;
     return result;
@@ -104,8 +147,10 @@ class SqliteDb implements Db {
       run: (sql: string, params: readonly SqlValue[] = []) => Promise.resolve(runSync(raw, sql, params)),
       exec: (sql: string) => Promise.resolve(execSync(raw, sql)),
     };
-    return this.#serial(async () => {
-      raw.exec("BEGIN IMMEDIATE");
+    const begin = () => raw.exec("BEGIN IMMEDIATE");
+    return this.#serialOnce(async () => {
+      if (this.#yieldOnLock) await retryWhileLocked(begin);
+      else begin();
       try {
         const value = await fn(tx);
         raw.exec("COMMIT");
