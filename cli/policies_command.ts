@@ -82,7 +82,7 @@ export async function simulatePolicies(
   let clock = 0;
   const { chain, close } = await rehearsalChain(config, dirname(resolve(file)), () => clock);
   try {
-    const objects = await openObjectStore(dataPaths(options.dataDir), env);
+    const objects = await openObjectStore(dataPaths(options.dataDir), env, config.capture.s3);
     const since = (options.now ?? Date.now()) - parseDuration(options.since);
     return await simulateChain(chain, capturedExchanges(options.db, objects, { since }), {
       setNow: (at) => clock = at,
