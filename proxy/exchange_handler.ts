@@ -14,7 +14,7 @@ import { detectApi } from "../providers/detect.ts";
 import { providerErrorResponse } from "../providers/errors.ts";
 import type { ApiName, ParsedRequest, ResponseParser } from "../providers/types.ts";
 import type { ResponsesWsSession } from "../providers/mod.ts";
-import { clientResponseHead, headerRecord, upstreamRequestHeaders } from "./headers.ts";
+import { clientResponseHead, headerRecord, upstreamRequestRecord } from "./headers.ts";
 import type { Metrics } from "./metrics.ts";
 import { newExchange } from "./new_exchange.ts";
 import { endExchange } from "./end_exchange.ts";
@@ -117,7 +117,7 @@ export async function handleExchange(
       parsedRequest = deps.parsers.parseRequest(match.api, read.bytes, exchange.request.headers);
     }
   }
-  let headers = upstreamRequestHeaders(requestHeaders, hostHeader(target));
+  let headers = upstreamRequestRecord(requestHeaders, hostHeader(target));
   const outcome = await chain.runRequest(exchange, view, (patch) => {
     ({ view, headers } = applyPatch(exchange, view, headers, patch));
     return view;
@@ -147,7 +147,7 @@ export async function handleExchange(
   if (body instanceof Uint8Array) {
     tap.requestChunk(body);
     deps.metrics.bytes.inc({ direction: "request" }, body.byteLength);
-    headers.set("content-length", String(body.byteLength));
+    headers["content-length"] = String(body.byteLength);
   } else if (body) {
     body = tapStream(body, (chunk) => {
       tap.requestChunk(chunk);
@@ -280,16 +280,21 @@ function wholeAnswer(headers: Headers): { upTo: number; exact: boolean } {
   return { upTo: length <= WHOLE_RESPONSE_LIMIT ? length : 0, exact };
 }
 
-function applyPatch(exchange: Exchange, view: RequestView, headers: Headers, patch: RequestPatch) {
+function applyPatch(
+  exchange: Exchange,
+  view: RequestView,
+  headers: Record<string, string>,
+  patch: RequestPatch,
+) {
   const next = { ...view };
   if (patch.json !== undefined) {
     next.json = patch.json;
     next.body = new TextEncoder().encode(JSON.stringify(patch.json));
   }
-  const nextHeaders = new Headers(headers);
+  const nextHeaders = { ...headers };
   for (const [name, value] of Object.entries(patch.headers ?? {})) {
-    if (value === null) nextHeaders.delete(name);
-    else nextHeaders.set(name, value);
+    if (value === null) delete nextHeaders[name.toLowerCase()];
+    else nextHeaders[name.toLowerCase()] = value;
   }
   if (patch.upstreamOrigin) exchange.target.upstreamOrigin = new URL(patch.upstreamOrigin).origin;
   return { view: next, headers: nextHeaders };

@@ -11,7 +11,7 @@ import { providerOfHost } from "../providers/detect.ts";
 import type { ConnectionContext, ConnectionRegistry } from "./connection_registry.ts";
 import { type ExchangeDeps, type ExchangeTarget, handleExchange } from "./exchange_handler.ts";
 import type { FrontDoorSettings } from "./front_door.ts";
-import { clientResponseHeaders, upstreamRequestHeaders } from "./headers.ts";
+import { clientResponseHeaders, headerRecord, upstreamRequestRecord } from "./headers.ts";
 import { authenticate } from "./proxy_auth.ts";
 import { relayWebSocket } from "./websocket_relay.ts";
 
@@ -100,7 +100,7 @@ async function passThrough(req: Request, url: URL, deps: ExchangeDeps): Promise<
   try {
     const upstream = await deps.client.fetch(url.href, {
       method: req.method,
-      headers: upstreamRequestHeaders(req.headers, url.host),
+      headers: upstreamRequestRecord(headerRecord(req.headers), url.host),
       body: req.body,
       signal: req.signal,
     });

@@ -26,6 +26,7 @@ import zlib from "node:zlib";
 import { Buffer } from "node:buffer";
 import { HttpsProxyAgent } from "https-proxy-agent";
 import { log } from "../core/log.ts";
+import { headerRecord } from "./headers.ts";
 
 export interface UpstreamClientOptions {
   extraCaFiles: string[];
@@ -34,7 +35,8 @@ export interface UpstreamClientOptions {
 
 export interface UpstreamRequestInit {
   method: string;
-  headers: Headers;
+  /** A record (lower-case names) is cheaper for fetch to take than a `Headers`, which it iterates. */
+  headers: Headers | Record<string, string>;
   body: Uint8Array | ReadableStream<Uint8Array> | null;
   signal: AbortSignal;
 }
@@ -122,9 +124,8 @@ function send(
 ): Promise<Response> {
   const target = new URL(url);
   const module = target.protocol === "https:" ? https : http;
-  const headers: Record<string, string> = {};
-  for (const [name, value] of init.headers.entries()) headers[name] = value;
-  const hostHeader = init.headers.get("host") ?? target.host;
+  const headers = init.headers instanceof Headers ? headerRecord(init.headers) : init.headers;
+  const hostHeader = headers["host"] ?? target.host;
   return new Promise<Response>((resolve, reject) => {
     const request = module.request({
       protocol: target.protocol,
