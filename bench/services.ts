@@ -70,6 +70,8 @@ export interface RecondoOptions {
   dataDir: string;
   /** Directory for a V8 CPU profile (written on exit), or null. */
   cpuProfileDir: string | null;
+  /** More environment for the gateway (e.g. `RECONDO_STORE`, `RECONDO_DB_URL`). */
+  env?: Record<string, string>;
 }
 
 /** `deno run main.ts serve` (or the proxy-only entry) with the upstream override; resolves once `/healthz` answers. */
@@ -94,6 +96,7 @@ export async function startRecondo(group: ProcessGroup, options: RecondoOptions)
       RECONDO_LOG: "warn",
       RECONDO_EXTRA_CA_CERTS: options.upstreamCaFile,
       RECONDO_UPSTREAM_OVERRIDE: `${HOST}=https://127.0.0.1:${options.upstreamPort}`,
+      ...options.env,
     },
   });
   service.drainStdout();

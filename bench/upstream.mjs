@@ -9,7 +9,8 @@
  * Prints `{"port":N}` once listening. `POST /v1/messages` answers a ~2 KB Anthropic Messages JSON, or,
  * when the body contains `"stream":true`, an Anthropic SSE stream of EVENTS events one every INTERVAL ms.
  * Every SSE event starts with a comment line `: sent_at=<ms>` (performance.timeOrigin + now()) so the
- * client can compute each event's delay on the same clock. Stops on SIGTERM/SIGINT.
+ * client can compute each event's delay on the same clock. `GET /__count` answers how many requests it
+ * served. Stops on SIGTERM/SIGINT.
  */
 import https from "node:https";
 import { readFileSync } from "node:fs";
@@ -96,12 +97,20 @@ function stream(res) {
   next();
 }
 
+let answered = 0;
+
 const server = https.createServer({
   cert: readFileSync(process.argv[2]),
   key: readFileSync(process.argv[3]),
   noDelay: true,
   keepAliveTimeout: 60_000,
 }, (req, res) => {
+  if (req.url === "/__count") {
+    // For the capture benchmark: how many model requests reached the upstream (to check exactly-once).
+    res.writeHead(200, { "content-type": "application/json" });
+    return res.end(JSON.stringify({ requests: answered }));
+  }
+  answered++;
   /** @type {Buffer[]} */
   const chunks = [];
   req.on("data", (chunk) => chunks.push(chunk));

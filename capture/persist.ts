@@ -90,17 +90,21 @@ export interface PreparedRecord {
 
 /**
  * First half of persisting: parses the request if no policy did, stores both bodies (hash, gzip, write)
- * and derives the conversation facts. Returns `null` when the exchange is already in the database.
+ * and derives the conversation facts. Returns `null` when the exchange is already in the database (looked
+ * up unless `lookUp` is false: a fresh exchange cannot be there, and `writePrepared` checks again).
  */
 export async function prepareRecord(
   db: Db,
   objects: ObjectStore,
   input: CaptureRecord,
+  options: { lookUp?: boolean } = {},
 ): Promise<PreparedRecord | null> {
   const record = withParsedRequest(input);
   const ex = record.exchange;
-  const known = await db.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [ex.id]);
-  if (known.length) return null;
+  if (options.lookUp ?? true) {
+    const known = await db.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [ex.id]);
+    if (known.length) return null;
+  }
   const ws = ex.kind === "websocket";
   const [requestSha, responseSha] = await Promise.all([
     storeBody(objects, record.requestBody, {

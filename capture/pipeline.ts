@@ -97,6 +97,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
   const maxBatch = options.maxBatch ?? 64;
+  const savepoints = options.db.engine === "sqlite";
   const persistOptions = { idleGapMs: options.idleGapMs, price: options.price };
   const attempts = options.attempts ?? 5;
   const retryBaseMs = options.retryBaseMs ?? 100;
@@ -171,7 +172,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         const { after, done } = ticket();
         try {
           await after;
-          await persistBatch(items);
+          await persistBatch(items, false);
         } finally {
           done();
         }
@@ -184,10 +185,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   /**
    * Persists what queued up while the previous batch was written: records read back if spilled, bodies
-   * stored concurrently, then every record's rows in one transaction, each under a savepoint so one bad
-   * record does not undo the others. Anything that fails is retried on its own.
+   * stored concurrently, then every record's rows in one transaction. On SQLite each record has a
+   * savepoint, so one bad record does not undo the others; on PostgreSQL a savepoint costs two round
+   * trips per record, so a failure rolls the batch back instead. Whatever failed is retried on its own.
+   * Only replayed records can already be in the database, so only they are looked up before their bodies
+   * are stored (the transaction checks every record again).
    */
-  async function persistBatch(items: Queued[]): Promise<void> {
+  async function persistBatch(items: Queued[], replayed: boolean): Promise<void> {
     const loaded = await Promise.all(items.map(async (item) => {
       try {
         return { id: item.id, record: item.record ?? decodeRecord(await journal.read(item.id)) };
@@ -202,7 +206,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const prepared: { id: number; record: CaptureRecord; ready: PreparedRecord }[] = [];
     await Promise.all(records.map(async ({ id, record }) => {
       try {
-        const ready = await prepareRecord(options.db, options.objects, record);
+        const ready = await prepareRecord(options.db, options.objects, record, { lookUp: replayed });
         if (ready) prepared.push({ id, record, ready });
         else settled(id, "duplicate");
       } catch (error) {
@@ -217,6 +221,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         const outcomes = await options.db.transaction(async (tx) => {
           const out: (PersistResult["status"] | null)[] = [];
           for (const p of prepared) {
+            if (!savepoints) {
+              out.push((await writePrepared(tx, options.db.engine, p.ready, persistOptions)).status);
+              continue;
+            }
             await tx.exec("SAVEPOINT capture_record");
             try {
               out.push((await writePrepared(tx, options.db.engine, p.ready, persistOptions)).status);
@@ -375,7 +383,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         const { after, done } = ticket();
         try {
           await after;
-          await persistBatch(batch);
+          await persistBatch(batch, true);
         } finally {
           done();
         }

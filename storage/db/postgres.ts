@@ -27,13 +27,26 @@ export function openPostgres(url: string, options: { max?: number } = {}): Db {
   return new PostgresDb(pool);
 }
 
+/** Statement names by SQL text: each connection parses and plans a named statement once, not per call. */
+const statementNames = new Map<string, string>();
+
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) statementNames.set(sql, name = `recondo_${statementNames.size}`);
+  return name;
+}
+
 async function queryWith<T extends Row>(
   client: pg.Pool | pg.PoolClient,
   sql: string,
   params: readonly SqlValue[],
 ): Promise<pg.QueryResult<T>> {
   try {
-    return await client.query<T>(sql, params as unknown[]);
+    // Only parameterised statements are prepared: the rest (BEGIN, DDL, scripts) may hold several commands.
+    if (params.length) {
+      return await client.query<T>({ name: statementName(sql), text: sql, values: params as unknown[] });
+    }
+    return await client.query<T>(sql);
   } catch (error) {
     throw new DbError(`PostgreSQL statement failed: ${(error as Error).message}`, sql, { cause: error });
   }
