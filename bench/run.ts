@@ -1,7 +1,7 @@
 /**
  * `deno task bench`: Recondo's overhead next to direct and next to `mitmdump`, on loopback, in one run,
- * written to BENCHMARKS.md ("Gateway overhead", plus "Response parsers" when bench/parsers_bench.ts
- * exists). `--profile` also runs Recondo under V8's CPU profiler and prints where its time went (that
+ * written to BENCHMARKS.md ("Gateway overhead", "Response parsers", and "Capture" from
+ * bench/capture_bench.ts). `--profile` also runs Recondo under V8's CPU profiler and prints where its time went (that
  * run's numbers are slowed by the profiler, so BENCHMARKS.md is left alone).
  *
  * Processes: a Node HTTPS upstream, Recondo (`main.ts serve` on the real deno binary), mitmdump, and one
@@ -10,6 +10,7 @@
  */
 import { join } from "node:path";
 import { makeTestCertificate } from "../tests/fake_provider/tls.ts";
+import { captureBench } from "./capture_bench.ts";
 import { summarizeCpuProfile } from "./cpu_profile.ts";
 import { measureLatency, measureSse, measureThroughput, type Path } from "./measure.ts";
 import { cpuAccount, ProcessGroup, procStats, waitForQuietMachine } from "./processes.ts";
@@ -243,9 +244,12 @@ async function main(): Promise<number> {
     }
     const parsers = await parsersSection();
     if (parsers) console.log(`## Response parsers\n\n${parsers}\n`);
+    const capture = await captureBench(group, work);
+    console.log(`## Capture\n\n${capture}\n`);
     const file = await writeSections({
       "Gateway overhead": gateway.markdown,
       ...(parsers ? { "Response parsers": parsers } : {}),
+      Capture: capture,
     });
     console.error(`bench: wrote ${file} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     // A missed target is a result to read in the table, not a failed run.
