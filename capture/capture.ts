@@ -13,7 +13,9 @@ import type { PipelineStats } from "./pipeline.ts";
 import type { CaptureSink } from "./sink.ts";
 
 /** The part of `config.capture` that capture itself reads (retention runs elsewhere). */
-export type CaptureConfig = Pick<Config["capture"], "durability" | "flushIntervalMs" | "s3">;
+export type CaptureConfig =
+  & Pick<Config["capture"], "durability" | "flushIntervalMs" | "s3">
+  & Partial<Pick<Config["capture"], "workerNice">>;
 
 /** Inputs of `createCapture`. */
 export interface CaptureOptions {

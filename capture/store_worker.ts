@@ -5,6 +5,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
+import os from "node:os";
 import { log } from "../core/log.ts";
 import type { Exchange } from "../core/exchange.ts";
 import { priceUsage } from "../providers/mod.ts";
@@ -22,7 +23,19 @@ function post(message: FromWorker): void {
   self.postMessage(message);
 }
 
+/** Lowers this thread's CPU priority (Linux: a thread id is a valid `setpriority` target). */
+function lowerPriority(nice: number): void {
+  try {
+    const tid = Number(Deno.readTextFileSync("/proc/thread-self/stat").split(" ")[0]);
+    os.setPriority(tid, nice);
+  } catch (error) {
+    log.debug("capture.worker_priority_unchanged", { error });
+  }
+}
+
 async function start(init: InitMessage): Promise<void> {
+  const nice = init.config.capture.workerNice ?? 0;
+  if (nice) lowerPriority(nice);
   const overrides = createPriceOverrides(init.priceOverrides);
   try {
     capture = await startLocalCapture({

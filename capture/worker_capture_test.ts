@@ -52,3 +52,43 @@ Deno.test({
     }
   },
 });
+
+function threadsWithNice(nice: number): number {
+  let count = 0;
+  for (const task of Deno.readDirSync(`/proc/${Deno.pid}/task`)) {
+    const stat = Deno.readTextFileSync(`/proc/${Deno.pid}/task/${task.name}/stat`);
+    // Fields after the parenthesised thread name: state is field 3, nice is field 19.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[16]) === nice) count++;
+  }
+  return count;
+}
+
+Deno.test({
+  name: "the capture worker's thread runs at the configured nice value, the proxy's thread does not",
+  ignore: Deno.build.os !== "linux",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    assert.equal(threadsWithNice(7), 0);
+    const running = await startWorkerCapture({
+      paths: dataPaths(dir),
+      config: { capture: { durability: "batched", flushIntervalMs: 10, workerNice: 7 } },
+      env: new Map([["RECONDO_STORE", "sqlite"], ["RECONDO_OBJECTS", "local"]]),
+      signIntervalMs: 3_600_000,
+    });
+    try {
+      assert.equal(threadsWithNice(7), 1, "exactly one thread, the worker's, was lowered");
+      const main = Deno.readTextFileSync(`/proc/${Deno.pid}/task/${Deno.pid}/stat`);
+      assert.equal(
+        Number(main.slice(main.lastIndexOf(")") + 2).split(" ")[16]),
+        0,
+        "the main thread keeps nice 0",
+      );
+    } finally {
+      await running.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -89,6 +89,11 @@ export const configSchema = z.object({
   capture: z.object({
     durability: z.enum(["batched", "strict"]).default("batched"),
     flushIntervalMs: z.number().int().positive().default(50),
+    /**
+     * Nice value (0–19) of the capture worker's thread on Linux: when CPU is short, proxying goes first and
+     * capture catches up behind it (its backlog is bounded and spills to the journal).
+     */
+    workerNice: z.number().int().min(0).max(19).default(10),
     /** Captured turns older than `days` are deleted by policy, checked every `intervalMinutes`. */
     retention: retentionSchema.prefault({}),
     /** The S3 object store (used when `bucket` is set or `RECONDO_OBJECTS=s3`); `RECONDO_S3_*` wins. */
