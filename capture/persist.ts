@@ -193,6 +193,7 @@ export async function writePrepared(
       response_id: response?.id ?? null,
       prompt,
       response_text: response?.text ?? null,
+      thinking_text: response?.thinking || null,
       request_sha256: requestSha,
       response_sha256: responseSha,
       prev_hash: head.headHash ?? GENESIS_HASH,

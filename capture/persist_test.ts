@@ -216,3 +216,36 @@ testBothEngines(
     });
   },
 );
+
+testBothEngines(
+  "a turn's thinking is stored, chained, and a turn without thinking hashes as before",
+  async ({ db }) => {
+    await withObjects(async (objects) => {
+      const thoughtful = fakeExchange();
+      await write(
+        db,
+        objects,
+        record(
+          thoughtful,
+          fakeParsed({ sessionId: "t-1", thinking: "Check the tests first." }),
+          messagesBody("why does it fail"),
+        ),
+      );
+      const plain = fakeExchange();
+      await write(
+        db,
+        objects,
+        record(plain, fakeParsed({ sessionId: "t-1" }), messagesBody("why does it fail", ["and now?"])),
+      );
+      const rows = await db.query("SELECT * FROM turns ORDER BY seq");
+      assert.equal(rows[0].thinking_text, "Check the tests first.");
+      assert.equal(rows[1].thinking_text, null);
+      await recomputeChain(db, String(rows[0].session_id));
+      // Without thinking, the hash is the v1 hash of the same row without the column.
+      const { thinking_text: _none, ...withoutColumn } = rows[1];
+      assert.equal(turnHash(withoutColumn, [], []), rows[1].hash);
+      // With thinking, changing it changes the hash: an edited thought is a modified row to verify.
+      assert.notEqual(turnHash({ ...rows[0], thinking_text: "Skip the tests." }, [], []), rows[0].hash);
+    });
+  },
+);

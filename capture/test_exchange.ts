@@ -73,6 +73,7 @@ export function fakeParsed(options: {
   responseId?: string | null;
   previousResponseId?: string | null;
   text?: string;
+  thinking?: string;
   model?: string;
 } = {}): CaptureParsed {
   const request: ParsedRequest = {
@@ -93,7 +94,7 @@ export function fakeParsed(options: {
     id: options.responseId ?? null,
     model: options.model ?? "claude-sonnet-4-5",
     text: options.text ?? "Done.",
-    thinking: "",
+    thinking: options.thinking ?? "",
     toolCalls: options.toolCalls ?? [],
     stopReason: "end_turn",
     usage: options.usage ?? usage({ input: 10, output: 5 }),

@@ -82,6 +82,21 @@ function pick(row: Record<string, unknown>, fields: readonly string[]): unknown[
 }
 
 /**
+ * Turn fields added after `recondo.turn.v1`: each joins the hash as a `[name, value]` pair only when set,
+ * so every turn stored before the field existed keeps the hash it was chained with.
+ */
+export const LATER_TURN_HASH_FIELDS = ["thinking_text"] as const;
+
+function later(turn: Record<string, unknown>): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const f of LATER_TURN_HASH_FIELDS) {
+    const value = normalise(f, turn[f]);
+    if (value !== null) out.push([f, value]);
+  }
+  return out;
+}
+
+/**
  * The hash of a turn as stored: `turn` is its row (either engine), `toolCalls` ordered by `idx`,
  * `toolResults` ordered by `call_id` then `id`.
  */
@@ -92,7 +107,7 @@ export function turnHash(
 ): string {
   const canonical = JSON.stringify([
     "recondo.turn.v1",
-    pick(turn, TURN_HASH_FIELDS),
+    [...pick(turn, TURN_HASH_FIELDS), ...later(turn)],
     toolCalls.map((c) => pick(c, TOOL_CALL_HASH_FIELDS)),
     toolResults.map((r) => pick(r, TOOL_RESULT_HASH_FIELDS)),
   ]);

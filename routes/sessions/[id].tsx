@@ -81,6 +81,14 @@ export default function Session({ data: s }: PageProps<SessionTrace>) {
                 </section>
               )
               : null}
+            {t.thinkingText
+              ? (
+                <section>
+                  <h3>Thinking</h3>
+                  <Pre text={t.thinkingText} label="thinking" />
+                </section>
+              )
+              : null}
             <section>
               <h3>Response{t.stopReason ? ` (${t.stopReason})` : ""}</h3>
               <Pre text={t.responseText} label="response text" />

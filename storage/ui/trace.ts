@@ -1,6 +1,6 @@
 /**
  * The Session page's turn-by-turn trace: `getSession` (storage/queries.ts) plus what the page shows beyond
- * the CLI's summary — each turn's response text and stop reason, the tool results that came back in it,
+ * the CLI's summary — each turn's response text, thinking and stop reason, the tool results that came back in it,
  * and whether each policy decision was enforced or only observed.
  * @module
  */
@@ -10,6 +10,8 @@ import { getSession, type SessionDetail, type TurnSummary } from "../queries.ts"
 /** One turn of the trace. */
 export interface TraceTurn extends TurnSummary {
   responseText: string | null;
+  /** The model's visible thinking, when it showed any. */
+  thinkingText: string | null;
   stopReason: string | null;
   usageEstimated: boolean;
   toolResults: { callId: string; content: string; isError: boolean }[];
@@ -36,7 +38,7 @@ export async function sessionTrace(db: Db, id: string): Promise<SessionTrace | n
   if (!session) return null;
   const texts = new Map(
     (await db.query(
-      "SELECT id, response_text, stop_reason, usage_estimated FROM turns WHERE session_id = $1",
+      "SELECT id, response_text, thinking_text, stop_reason, usage_estimated FROM turns WHERE session_id = $1",
       [id],
     ))
       .map((r) => [String(r.id), r]),
@@ -59,6 +61,9 @@ export async function sessionTrace(db: Db, id: string): Promise<SessionTrace | n
         responseText: row?.response_text === null || row?.response_text === undefined
           ? null
           : String(row.response_text),
+        thinkingText: row?.thinking_text === null || row?.thinking_text === undefined
+          ? null
+          : String(row.thinking_text),
         stopReason: row?.stop_reason === null || row?.stop_reason === undefined
           ? null
           : String(row.stop_reason),

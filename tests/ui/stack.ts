@@ -164,6 +164,7 @@ export async function seedToolSession(
       toolCalls: t.toolCalls,
       toolResults: t.toolResults,
       text: t.text,
+      thinking: i === 1 ? "The failure names line 42; the loop runs one step too far." : undefined,
     });
     const extra = i === 0 ? [] : [`turn ${i}`];
     const responseBody = new TextEncoder().encode(

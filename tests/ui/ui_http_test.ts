@@ -213,7 +213,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "the session page shows each turn's prompt, tool calls with arguments, tool results and response",
+  name:
+    "the session page shows each turn's prompt, thinking, tool calls with arguments, tool results and response",
   ...SANITIZE,
   async fn() {
     const stack = await startUiStack();
@@ -227,6 +228,8 @@ Deno.test({
       assert.match(html, /FAILED parser_test.ts: off by one at line 42/);
       assert.match(html, /<strong>Edit<\/strong>/);
       assert.match(html, /All tests pass/);
+      assert.match(html, /<h3>Thinking<\/h3>/);
+      assert.match(html, /the loop runs one step too far/);
       const list = await (await viewer.get("/sessions?q=off%20by%20one")).text();
       assert.match(list, new RegExp(`/sessions/${id}`));
       const none = await (await viewer.get("/sessions?q=no-such-text-anywhere")).text();
