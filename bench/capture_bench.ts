@@ -12,12 +12,11 @@
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { gunzipSync } from "node:zlib";
-import { makeTestCertificate } from "../tests/fake_provider/tls.ts";
 import { postgresAvailable, startPostgres, type TestPostgres } from "../tests/support/postgres.ts";
 import { openPostgres } from "../storage/db/postgres.ts";
 import { measureThroughput, type Path } from "./measure.ts";
 import { ProcessGroup, waitUntil } from "./processes.ts";
-import { HOST, realDenoBinary, startRecondo, startUpstream } from "./services.ts";
+import { HOST, realDenoBinary, startRecondo, startUpstream, writeUpstreamCertificate } from "./services.ts";
 import { seedCapturedStore } from "./capture_seed.ts";
 import { fixed } from "./stats.ts";
 
@@ -72,17 +71,9 @@ async function countRows(
 /** Runs the whole capture benchmark and returns its markdown section. */
 export async function captureBench(group: ProcessGroup, work: string): Promise<string> {
   const deno = await realDenoBinary();
-  const material = makeTestCertificate(["127.0.0.1", HOST]);
-  const files = {
-    cert: join(work, "cap-up.crt"),
-    key: join(work, "cap-up.key"),
-    ca: join(work, "cap-ca.crt"),
-  };
-  await Deno.writeTextFile(files.cert, material.cert);
-  await Deno.writeTextFile(files.key, material.key);
-  await Deno.writeTextFile(files.ca, material.caCert);
+  const { caPem: upstreamCaPem, files } = await writeUpstreamCertificate(work, "cap-up");
   const upstream = await startUpstream(group, files);
-  const upstreamClient = Deno.createHttpClient({ caCerts: [material.caCert] });
+  const upstreamClient = Deno.createHttpClient({ caCerts: [upstreamCaPem] });
   const upstreamCount = async () =>
     (await (await fetch(`https://127.0.0.1:${upstream.port}/__count`, { client: upstreamClient })).json())
       .requests as number;

@@ -9,7 +9,6 @@
  * @module
  */
 import { join } from "node:path";
-import { makeTestCertificate } from "../tests/fake_provider/tls.ts";
 import { captureBench } from "./capture_bench.ts";
 import { summarizeCpuProfile } from "./cpu_profile.ts";
 import { measureLatency, measureSse, measureThroughput, type Path } from "./measure.ts";
@@ -25,6 +24,7 @@ import {
   startMitmdump,
   startRecondo,
   startUpstream,
+  writeUpstreamCertificate,
 } from "./services.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -53,15 +53,7 @@ async function gatewayBench(group: ProcessGroup, work: string, profileDir: strin
   const deno = await realDenoBinary();
   const othersAtStart = await waitForQuietMachine(0.2, 90_000);
   const cpuAtStart = cpuAccount();
-  const material = makeTestCertificate(["127.0.0.1", HOST]);
-  const files = {
-    cert: join(work, "upstream.crt"),
-    key: join(work, "upstream.key"),
-    ca: join(work, "upstream-ca.crt"),
-  };
-  await Deno.writeTextFile(files.cert, material.cert);
-  await Deno.writeTextFile(files.key, material.key);
-  await Deno.writeTextFile(files.ca, material.caCert);
+  const { caPem: upstreamCaPem, files } = await writeUpstreamCertificate(work, "upstream");
   const mitmAvailable = await ensureMitmdump();
   const mitmVersion = (await commandLine("mitmdump", ["--version"])).replace(/^Mitmproxy:\s*/, "");
   const info: RunInfo = {
@@ -102,7 +94,7 @@ async function gatewayBench(group: ProcessGroup, work: string, profileDir: strin
   const idleRss = new Map(proxies.map((p) => [p.name, procStats(p.service.pid).rssKb]));
 
   const paths: Path[] = [
-    { name: "direct", url: `https://127.0.0.1:${upstream.port}/v1/messages`, caPem: material.caCert },
+    { name: "direct", url: `https://127.0.0.1:${upstream.port}/v1/messages`, caPem: upstreamCaPem },
     ...proxies.map((p) => ({
       name: p.name,
       url: `https://${HOST}/v1/messages`,

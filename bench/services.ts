@@ -4,6 +4,7 @@
  * @module
  */
 import { join } from "node:path";
+import { makeTestCertificate } from "../tests/fake_provider/tls.ts";
 import { freePort, type ProcessGroup, type Service, waitUntil } from "./processes.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -49,6 +50,23 @@ export async function realDenoBinary(): Promise<string> {
 }
 
 /** The Node HTTPS upstream serving `cert`/`key` (valid for 127.0.0.1 and api.anthropic.com). */
+/** The upstream's certificate (for 127.0.0.1 and the intercepted host) written under `dir` with `prefix`. */
+export async function writeUpstreamCertificate(
+  dir: string,
+  prefix: string,
+): Promise<{ caPem: string; files: { cert: string; key: string; ca: string } }> {
+  const material = makeTestCertificate(["127.0.0.1", HOST]);
+  const files = {
+    cert: join(dir, `${prefix}.crt`),
+    key: join(dir, `${prefix}.key`),
+    ca: join(dir, `${prefix}-ca.crt`),
+  };
+  await Deno.writeTextFile(files.cert, material.cert);
+  await Deno.writeTextFile(files.key, material.key);
+  await Deno.writeTextFile(files.ca, material.caCert);
+  return { caPem: material.caCert, files };
+}
+
 export async function startUpstream(
   group: ProcessGroup,
   files: { cert: string; key: string },
