@@ -11,6 +11,66 @@ import type { SseEvent } from "./sse.ts";
 export interface AnthropicRequest {
   model?: string;
   stream?: boolean;
+  messages?: { role?: string; content?: unknown }[];
+  tools?: { name?: string }[];
+}
+
+/**
+ * Whether the scripted tool call answers this request: the request offers the tool (an agent's main loop,
+ * not its side requests such as titles) and its last user message does not already bring a tool result.
+ */
+export function wantsScriptedToolUse(request: AnthropicRequest, tool: { name: string }): boolean {
+  if (!(request.tools ?? []).some((t) => t?.name === tool.name)) return false;
+  const last = [...(request.messages ?? [])].reverse().find((m) => m.role === "user");
+  const bringsResult = Array.isArray(last?.content) &&
+    last.content.some((block) => (block as { type?: unknown })?.type === "tool_result");
+  return !bringsResult;
+}
+
+/** The events of a streamed `tool_use` answer: the input JSON arrives in three `input_json_delta` parts. */
+export function anthropicToolUseEvents(
+  request: AnthropicRequest,
+  behavior: FakeBehavior,
+  id: string,
+  tool: { name: string; input: Record<string, unknown> },
+): SseEvent[] {
+  const json = JSON.stringify(tool.input);
+  const third = Math.ceil(json.length / 3);
+  const parts = [json.slice(0, third), json.slice(third, 2 * third), json.slice(2 * third)];
+  return [
+    {
+      event: "message_start",
+      data: {
+        type: "message_start",
+        message: {
+          ...messageShell(request, id),
+          usage: usageBlock(behavior, Math.min(1, behavior.usage.output)),
+        },
+      },
+    },
+    {
+      event: "content_block_start",
+      data: {
+        type: "content_block_start",
+        index: 0,
+        content_block: { type: "tool_use", id: `toolu_${id}`, name: tool.name, input: {} },
+      },
+    },
+    ...parts.map((partial_json) => ({
+      event: "content_block_delta",
+      data: { type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json } },
+    })),
+    { event: "content_block_stop", data: { type: "content_block_stop", index: 0 } },
+    {
+      event: "message_delta",
+      data: {
+        type: "message_delta",
+        delta: { stop_reason: "tool_use", stop_sequence: null },
+        usage: usageBlock(behavior, behavior.usage.output),
+      },
+    },
+    { event: "message_stop", data: { type: "message_stop" } },
+  ];
 }
 
 const ERROR_TYPES: Record<number, string> = {

@@ -43,6 +43,12 @@ export interface FakeBehavior {
   closeAfterEvents?: number;
   /** When true, a WebSocket upgrade to `/v1/responses` gets `426` (Codex then falls back to HTTP). */
   refuseWebSocket: boolean;
+  /**
+   * Anthropic only: a request whose last user message carries no `tool_result` is answered with this
+   * `tool_use` instead of text (stop reason `tool_use`); the request that brings the result back gets the
+   * text answer. Lets a real agent run a tool through the gateway.
+   */
+  toolScript?: { name: string; input: Record<string, unknown> };
 }
 
 /** The answer every fake gives unless a test says otherwise. */
@@ -68,6 +74,7 @@ export function resolveBehavior(partial: Partial<Omit<FakeBehavior, "usage">> & 
     failStatus: partial.failStatus,
     closeAfterEvents: partial.closeAfterEvents,
     refuseWebSocket: partial.refuseWebSocket ?? false,
+    toolScript: partial.toolScript,
   };
 }
 

@@ -345,3 +345,69 @@ Deno.test("with tls the fake serves HTTPS that a client trusting its CA accepts,
     await fake.close();
   }
 });
+
+Deno.test("a tool script answers the agent's turn with a streamed tool_use, and its result with text", async () => {
+  const input = { command: "echo recondo-tool-ok", description: "print a marker" };
+  const fake = await startFakeProvider({
+    behavior: { answer: "Done.", toolScript: { name: "Bash", input } },
+  });
+  try {
+    const tools = [{ name: "Bash", input_schema: {} }];
+    const first = parseSse(
+      await (await post(`${fake.url}/v1/messages`, {
+        model: "claude-x",
+        stream: true,
+        tools,
+        messages: [{ role: "user", content: "run it" }],
+      })).text(),
+    );
+    const start = JSON.parse(first.find((e) => e.event === "content_block_start")!.data);
+    assert.equal(start.content_block.type, "tool_use");
+    assert.equal(start.content_block.name, "Bash");
+    const json = first.filter((e) => e.event === "content_block_delta")
+      .map((e) => JSON.parse(e.data).delta.partial_json).join("");
+    assert.deepEqual(JSON.parse(json), input);
+    assert.equal(
+      JSON.parse(first.find((e) => e.event === "message_delta")!.data).delta.stop_reason,
+      "tool_use",
+    );
+
+    const withResult = parseSse(
+      await (await post(`${fake.url}/v1/messages`, {
+        model: "claude-x",
+        stream: true,
+        tools,
+        messages: [
+          { role: "user", content: "run it" },
+          {
+            role: "assistant",
+            content: [{ type: "tool_use", id: start.content_block.id, name: "Bash", input }],
+          },
+          {
+            role: "user",
+            content: [{ type: "tool_result", tool_use_id: start.content_block.id, content: "ok" }],
+          },
+        ],
+      })).text(),
+    );
+    assert.equal(
+      JSON.parse(withResult.find((e) => e.event === "content_block_delta")!.data).delta.text,
+      "Done.",
+    );
+
+    const sideRequest = parseSse(
+      await (await post(`${fake.url}/v1/messages`, {
+        model: "claude-haiku",
+        stream: true,
+        messages: [{ role: "user", content: "write a title" }],
+      })).text(),
+    );
+    assert.equal(
+      JSON.parse(sideRequest.find((e) => e.event === "content_block_start")!.data).content_block.type,
+      "text",
+      "a request that does not offer the tool gets text",
+    );
+  } finally {
+    await fake.close();
+  }
+});

@@ -9,6 +9,8 @@ import {
   anthropicMessage,
   type AnthropicRequest,
   anthropicStreamEvents,
+  anthropicToolUseEvents,
+  wantsScriptedToolUse,
 } from "./anthropic_messages.ts";
 import { geminiError, geminiJson, geminiStreamEvents, parseGeminiPath } from "./gemini_generate.ts";
 import type { RecordedRequest } from "./mod.ts";
@@ -96,6 +98,14 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
     const request = body as AnthropicRequest;
     const id = ctx.nextId("msg");
     const headers = { "request-id": ctx.nextId("req") };
+    const tool = behavior.toolScript;
+    if (request.stream && tool && wantsScriptedToolUse(request, tool)) {
+      return sseResponse(anthropicToolUseEvents(request, behavior, id, tool), {
+        behavior,
+        signal: req.signal,
+        headers,
+      });
+    }
     if (request.stream) {
       return sseResponse(anthropicStreamEvents(request, behavior, id), {
         behavior,
