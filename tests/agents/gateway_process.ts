@@ -16,7 +16,8 @@ export interface GatewayProcess {
   caFile: string;
   /** The last lines the gateway wrote to stderr and stdout. */
   logTail(): string[];
-  stop(): Promise<void>;
+  /** SIGTERM (a clean shutdown); removes the data dir unless `keepDataDir`. */
+  stop(options?: { keepDataDir?: boolean }): Promise<void>;
   /** SIGKILL, as a crash: nothing is flushed and the data dir stays for a restart. */
   crash(): Promise<void>;
 }
@@ -98,13 +99,13 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     return s;
   });
 
-  const stop = async () => {
+  const stop = async (stopOptions: { keepDataDir?: boolean } = {}) => {
     if (!exited) child.kill("SIGTERM");
     const timer = setTimeout(() => !exited && child.kill("SIGKILL"), 5000);
     await status;
     clearTimeout(timer);
     await drained;
-    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    if (!stopOptions.keepDataDir) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   };
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);

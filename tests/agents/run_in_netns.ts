@@ -20,7 +20,13 @@ import { startFakeProvider } from "../fake_provider/mod.ts";
 import { makeTestCertificate } from "../fake_provider/tls.ts";
 import { DatabaseSync } from "node:sqlite";
 import { type GatewayProcess, startGatewayProcess } from "./gateway_process.ts";
-import { agentsBinDir, SCENARIO_NAMES, type ScenarioName, SCENARIOS } from "./scenarios.ts";
+import {
+  agentsBinDir,
+  OPT_IN_SCENARIO_NAMES,
+  SCENARIO_NAMES,
+  type ScenarioName,
+  SCENARIOS,
+} from "./scenarios.ts";
 import { runScenario } from "./run_scenario.ts";
 
 /** Hosts the fake stands in for. */
@@ -37,7 +43,17 @@ interface Args {
   configFile?: string;
   proxyAuth?: string;
   gatewayLog: boolean;
+  /** The fake answers Claude Code's turn with a Bash call (`TOOL_SCRIPT`), then the text. */
+  toolScript: boolean;
+  /** Copy the gateway's data dir here (after its capture backlog drained) before it is removed. */
+  keepData?: string;
 }
+
+/** The Bash call of `--tool-script`; its output marker shows up in the tool result Claude Code sends back. */
+const TOOL_SCRIPT = {
+  name: "Bash",
+  input: { command: "echo recondo-tool-ok", description: "Print a marker" },
+};
 
 function parseArgs(argv: string[]): Args {
   const scenarios: ScenarioName[] = [];
@@ -47,6 +63,8 @@ function parseArgs(argv: string[]): Args {
   let configFile: string | undefined;
   let proxyAuth: string | undefined;
   let gatewayLog = false;
+  let toolScript = false;
+  let keepData: string | undefined;
   for (const arg of argv) {
     if (arg === "--http-upstream") httpUpstream = true;
     else if (arg === "--direct") direct = true;
@@ -54,8 +72,11 @@ function parseArgs(argv: string[]): Args {
     else if (arg.startsWith("--timeout=")) timeoutSec = Number(arg.slice("--timeout=".length));
     else if (arg.startsWith("--config=")) configFile = arg.slice("--config=".length);
     else if (arg.startsWith("--proxy-auth=")) proxyAuth = arg.slice("--proxy-auth=".length);
-    else if ((SCENARIO_NAMES as readonly string[]).includes(arg)) scenarios.push(arg as ScenarioName);
-    else {throw new Error(
+    else if (arg === "--tool-script") toolScript = true;
+    else if (arg.startsWith("--keep-data=")) keepData = arg.slice("--keep-data=".length);
+    else if ([...SCENARIO_NAMES, ...OPT_IN_SCENARIO_NAMES].includes(arg as ScenarioName)) {
+      scenarios.push(arg as ScenarioName);
+    } else {throw new Error(
         `Unknown argument ${JSON.stringify(arg)}; scenarios are ${SCENARIO_NAMES.join(", ")}`,
       );}
   }
@@ -70,6 +91,8 @@ function parseArgs(argv: string[]): Args {
     configFile,
     proxyAuth,
     gatewayLog,
+    toolScript,
+    keepData,
   };
 }
 
@@ -102,7 +125,7 @@ async function main(): Promise<number> {
   await Deno.writeTextFile(fakeCaFile, material.caCert);
   const fake = await startFakeProvider({
     tls: args.httpUpstream ? undefined : { cert: material.cert, key: material.key },
-    behavior: { answer: ANSWER, eventDelayMs: 10 },
+    behavior: { answer: ANSWER, eventDelayMs: 10, toolScript: args.toolScript ? TOOL_SCRIPT : undefined },
   });
   let gateway: GatewayProcess | undefined;
   try {
@@ -131,6 +154,13 @@ async function main(): Promise<number> {
       console.log(JSON.stringify(result));
     }
     if (gateway) console.log(JSON.stringify({ captured: await capturedTurns(gateway) }));
+    if (gateway && args.keepData) {
+      await gateway.stop({ keepDataDir: true });
+      const copy = await new Deno.Command("cp", { args: ["-a", `${gateway.dataDir}/.`, args.keepData] })
+        .output();
+      if (!copy.success) throw new Error(`cp of the gateway's data dir to ${args.keepData} failed`);
+      await Deno.remove(gateway.dataDir, { recursive: true });
+    }
     return 0;
   } finally {
     await gateway?.stop();

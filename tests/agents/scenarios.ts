@@ -13,7 +13,9 @@ export function agentsBinDir(): string {
 
 /** The scenario names, in the order they run. */
 export const SCENARIO_NAMES = ["claude", "codex-ws", "codex-http", "gemini"] as const;
-export type ScenarioName = typeof SCENARIO_NAMES[number];
+/** Scenarios run only when named: `claude-tool` lets Claude Code run the fake's scripted Bash call. */
+export const OPT_IN_SCENARIO_NAMES = ["claude-tool"] as const;
+export type ScenarioName = typeof SCENARIO_NAMES[number] | typeof OPT_IN_SCENARIO_NAMES[number];
 
 /** What a scenario needs from the harness to build its command line. */
 export interface ScenarioContext {
@@ -106,6 +108,23 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: "claude",
     bin: "claude",
     args: (ctx) => ["-p", ctx.prompt, "--model", "claude-sonnet-4-5"],
+    env: (ctx) => ({
+      ...PROXY_ENV(ctx),
+      NODE_EXTRA_CA_CERTS: ctx.caFile,
+      ...(ctx.mode === "direct" ? { ANTHROPIC_BASE_URL: ctx.fakeUrl } : {}),
+      ANTHROPIC_API_KEY: "sk-ant-api03-recondo-fake",
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      DISABLE_TELEMETRY: "1",
+      DISABLE_ERROR_REPORTING: "1",
+      DISABLE_AUTOUPDATER: "1",
+    }),
+    expect: [{ method: "POST", path: /^\/v1\/messages(\?|$)/, host: "api.anthropic.com" }],
+  },
+  "claude-tool": {
+    name: "claude-tool",
+    bin: "claude",
+    // Bash is allowed up front: in print mode nobody could answer a permission prompt.
+    args: (ctx) => ["-p", ctx.prompt, "--model", "claude-sonnet-4-5", "--allowedTools", "Bash"],
     env: (ctx) => ({
       ...PROXY_ENV(ctx),
       NODE_EXTRA_CA_CERTS: ctx.caFile,

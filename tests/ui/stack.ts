@@ -39,9 +39,13 @@ export interface UiStack {
   close(): Promise<void>;
 }
 
-/** Starts everything on loopback; `config` is written to the config file first. */
-export async function startUiStack(config: Record<string, unknown> = {}): Promise<UiStack> {
-  const dataDir = await Deno.makeTempDir({ prefix: "recondo-ui-" });
+/** Starts everything on loopback; `config` is written to the config file first (in `options.dataDir` if given). */
+export async function startUiStack(
+  config: Record<string, unknown> = {},
+  options: { dataDir?: string } = {},
+): Promise<UiStack> {
+  // An existing data dir (e.g. what a real agent run captured) is served as it is, and removed on close.
+  const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "recondo-ui-" });
   const configFile = join(dataDir, "recondo.json");
   await Deno.writeTextFile(configFile, JSON.stringify({ listen: "127.0.0.1:0", ...config }, null, 2));
   const fake = await startFakeProvider({ behavior: { usage: { input: 1200, output: 80 } } });
