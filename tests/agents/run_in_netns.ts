@@ -52,7 +52,7 @@ interface Args {
 /** The Bash call of `--tool-script`; its output marker shows up in the tool result Claude Code sends back. */
 const TOOL_SCRIPT = {
   name: "Bash",
-  input: { command: "echo recondo-tool-ok", description: "Print a marker" },
+  input: { command: "echo recondo-tool-ok", description: "print a marker" },
 };
 
 function parseArgs(argv: string[]): Args {
@@ -77,7 +77,9 @@ function parseArgs(argv: string[]): Args {
     else if ([...SCENARIO_NAMES, ...OPT_IN_SCENARIO_NAMES].includes(arg as ScenarioName)) {
       scenarios.push(arg as ScenarioName);
     } else {throw new Error(
-        `Unknown argument ${JSON.stringify(arg)}; scenarios are ${SCENARIO_NAMES.join(", ")}`,
+        `Unknown argument ${JSON.stringify(arg)}; scenarios are ${
+          [...SCENARIO_NAMES, ...OPT_IN_SCENARIO_NAMES].join(", ")
+        }`,
       );}
   }
   if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {
