@@ -72,6 +72,8 @@ export default function Session({ data: s }: PageProps<SessionTrace>) {
                   {t.toolResults.map((r) => (
                     <div class={r.isError ? "tool error" : "tool"}>
                       <p class="muted">
+                        {r.toolName ? <strong>{r.toolName}</strong> : null}
+                        {r.toolName ? " " : ""}
                         {r.callId}
                         {r.isError ? " (error)" : ""}
                       </p>

@@ -14,7 +14,8 @@ export interface TraceTurn extends TurnSummary {
   thinkingText: string | null;
   stopReason: string | null;
   usageEstimated: boolean;
-  toolResults: { callId: string; content: string; isError: boolean }[];
+  /** `toolName` is the name of the call the result answers, when that call was captured. */
+  toolResults: { callId: string; toolName: string | null; content: string; isError: boolean }[];
   decisionsFull: { policy: string; hook: string; kind: string; reason: string; enforced: boolean }[];
 }
 
@@ -44,7 +45,11 @@ export async function sessionTrace(db: Db, id: string): Promise<SessionTrace | n
       .map((r) => [String(r.id), r]),
   );
   const results = group(
-    await db.query("SELECT * FROM tool_results WHERE session_id = $1 ORDER BY turn_id, call_id, id", [id]),
+    await db.query(
+      `SELECT r.*, c.name AS tool_name FROM tool_results r LEFT JOIN tool_calls c ON c.id = r.tool_call_id
+       WHERE r.session_id = $1 ORDER BY r.turn_id, r.call_id, r.id`,
+      [id],
+    ),
   );
   const decisions = group(
     await db.query(
@@ -70,6 +75,7 @@ export async function sessionTrace(db: Db, id: string): Promise<SessionTrace | n
         usageEstimated: Boolean(row?.usage_estimated),
         toolResults: (results.get(t.id) ?? []).map((r) => ({
           callId: String(r.call_id),
+          toolName: r.tool_name === null || r.tool_name === undefined ? null : String(r.tool_name),
           content: String(r.content),
           isError: Boolean(r.is_error),
         })),

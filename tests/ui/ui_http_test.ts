@@ -226,6 +226,7 @@ Deno.test({
       assert.match(html, /<strong>Bash<\/strong>/);
       assert.match(html, /deno test parser_test.ts/);
       assert.match(html, /FAILED parser_test.ts: off by one at line 42/);
+      assert.match(html, /<strong>Bash<\/strong> toolu_01 \(error\)/, "a result names the tool it answers");
       assert.match(html, /<strong>Edit<\/strong>/);
       assert.match(html, /All tests pass/);
       assert.match(html, /<h3>Thinking<\/h3>/);
