@@ -156,7 +156,8 @@ Deno.test({
 
       // The session page shows the tool calls of the captured run; the turn page its verified bodies.
       await page.goto(`${base}/sessions/${sessionId}`);
-      assert.equal(await page.locator(".tool strong", { hasText: "Bash" }).count(), 1);
+      // Bash appears twice: as the call of turn 1 and as the name of the result turn 2 sent back.
+      assert.equal(await page.locator(".tool strong", { hasText: "Bash" }).count(), 2);
       await page.getByRole("link", { name: "Turn 2" }).click();
       await page.getByRole("button", { name: "Verify stored bodies" }).click();
       assert.equal(await page.getByText("✓ stored bytes match").count(), 2);

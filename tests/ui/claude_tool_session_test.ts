@@ -67,7 +67,11 @@ Deno.test({
       assert.match(asked, /"command": "echo recondo-tool-ok"/, "its arguments");
       assert.match(asked, /"description": "print a marker"/);
       const answered = await page.locator("#turn-2").innerText();
-      assert.match(answered, /Tool results sent\s+toolu_\S+\s+recondo-tool-ok\s/, "its output, as sent back");
+      assert.match(
+        answered,
+        /Tool results sent\s+Bash toolu_\S+\s+recondo-tool-ok\s/,
+        "its output, as sent back",
+      );
       assert.match(answered, /Response \(end_turn\)\s+RECONDO-FAKE-OK/, "the final answer");
       await Deno.mkdir(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, "claude-code-tool-session.png"), fullPage: true });
