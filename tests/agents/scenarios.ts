@@ -102,40 +102,32 @@ const codexExec = (extra: (ctx: ScenarioContext) => string[]) => (ctx: ScenarioC
   ctx.prompt,
 ];
 
+/** Claude Code in print mode with one prompt. */
+const CLAUDE: Scenario = {
+  name: "claude",
+  bin: "claude",
+  args: (ctx) => ["-p", ctx.prompt, "--model", "claude-sonnet-4-5"],
+  env: (ctx) => ({
+    ...PROXY_ENV(ctx),
+    NODE_EXTRA_CA_CERTS: ctx.caFile,
+    ...(ctx.mode === "direct" ? { ANTHROPIC_BASE_URL: ctx.fakeUrl } : {}),
+    ANTHROPIC_API_KEY: "sk-ant-api03-recondo-fake",
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    DISABLE_TELEMETRY: "1",
+    DISABLE_ERROR_REPORTING: "1",
+    DISABLE_AUTOUPDATER: "1",
+  }),
+  expect: [{ method: "POST", path: /^\/v1\/messages(\?|$)/, host: "api.anthropic.com" }],
+};
+
 /** All scenarios by name. */
 export const SCENARIOS: Record<ScenarioName, Scenario> = {
-  claude: {
-    name: "claude",
-    bin: "claude",
-    args: (ctx) => ["-p", ctx.prompt, "--model", "claude-sonnet-4-5"],
-    env: (ctx) => ({
-      ...PROXY_ENV(ctx),
-      NODE_EXTRA_CA_CERTS: ctx.caFile,
-      ...(ctx.mode === "direct" ? { ANTHROPIC_BASE_URL: ctx.fakeUrl } : {}),
-      ANTHROPIC_API_KEY: "sk-ant-api03-recondo-fake",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      DISABLE_TELEMETRY: "1",
-      DISABLE_ERROR_REPORTING: "1",
-      DISABLE_AUTOUPDATER: "1",
-    }),
-    expect: [{ method: "POST", path: /^\/v1\/messages(\?|$)/, host: "api.anthropic.com" }],
-  },
+  claude: CLAUDE,
   "claude-tool": {
+    ...CLAUDE,
     name: "claude-tool",
-    bin: "claude",
     // Bash is allowed up front: in print mode nobody could answer a permission prompt.
-    args: (ctx) => ["-p", ctx.prompt, "--model", "claude-sonnet-4-5", "--allowedTools", "Bash"],
-    env: (ctx) => ({
-      ...PROXY_ENV(ctx),
-      NODE_EXTRA_CA_CERTS: ctx.caFile,
-      ...(ctx.mode === "direct" ? { ANTHROPIC_BASE_URL: ctx.fakeUrl } : {}),
-      ANTHROPIC_API_KEY: "sk-ant-api03-recondo-fake",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      DISABLE_TELEMETRY: "1",
-      DISABLE_ERROR_REPORTING: "1",
-      DISABLE_AUTOUPDATER: "1",
-    }),
-    expect: [{ method: "POST", path: /^\/v1\/messages(\?|$)/, host: "api.anthropic.com" }],
+    args: (ctx) => [...CLAUDE.args(ctx), "--allowedTools", "Bash"],
   },
   "codex-ws": {
     name: "codex-ws",

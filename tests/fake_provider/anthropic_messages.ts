@@ -27,6 +27,35 @@ export function wantsScriptedToolUse(request: AnthropicRequest, tool: { name: st
   return !bringsResult;
 }
 
+/** Like the real API, message_start reports the input usage and a provisional `output_tokens` of 1. */
+function messageStart(request: AnthropicRequest, behavior: FakeBehavior, id: string): SseEvent {
+  return {
+    event: "message_start",
+    data: {
+      type: "message_start",
+      message: {
+        ...messageShell(request, id),
+        usage: usageBlock(behavior, Math.min(1, behavior.usage.output)),
+      },
+    },
+  };
+}
+
+/** message_delta with the stop reason and the final, cumulative usage, then message_stop. */
+function messageEnd(behavior: FakeBehavior, stopReason: string): SseEvent[] {
+  return [
+    {
+      event: "message_delta",
+      data: {
+        type: "message_delta",
+        delta: { stop_reason: stopReason, stop_sequence: null },
+        usage: usageBlock(behavior, behavior.usage.output),
+      },
+    },
+    { event: "message_stop", data: { type: "message_stop" } },
+  ];
+}
+
 /** The events of a streamed `tool_use` answer: the input JSON arrives in three `input_json_delta` parts. */
 export function anthropicToolUseEvents(
   request: AnthropicRequest,
@@ -38,16 +67,7 @@ export function anthropicToolUseEvents(
   const third = Math.ceil(json.length / 3);
   const parts = [json.slice(0, third), json.slice(third, 2 * third), json.slice(2 * third)];
   return [
-    {
-      event: "message_start",
-      data: {
-        type: "message_start",
-        message: {
-          ...messageShell(request, id),
-          usage: usageBlock(behavior, Math.min(1, behavior.usage.output)),
-        },
-      },
-    },
+    messageStart(request, behavior, id),
     {
       event: "content_block_start",
       data: {
@@ -61,15 +81,7 @@ export function anthropicToolUseEvents(
       data: { type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json } },
     })),
     { event: "content_block_stop", data: { type: "content_block_stop", index: 0 } },
-    {
-      event: "message_delta",
-      data: {
-        type: "message_delta",
-        delta: { stop_reason: "tool_use", stop_sequence: null },
-        usage: usageBlock(behavior, behavior.usage.output),
-      },
-    },
-    { event: "message_stop", data: { type: "message_stop" } },
+    ...messageEnd(behavior, "tool_use"),
   ];
 }
 
@@ -115,16 +127,7 @@ export function anthropicStreamEvents(
   id: string,
 ): SseEvent[] {
   const events: SseEvent[] = [
-    {
-      event: "message_start",
-      data: {
-        type: "message_start",
-        message: {
-          ...messageShell(request, id),
-          usage: usageBlock(behavior, Math.min(1, behavior.usage.output)),
-        },
-      },
-    },
+    messageStart(request, behavior, id),
     {
       event: "content_block_start",
       data: { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
@@ -139,15 +142,7 @@ export function anthropicStreamEvents(
   }
   events.push(
     { event: "content_block_stop", data: { type: "content_block_stop", index: 0 } },
-    {
-      event: "message_delta",
-      data: {
-        type: "message_delta",
-        delta: { stop_reason: "end_turn", stop_sequence: null },
-        usage: usageBlock(behavior, behavior.usage.output),
-      },
-    },
-    { event: "message_stop", data: { type: "message_stop" } },
+    ...messageEnd(behavior, "end_turn"),
   );
   return events;
 }
