@@ -1,6 +1,9 @@
 import { Pre } from "./Pre.tsx";
 
-/** A captured body, readable: pretty JSON, SSE split into its events, else text as sent. */
+/**
+ * A captured body, readable: pretty JSON, SSE split into its events (one row each, data as sent: a Claude
+ * Code answer streams hundreds of small deltas, which indented would run to pages), else text as sent.
+ */
 export function Body(props: { text: string | null; contentType?: string | null; missing?: string }) {
   if (props.text === null) return <p class="muted">{props.missing ?? "Body not available."}</p>;
   const text = props.text;
@@ -13,14 +16,10 @@ export function Body(props: { text: string | null; contentType?: string | null; 
           const name = event.match(/^event: ?(.*)$/m)?.[1] ?? "message";
           const data = event.split(/\r?\n/).filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim())
             .join("\n");
-          let shown = data;
-          try {
-            shown = JSON.stringify(JSON.parse(data), null, 2);
-          } catch { /* not JSON: shown as sent */ }
           return (
             <li>
               <span class="event-name">{name}</span>
-              <Pre text={shown} limit={600} />
+              <Pre text={data} limit={600} />
             </li>
           );
         })}

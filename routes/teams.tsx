@@ -164,7 +164,7 @@ export default function Teams({ data }: PageProps<Data>) {
       {[...teams].map(([team, devs]) => (
         <section>
           <h2>{team}</h2>
-          <table>
+          <table class="fixed">
             <thead>
               <tr>
                 <th scope="col">Developer</th>

@@ -209,7 +209,7 @@ export default function Policies({ data }: PageProps<Data>) {
                 </span>
                 <span class={`badge ${entry.mode}`}>{entry.mode}</span>
                 <span class="badge">fail {entry.failMode}</span>
-                <span class="muted">{entry.use}</span>
+                {title === entry.use ? null : <span class="muted">{entry.use}</span>}
               </header>
               <div class="actions">
                 <ActionButton data={data} index={i} action="up" label="↑" aria={`Move ${title} up`} />
@@ -312,7 +312,14 @@ export default function Policies({ data }: PageProps<Data>) {
                 <summary>
                   Version {h.version}, {time(h.createdAt)} — <strong>{h.author}</strong>: {h.action}
                   {h.note ? ` (${h.note})` : ""}
-                  {i === 0 ? <span class="badge on">current</span> : null}
+                  {i === 0
+                    ? (
+                      <>
+                        {" "}
+                        <span class="badge on">current</span>
+                      </>
+                    )
+                    : null}
                 </summary>
                 {older
                   ? (

@@ -15,7 +15,8 @@ import { upsertUser } from "../../storage/ui/users.ts";
 import { type FakeProvider, startFakeProvider } from "../fake_provider/mod.ts";
 import { persistRecord } from "../../capture/persist.ts";
 import { buildRecord } from "../../capture/record.ts";
-import { fakeExchange, fakeParsed, messagesBody, usage } from "../../capture/test_exchange.ts";
+import { fakeExchange } from "../../capture/test_exchange.ts";
+import { anthropicTurn, type ScriptedTurn } from "./anthropic_turn.ts";
 import { loadOrCreateHmacKey } from "../../capture/credentials.ts";
 import type { Db } from "../../storage/db/db.ts";
 import type { ObjectStore } from "../../storage/objects/store.ts";
@@ -114,7 +115,8 @@ export async function startUiStack(
 
 /**
  * Writes a three-turn coding session (a Bash tool call, its result, a file edit) through capture's own
- * persistence, as the pipeline would after a Claude Code run; returns its session id.
+ * persistence, as the pipeline would after a Claude Code run: real Anthropic bodies, parsed by the real
+ * provider parsers, so the stored bytes and the trace agree. Returns its session id.
  */
 export async function seedToolSession(
   stack: UiStack,
@@ -123,65 +125,44 @@ export async function seedToolSession(
   const key = await loadOrCreateHmacKey(dataPaths(stack.dataDir).secretKey);
   const start = Date.now() - 60_000;
   let sessionId = "";
-  const turns = [
+  const turns: ScriptedTurn[] = [
     {
-      toolCalls: [{
-        id: "toolu_01",
-        name: "Bash",
-        arguments: JSON.stringify({ command: "deno test parser_test.ts" }),
-        server: false,
-      }],
-      toolResults: [],
       text: "Let me run the tests first.",
+      toolCalls: [{ id: "toolu_01", name: "Bash", input: { command: "deno test parser_test.ts" } }],
+      toolResults: [],
     },
     {
+      thinking: "The failure names line 42; the loop runs one step too far.",
+      text: "The loop bound is off by one; fixing it.",
       toolCalls: [{
         id: "toolu_02",
         name: "Edit",
-        arguments: JSON.stringify({
-          file_path: "/home/dev/recondo/parser.ts",
-          old_string: "i <= n",
-          new_string: "i < n",
-        }),
-        server: false,
+        input: { file_path: "/home/dev/recondo/parser.ts", old_string: "i <= n", new_string: "i < n" },
       }],
       toolResults: [{
         callId: "toolu_01",
         content: "FAILED parser_test.ts: off by one at line 42",
         isError: true,
       }],
-      text: "The loop bound is off by one; fixing it.",
     },
     {
+      text: "Fixed: the parser loop now stops before n. All tests pass.",
       toolCalls: [],
       toolResults: [{ callId: "toolu_02", content: "The file has been updated.", isError: false }],
-      text: "Fixed: the parser loop now stops before n. All tests pass.",
     },
   ];
-  for (const [i, t] of turns.entries()) {
-    const at = start + i * 10_000;
-    const exchange = fakeExchange({ at });
-    const parsed = fakeParsed({
-      userText: i === 0 ? prompt : null,
-      sessionId: "claude-code-session-ui-test",
-      usage: usage({ input: 3000 + i * 500, output: 120 }),
-      toolCalls: t.toolCalls,
-      toolResults: t.toolResults,
-      text: t.text,
-      thinking: i === 1 ? "The failure names line 42; the loop runs one step too far." : undefined,
+  for (const index of turns.keys()) {
+    const at = start + index * 10_000;
+    const turn = anthropicTurn(prompt, turns, {
+      index,
+      sessionId: "4f0c1d2e-claude-code-ui-test",
+      input: 3000 + index * 500,
+      output: 120,
     });
-    const extra = i === 0 ? [] : [`turn ${i}`];
-    const responseBody = new TextEncoder().encode(
-      `event: message_start\ndata: {"type":"message_start","message":{"id":"msg_${i}","model":"claude-sonnet-4-5"}}\n\n` +
-        `event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"type":"text_delta","text":${
-          JSON.stringify(t.text)
-        }}}\n\n` +
-        `event: message_stop\ndata: {"type":"message_stop"}\n\n`,
-    );
     const record = buildRecord(
-      exchange,
-      parsed,
-      { request: messagesBody(prompt, extra), response: responseBody },
+      fakeExchange({ at }),
+      turn.parsed,
+      { request: turn.request, response: turn.response },
       key,
       at + 500,
     );
