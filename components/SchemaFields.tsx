@@ -54,7 +54,14 @@ export function SchemaFields(props: { fields: FieldView[]; prefix: string; idPre
           <div class={f.error ? "field invalid" : "field"}>
             <label for={id}>
               {f.name || "options (JSON)"}
-              {f.kind === "lines" ? <span class="muted">{" "}(one per line)</span> : null}
+              {f.kind === "lines"
+                ? (
+                  <>
+                    {" "}
+                    <span class="muted">(one per line)</span>
+                  </>
+                )
+                : null}
             </label>
             {input}
             {f.description ? <small id={help}>{f.description}</small> : null}
