@@ -30,12 +30,6 @@ export interface PersistOptions {
   /** Quiet time after which a conversation without a client session id starts a new session. */
   idleGapMs: number;
   price?: PriceFn;
-  /**
-   * Resolves when this record may open its transaction: the pipeline passes the previous record's
-   * completion so that object writes overlap while commits keep arrival order (sequence numbers and
-   * tool-result links follow the order in which turns ended).
-   */
-  commitAfter?: Promise<void>;
 }
 
 /** What happened to a record. */
@@ -327,6 +321,5 @@ export async function persistRecord(
 ): Promise<PersistResult> {
   const prepared = await prepareRecord(db, objects, input);
   if (!prepared) return { status: "duplicate", exchangeId: input.exchange.id };
-  if (options.commitAfter) await options.commitAfter;
   return await db.transaction((tx) => writePrepared(tx, db.engine, prepared, options));
 }

@@ -11,6 +11,7 @@ import type { Exchange, WsMessage } from "../core/exchange.ts";
 import { log } from "../core/log.ts";
 import type { Db } from "../storage/db/db.ts";
 import type { ObjectStore } from "../storage/objects/store.ts";
+import { BodyCollector, MAX_CAPTURED_BODY_BYTES } from "./body_collector.ts";
 import type { Journal, JournalStats } from "./journal.ts";
 import {
   persistRecord,
@@ -20,14 +21,7 @@ import {
   type PriceFn,
   writePrepared,
 } from "./persist.ts";
-import {
-  buildRecord,
-  type CaptureRecord,
-  concatChunks,
-  decodeRecord,
-  encodeRecord,
-  wsTranscript,
-} from "./record.ts";
+import { buildRecord, type CaptureRecord, decodeRecord, encodeRecord, wsTranscript } from "./record.ts";
 import type { CaptureParsed, CaptureSink, ExchangeTap } from "./sink.ts";
 
 /** Options of `createPipeline`. */
@@ -95,7 +89,7 @@ interface Queued {
 /** Builds the pipeline; `replay()` should run before traffic starts. */
 export function createPipeline(options: PipelineOptions): Pipeline {
   const maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
-  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_CAPTURED_BODY_BYTES;
   const maxBatch = options.maxBatch ?? 64;
   const savepoints = options.db.engine === "sqlite";
   const persistOptions = { idleGapMs: options.idleGapMs, price: options.price };
@@ -128,12 +122,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return { after, done };
   }
 
-  async function persistAttempts(
-    id: number,
-    record: CaptureRecord,
-    commitAfter: Promise<void>,
-  ): Promise<void> {
-    const persistOptions = { idleGapMs: options.idleGapMs, price: options.price, commitAfter };
+  async function persistAttempts(id: number, record: CaptureRecord): Promise<void> {
     for (let attempt = 1;; attempt++) {
       try {
         const result = await persistRecord(options.db, options.objects, record, persistOptions);
@@ -248,7 +237,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
     }
     retry.sort((a, b) => a.id - b.id);
-    for (const { id, record } of retry) await persistAttempts(id, record, Promise.resolve());
+    for (const { id, record } of retry) await persistAttempts(id, record);
   }
 
   function settled(id: number, status: PersistResult["status"]): void {
@@ -282,30 +271,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   function begin(_exchange: Exchange): ExchangeTap {
     counters.inFlight++;
-    const request: Uint8Array[] = [];
-    const response: Uint8Array[] = [];
+    const request = new BodyCollector("request", maxBodyBytes);
+    const response = new BodyCollector("response", maxBodyBytes);
     const messages: WsMessage[] = [];
-    let requestBytes = 0;
-    let responseBytes = 0;
-    const cuts: string[] = [];
     let ended = false;
-    const keep = (into: Uint8Array[], chunk: Uint8Array, size: number, what: string): number => {
-      if (size >= maxBodyBytes) return size;
-      if (size + chunk.length > maxBodyBytes) {
-        into.push(chunk.subarray(0, maxBodyBytes - size));
-        cuts.push(`capture: ${what} body cut at ${maxBodyBytes} bytes`);
-        return maxBodyBytes;
-      }
-      into.push(chunk);
-      return size + chunk.length;
-    };
     return {
-      requestChunk(chunk) {
-        requestBytes = keep(request, chunk, requestBytes, "request");
-      },
-      responseChunk(chunk) {
-        responseBytes = keep(response, chunk, responseBytes, "response");
-      },
+      requestChunk: (chunk) => request.add(chunk),
+      responseChunk: (chunk) => response.add(chunk),
       wsMessage(message) {
         messages.push(message);
       },
@@ -325,14 +297,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
             ws
               ? wsTranscript(all, "client")
               : request.length
-              ? concatChunks(request)
+              ? request.bytes()
               : ex.requestBody ?? new Uint8Array(),
-          response: () => ws ? wsTranscript(all, "server") : concatChunks(response),
+          response: () => ws ? wsTranscript(all, "server") : response.bytes(),
         };
         const durable = new Promise<void>((resolve, reject) => {
           // Off the caller's stack: building and journaling the record never delays the proxy's return.
           queueMicrotask(() => {
             try {
+              const cuts = [request.cut, response.cut].filter((c) => c !== null);
               const target = cuts.length ? { ...ex, errors: [...ex.errors, ...cuts] } : ex;
               accept(target, parsed, bodies).then(resolve, reject);
             } catch (error) {

@@ -10,13 +10,11 @@ import { log } from "../core/log.ts";
 import type { Db } from "../storage/db/db.ts";
 import { openDatabase } from "../storage/db/mod.ts";
 import { openObjectStore } from "../storage/objects/mod.ts";
+import { BodyCollector } from "./body_collector.ts";
 import type { Capture, CaptureOptions } from "./capture.ts";
 import type { CaptureParsed, CaptureSink, ExchangeTap } from "./sink.ts";
 import { WorkerLink } from "./worker_link.ts";
 import type { EndMessage, InitMessage } from "./worker_protocol.ts";
-
-/** Largest body captured per direction; longer bodies are cut and the cut recorded. */
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** An environment that remembers every variable read through it, to hand the same values to the worker. */
 function recordingEnv(
@@ -172,8 +170,8 @@ export async function startWorkerCapture(options: WorkerCaptureOptions): Promise
         const target = cuts.length ? { ...ex, errors: [...ex.errors, ...cuts] } : ex;
         const ws = ex.kind === "websocket";
         return send(target, parsed, {
-          request: ws ? EMPTY : request.length ? request.join() : ex.requestBody ?? EMPTY,
-          response: ws ? EMPTY : response.join(),
+          request: ws ? EMPTY : request.length ? request.copy() : ex.requestBody ?? EMPTY,
+          response: ws ? EMPTY : response.copy(),
           messages: ws ? (messages.length ? messages : ex.wsMessages) : [],
           joined: [request.length > 0, !ws],
         });
@@ -224,37 +222,4 @@ function fresh(bodies: Bodies): Transferable[] {
   if (bodies.joined[0] && bodies.request.byteLength) out.push(bodies.request.buffer as ArrayBuffer);
   if (bodies.joined[1] && bodies.response.byteLength) out.push(bodies.response.buffer as ArrayBuffer);
   return out;
-}
-
-/** Body chunks of one direction, kept up to `MAX_BODY_BYTES`. */
-class BodyCollector {
-  #chunks: Uint8Array[] = [];
-  length = 0;
-  cut: string | null = null;
-  #what: string;
-
-  constructor(what: string) {
-    this.#what = what;
-  }
-
-  add(chunk: Uint8Array): void {
-    if (this.length >= MAX_BODY_BYTES) return;
-    if (this.length + chunk.length > MAX_BODY_BYTES) {
-      chunk = chunk.subarray(0, MAX_BODY_BYTES - this.length);
-      this.cut = `capture: ${this.#what} body cut at ${MAX_BODY_BYTES} bytes`;
-    }
-    this.#chunks.push(chunk);
-    this.length += chunk.length;
-  }
-
-  /** One fresh buffer with every chunk (always a copy: the chunks may still be on their way out). */
-  join(): Uint8Array {
-    const out = new Uint8Array(this.length);
-    let offset = 0;
-    for (const c of this.#chunks) {
-      out.set(c, offset);
-      offset += c.length;
-    }
-    return out;
-  }
 }
