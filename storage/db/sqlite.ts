@@ -114,29 +114,26 @@ class SqliteDb implements Db {
 
   /** Queues `fn` behind any open transaction, so no statement lands inside another caller's one. */
   #serial<T>(fn: () => T | Promise<T>): Promise<T> {
-    const step = this.#yieldOnLock ? () => retryWhileLocked(fn) : fn;
-    const result = this.#tail.catch(() => {}).then(step);
-    this.#tail = result;
-    return result;
-  }
-
-  /** Like `#serial`, without retrying `fn` as a whole (a transaction retries only its BEGIN). */
-  #serialOnce<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.#tail.catch(() => {}).then(fn);
     this.#tail = result;
     return result;
   }
 
+  /** One statement outside a transaction; with `yield`, retried while another connection holds the lock. */
+  #statement<T>(fn: () => T): Promise<T> {
+    return this.#serial(this.#yieldOnLock ? () => retryWhileLocked(fn) : fn);
+  }
+
   query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    return this.#serial(() => querySync<T>(this.raw, sql, params));
+    return this.#statement(() => querySync<T>(this.raw, sql, params));
   }
 
   run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    return this.#serial(() => runSync(this.raw, sql, params));
+    return this.#statement(() => runSync(this.raw, sql, params));
   }
 
   exec(sql: string): Promise<void> {
-    return this.#serial(() => execSync(this.raw, sql));
+    return this.#statement(() => execSync(this.raw, sql));
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -148,7 +145,7 @@ class SqliteDb implements Db {
       exec: (sql: string) => Promise.resolve(execSync(raw, sql)),
     };
     const begin = () => raw.exec("BEGIN IMMEDIATE");
-    return this.#serialOnce(async () => {
+    return this.#serial(async () => {
       if (this.#yieldOnLock) await retryWhileLocked(begin);
       else begin();
       try {
