@@ -7,19 +7,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { chromium, type Page } from "playwright-core";
 import { ADMIN, seedToolSession, startUiStack, VIEWER } from "./stack.ts";
+import { CHROMIUM, CHROMIUM_ARGS, hasChromium, login } from "./browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(new URL("../..", import.meta.url).pathname, "test-artifacts", "ui");
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
 const ALICE = { name: "alice", team: "platform", token: "alice-token-123" };
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -62,14 +52,6 @@ function lowContrast(page: Page): Promise<string[]> {
   });
 }
 
-async function login(page: Page, base: string, name: string, password: string): Promise<void> {
-  await page.goto(`${base}/`);
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Password or bootstrap token").fill(password);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.waitForURL(`${base}/`);
-}
-
 async function proxied(client: Deno.HttpClient, text: string): Promise<number> {
   const res = await fetch("https://api.anthropic.com/v1/messages", {
     method: "POST",
@@ -104,7 +86,7 @@ Deno.test({
     const userDataDir = await Deno.makeTempDir({ prefix: "recondo-chromium-" });
     const browser = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
-      args: ARGS,
+      args: CHROMIUM_ARGS,
       headless: true,
       viewport: { width: 1280, height: 900 },
     });

@@ -11,10 +11,9 @@ import { chromium } from "playwright-core";
 import { runHarness } from "../agents/harness.ts";
 import { agentsInstalled } from "../agents/scenarios.ts";
 import { ADMIN, startUiStack } from "./stack.ts";
+import { CHROMIUM, CHROMIUM_ARGS, hasChromium, login } from "./browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(new URL("../..", import.meta.url).pathname, "test-artifacts", "ui");
-const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
 
 Deno.test({
   name: "the session of a real Claude Code run shows the Bash call it made, its arguments and its output",
@@ -40,23 +39,10 @@ Deno.test({
     }
 
     const stack = await startUiStack({}, { dataDir });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--no-first-run",
-      ],
-    });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     try {
       const page = await browser.newPage();
-      await page.goto(`${stack.url}/`);
-      await page.getByLabel("Name").fill(ADMIN.name);
-      await page.getByLabel("Password or bootstrap token").fill(ADMIN.password);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL(`${stack.url}/`);
+      await login(page, stack.url, ADMIN.name, ADMIN.password);
       await page.goto(`${stack.url}/sessions/${sessionId}`);
       const text = await page.locator("main").innerText();
       assert.match(text, /Reply with the single word OK\./, "the prompt");
