@@ -21,6 +21,11 @@ export const developerSchema = z.object({
   team: z.string().min(1).nullable().default(null),
   /** Secret for `Proxy-Authorization: Basic name:token`. */
   token: z.string().min(8, "must be at least 8 characters").optional(),
+  /**
+   * Keyed hash (HMAC-SHA256 with the fleet's HMAC key, hex) of the proxy token: what the UI and CLI store,
+   * so the token itself is shown once and never written anywhere.
+   */
+  tokenHash: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 hex characters").optional(),
   /** Keyed hashes (see capture) of provider API keys that belong to this developer. */
   apiKeyHashes: z.array(z.string()).default([]),
 });
@@ -59,6 +64,15 @@ export const s3Schema = z.object({
   kmsKeyId: z.string().min(1).nullable().default(null),
 });
 
+export const fleetSchema = z.object({
+  /** How often this gateway writes its heartbeat row (PostgreSQL). */
+  heartbeatSeconds: z.number().int().positive().max(3600).default(5),
+  /** A gateway whose heartbeat is older than this is shown as lost. */
+  lostAfterSeconds: z.number().int().positive().default(30),
+  /** Periodic control-plane check besides LISTEN/NOTIFY, so a lost notification is caught. */
+  pollSeconds: z.number().int().positive().max(3600).default(5),
+}).prefault({});
+
 export const configSchema = z.object({
   listen: z.string().regex(/^[^\s:]*:\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:8443").default(
     "127.0.0.1:8443",
@@ -70,6 +84,13 @@ export const configSchema = z.object({
   developers: z.array(developerSchema).default([]),
   requireProxyAuth: z.boolean().default(false),
   policies: z.array(policyEntrySchema).default([]),
+  /**
+   * On SIGTERM the gateway drains: `/readyz` turns 503, new connections are refused, idle keep-alive
+   * connections close, and in-flight exchanges run to their end for at most this long.
+   */
+  shutdownGraceSeconds: z.number().int().min(0).max(24 * 3600).default(300),
+  /** Fleet behaviour when many gateways share one PostgreSQL (heartbeats, control-plane polling). */
+  fleet: fleetSchema,
   upstream: z.object({
     /** Chain through another proxy, e.g. `http://corp-proxy:3128`. */
     proxy: z.string().url().optional(),
@@ -106,3 +127,4 @@ export type DeveloperConfig = z.infer<typeof developerSchema>;
 export type PolicyEntry = z.infer<typeof policyEntrySchema>;
 export type RetentionConfig = z.infer<typeof retentionSchema>;
 export type S3Config = z.infer<typeof s3Schema>;
+export type FleetConfig = z.infer<typeof fleetSchema>;
