@@ -15,6 +15,8 @@ import { policiesCommand } from "./policies_command.ts";
 import { inspectCommands } from "./inspect_commands.ts";
 import { verifyCommand } from "./verify_command.ts";
 import { deleteCommand, retentionCommand } from "./retention_command.ts";
+import { developersCommand } from "./developers_command.ts";
+import { fleetCommand } from "./fleet_command.ts";
 
 // deno-lint-ignore no-explicit-any
 const COMMANDS: CommandModule<any, any>[] = [
@@ -28,6 +30,8 @@ const COMMANDS: CommandModule<any, any>[] = [
   retentionCommand,
   policiesCommand,
   userCommand,
+  developersCommand,
+  fleetCommand,
 ];
 
 /** Builds the parser; exported for tests that want to run commands in memory. */

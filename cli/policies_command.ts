@@ -26,6 +26,7 @@ import {
 } from "../storage/ledger/mod.ts";
 import { openObjectStore } from "../storage/objects/mod.ts";
 import type { Argv, CommandModule } from "./yargs.ts";
+import { openControlPlane } from "./control_cli.ts";
 
 type Env = { get(name: string): string | undefined };
 
@@ -59,7 +60,11 @@ export async function validatePolicies(file: string, env: Env = Deno.env): Promi
 export async function listPolicies(file: string, env: Env = Deno.env): Promise<string> {
   const config = await loadConfig(file, env);
   if (config.policies.length === 0) return `${file}: no policies configured`;
-  return config.policies.map((p, i) =>
+  return formatEntries(config.policies);
+}
+
+function formatEntries(policies: Config["policies"]): string {
+  return policies.map((p, i) =>
     `${i}  ${p.use}  ${p.enabled ? p.mode : "disabled"}  failMode=${p.failMode}  timeout=${p.timeoutMs}ms  ` +
     JSON.stringify(p.options ?? {})
   ).join("\n");
@@ -182,6 +187,14 @@ export const policiesCommand: CommandModule<Record<string, unknown>, PoliciesArg
     const author = args.author ?? Deno.env.get("USER") ?? "cli";
     switch (args.action) {
       case "list":
+        if (!args.file && Deno.env.get("RECONDO_STORE") === "postgres") {
+          return await withDb(async (db) => {
+            const [latest] = await (await openControlPlane(db)).history(1);
+            const entries = parseConfig({ policies: latest?.entries ?? [] }, "policies").policies;
+            console.log(`control plane: version ${latest?.version ?? "none"}`);
+            console.log(formatEntries(entries) || "no policies published");
+          });
+        }
         return console.log(await listPolicies(file));
       case "validate":
         return console.log(await validatePolicies(file));
@@ -208,6 +221,20 @@ export const policiesCommand: CommandModule<Record<string, unknown>, PoliciesArg
           if (!args.file) throw new Error("policies publish needs a file with the new policies");
           const entries = (await loadConfig(args.file)).policies;
           const raw = JSON.parse(await Deno.readTextFile(args.file)).policies ?? entries;
+          if (db.engine === "postgres") {
+            const plane = await openControlPlane(db);
+            const v = await plane.publishPolicies(raw, {
+              author,
+              note: args.note,
+              baseDir: dirname(resolve(args.file)),
+            });
+            const modules = Object.keys(v.modules ?? {}).length;
+            return console.log(
+              `Published policy chain v${v.version} to the control plane` +
+                (modules ? ` with ${modules} module file${modules === 1 ? "" : "s"}` : "") +
+                "; every gateway on this database applies it",
+            );
+          }
           const v = await publishChain(createSqlPolicyVersionStore(db), {
             entries: raw,
             author,
@@ -220,6 +247,10 @@ export const policiesCommand: CommandModule<Record<string, unknown>, PoliciesArg
           const to = Number(args.file);
           if (!Number.isInteger(to)) {
             throw new Error(`policies rollback needs a version number, got "${args.file}"`);
+          }
+          if (db.engine === "postgres") {
+            const v = await (await openControlPlane(db)).rollbackPolicies(to, { author, note: args.note });
+            return console.log(`Rolled back to v${to} as v${v.version} in the control plane`);
           }
           const v = await rollbackChain(
             createSqlPolicyVersionStore(db),

@@ -10,6 +10,9 @@ import { createUi } from "../ui/app.ts";
 import { startUiListener } from "../ui/listen.ts";
 import { wireGateway } from "./wiring.ts";
 import { startRetention } from "../storage/retention_job.ts";
+import { checkSecretFiles } from "../config/secret_files.ts";
+import { wireControl } from "./control_wiring.ts";
+import { gatewayId, startHeartbeat } from "../control/heartbeat.ts";
 
 interface ServeArgs {
   listen?: string;
@@ -37,9 +40,22 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
   async handler(args) {
     const dir = dataDir();
     const file = args.config ?? configPath();
+    await checkSecretFiles(Deno.env);
     const config = await loadConfig(file);
     await Deno.mkdir(dir, { recursive: true });
-    const wiring = await wireGateway(dataPaths(dir), config);
+    const paths = dataPaths(dir);
+    const wiring = await wireGateway(paths, config);
+    const control = wiring.capture
+      ? await wireControl({
+        db: wiring.capture.db,
+        paths,
+        config,
+        configPath: file,
+        hmacKey: wiring.hmacKey,
+        services: wiring.services,
+        importFile: true,
+      })
+      : null;
     let running: Gateway | undefined;
     const ui = wiring.capture
       ? await createUi({
@@ -49,6 +65,8 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
         configPath: file,
         gateway: () => running,
         policyServices: wiring.services,
+        control: control?.plane ?? undefined,
+        hmacKey: wiring.hmacKey,
       })
       : null;
     const gateway = running = await startGateway({
@@ -59,6 +77,7 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
       parsers: wiring.parsers,
       services: wiring.services,
       local: ui && !args.uiListen ? (req) => ui.handle(req) : undefined,
+      control: control?.source,
     });
     const uiListener = ui && args.uiListen ? startUiListener(ui, args.uiListen) : null;
     const capture = wiring.capture;
@@ -93,6 +112,20 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
     const stopRetention = capture
       ? startRetention(capture.db, capture.objects, config.capture.retention)
       : null;
+    // Fleet status: this gateway's heartbeat in the shared database (also on SQLite, for the Gateways page).
+    const heartbeat = capture
+      ? startHeartbeat(
+        capture.db,
+        { id: gatewayId(Deno.env, gateway.port), listen: `${gateway.hostname}:${gateway.port}` },
+        {
+          chain: () => gateway.control(),
+          inFlight: () => (gateway as Partial<{ inFlight(): number }>).inFlight?.() ?? 0,
+          draining: () => (gateway as Partial<{ draining(): boolean }>).draining?.() ?? false,
+          captureBacklog: () => capture.stats().queued,
+        },
+        { intervalMs: config.fleet.heartbeatSeconds * 1000 },
+      )
+      : null;
     console.log(`Recondo is listening on ${gateway.proxyUrl}`);
     console.log(`  export HTTPS_PROXY=${gateway.proxyUrl}`);
     console.log(`  export NODE_EXTRA_CA_CERTS=${gateway.caCertPath}   # Claude Code, Gemini CLI`);
@@ -108,6 +141,7 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
     await uiListener?.close();
     await ui?.close();
     await stopRetention?.();
+    await heartbeat?.stop();
     await wiring.shutdown();
     Deno.exit(0);
   },

@@ -17,6 +17,8 @@ export interface Wiring {
   parsers?: Parsers | null;
   capture?: Capture;
   services?: PolicyServices;
+  /** The fleet's HMAC key (API-key and proxy-token hashes). */
+  hmacKey: Uint8Array;
   shutdown(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function wireGateway(
     sink: capture.sink,
     capture,
     services,
+    hmacKey,
     shutdown: () => capture.close(),
   };
 }

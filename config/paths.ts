@@ -3,6 +3,7 @@
  * @module
  */
 import { join } from "node:path";
+import { secretFileOverrides } from "./secret_files.ts";
 
 /** The data directory: `RECONDO_DATA_DIR`, else `$HOME/.recondo`. */
 export function dataDir(env: { get(name: string): string | undefined } = Deno.env): string {
@@ -13,8 +14,12 @@ export function dataDir(env: { get(name: string): string | undefined } = Deno.en
   return join(home, ".recondo");
 }
 
-/** The well-known files under a data directory. */
-export function dataPaths(dir: string) {
+/**
+ * The well-known files under a data directory. The CA certificate and key and the HMAC key may live
+ * elsewhere, named by `RECONDO_CA_CERT_FILE`, `RECONDO_CA_KEY_FILE` and `RECONDO_HMAC_KEY_FILE` in `env`
+ * (see `secret_files.ts`).
+ */
+export function dataPaths(dir: string, env: { get(name: string): string | undefined } = Deno.env) {
   return {
     dir,
     config: join(dir, "recondo.json"),
@@ -28,6 +33,8 @@ export function dataPaths(dir: string) {
     database: join(dir, "recondo.db"),
     secretKey: join(dir, "keys", "hmac.key"),
     signingKey: join(dir, "keys", "signing.jwk"),
+    modules: join(dir, "modules"),
+    ...secretFileOverrides(env),
   };
 }
 

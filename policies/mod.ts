@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { z } from "zod";
- * import type { PolicyModule } from "../policies/mod.ts";
+ * import type { PolicyModule } from "recondo/policy";
  *
  * export default {
  *   name: "no-weekend-opus",

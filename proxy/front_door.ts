@@ -22,6 +22,8 @@ export interface FrontDoorSettings {
   isIntercepted(host: string): boolean;
   otherHosts: "tunnel" | "refuse";
   developers: readonly Developer[];
+  /** The fleet's HMAC key, to check tokens kept as keyed hashes. */
+  hmacKey?: Uint8Array;
   requireProxyAuth: boolean;
   maxHeaderBytes: number;
   headerTimeoutMs: number;
@@ -122,6 +124,7 @@ async function handleClient(socket: net.Socket, options: FrontDoorOptions): Prom
   const auth = authenticate(head.headers["proxy-authorization"], address, {
     developers: settings.developers,
     required: settings.requireProxyAuth,
+    hmacKey: settings.hmacKey,
   });
   if (!auth.ok) {
     metrics.connections.inc({ kind: "auth-failed" });

@@ -24,7 +24,8 @@ import { createLeafCache } from "./tls/leaf_cache.ts";
 import { createUpstreamClient } from "./upstream_client.ts";
 import { createIdentityResolver } from "./identity.ts";
 import { loadOrCreateHmacKey } from "../capture/credentials.ts";
-import { watchConfig } from "./config_watch.ts";
+import type { ControlSnapshot, ControlSource } from "../config/control.ts";
+import { watchFiles } from "../config/file_watch.ts";
 
 export interface GatewayOptions {
   dataDir: string;
@@ -37,6 +38,11 @@ export interface GatewayOptions {
   services?: PolicyServices;
   /** Watch the config file and hot-reload the chain (default true). */
   watch?: boolean;
+  /**
+   * Where the chain and the developers come from: the database of a fleet, or by default the config file
+   * (`ControlSource` of kind `file`, built by the caller, e.g. `control/file_source.ts`).
+   */
+  control?: ControlSource;
   /** Extra handler for origin-form requests (the UI); `/healthz` and `/metrics` are built in. */
   local?: (req: Request) => Response | null | Promise<Response | null>;
 }
@@ -50,6 +56,8 @@ export interface Gateway {
   metrics: Metrics;
   config(): Config;
   chain(): PolicyChain;
+  /** The chain version running (`null` from a plain config file) and the last failure to apply a newer one. */
+  control(): { version: number | null; error: string | null; source: "file" | "database" };
   /** Re-reads the config; on any error keeps the running chain and returns the reason. */
   reload(): Promise<{ ok: true } | { ok: false; reason: string }>;
   close(): Promise<void>;
@@ -57,11 +65,13 @@ export interface Gateway {
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const env = options.env ?? Deno.env;
-  const paths = dataPaths(options.dataDir);
+  const paths = dataPaths(options.dataDir, env);
   await Deno.mkdir(paths.dir, { recursive: true });
-  let config = await loadConfig(options.configPath, env);
-  const baseDir = dirname(options.configPath);
-  let chain = await buildChain(config.policies, { baseDir, services: options.services });
+  const source: ControlSource = options.control ?? plainFileSource(options.configPath, env);
+  let snapshot = await source.load();
+  let config = withControl(await loadConfig(options.configPath, env), snapshot);
+  let chain = await buildChain(snapshot.policies, { baseDir: snapshot.baseDir, services: options.services });
+  let controlError: string | null = null;
   const overrides = parseUpstreamOverride(env.get("RECONDO_UPSTREAM_OVERRIDE"));
 
   const wanted = [...new Set([...DEFAULT_INTERCEPT_HOSTS, ...config.intercept])];
@@ -75,7 +85,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     extraCaFiles: [paths.extraRoots, ...(extraCa ? [extraCa] : [])],
     proxyUrl: config.upstream.proxy,
   });
-  const resolveIdentity = createIdentityResolver(await loadOrCreateHmacKey(paths.secretKey));
+  const hmacKey = await loadOrCreateHmacKey(paths.secretKey);
+  const resolveIdentity = createIdentityResolver(hmacKey);
   const registry = new ConnectionRegistry();
   metrics.gaugeFrom(
     "recondo_pipe_registry_size",
@@ -89,6 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       isIntercepted: (host) => hosts.has(host) && ca.permits(host),
       otherHosts: config.otherHosts,
       developers: config.developers,
+      hmacKey,
       requireProxyAuth: config.requireProxyAuth,
       maxHeaderBytes: config.limits.maxHeaderBytes,
       headerTimeoutMs: config.limits.headerTimeoutMs,
@@ -133,27 +145,75 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const port = front.port;
 
-  const reload = async (): Promise<{ ok: true } | { ok: false; reason: string }> => {
+  // One path applies every new version, from the file or the database: load, build, swap; on any error
+  // the running chain stays. Reloads are serialised so a notification and a poll cannot interleave.
+  const apply = async (): Promise<{ ok: true } | { ok: false; reason: string }> => {
     try {
-      const next = await loadConfig(options.configPath, env);
+      const next = await source.load();
+      const nextConfig = withControl(await loadConfig(options.configPath, env), next);
       const nextChain = await buildChain(next.policies, {
-        baseDir,
+        baseDir: next.baseDir,
         services: options.services,
         reloadToken: String(Date.now()),
       });
-      config = next;
+      config = nextConfig;
       chain = nextChain;
+      snapshot = next;
+      controlError = null;
+      watchModules();
       metrics.configReloads.inc({ result: "applied" });
-      log.info("config.reloaded", { policies: nextChain.entries.map((e) => e.policy.name) });
+      log.info("config.reloaded", {
+        source: source.kind,
+        version: next.version,
+        policies: nextChain.entries.map((e) => e.policy.name),
+      });
       return { ok: true };
     } catch (error) {
       const reason = (error as Error).message;
+      controlError = reason;
       metrics.configReloads.inc({ result: "rejected" });
-      log.warn("config.reload_rejected", { reason, message: "keeping the running policy chain" });
+      log.warn("config.reload_rejected", {
+        source: source.kind,
+        reason,
+        message: "keeping the running policy chain",
+      });
       return { ok: false, reason };
     }
   };
-  const watcher = options.watch === false ? null : watchConfig(options.configPath, reload);
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = (): Promise<{ ok: true } | { ok: false; reason: string }> => {
+    const result = reloading.then(apply, apply);
+    reloading = result;
+    return result;
+  };
+  const watching = options.watch !== false;
+  const watchers: { close(): void }[] = [];
+  if (watching) {
+    watchers.push(watchFiles([options.configPath], () => void reload()));
+    if (source.kind === "database") watchers.push(source.watch(() => void reload()));
+  }
+  // On a single node, editing a module file the running chain uses reloads it like a config edit.
+  let moduleWatch: { close(): void; files: string } | null = null;
+  function watchModules() {
+    if (!watching) return;
+    const files = [...(snapshot.moduleFiles ?? [])].sort();
+    if (moduleWatch?.files === files.join("\n")) return;
+    moduleWatch?.close();
+    moduleWatch = files.length
+      ? { ...watchFiles(files, () => void reload()), files: files.join("\n") }
+      : null;
+  }
+  watchModules();
+  metrics.gaugeFrom(
+    "recondo_policy_chain_version",
+    "The policy chain version this gateway runs (-1: a plain config file)",
+    () => snapshot.version ?? -1,
+  );
+  metrics.gaugeFrom(
+    "recondo_policy_chain_apply_failed",
+    "1 while the newest published chain could not be applied here (the previous one keeps running)",
+    () => controlError ? 1 : 0,
+  );
 
   log.info("gateway.listening", { proxy: `http://${hostname}:${port}`, ca: ca.certPath, intercept: wanted });
   return {
@@ -164,13 +224,33 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     config: () => config,
     chain: () => chain,
+    control: () => ({ version: snapshot.version, error: controlError, source: source.kind }),
     reload,
     async close() {
-      watcher?.close();
+      for (const watcher of watchers) watcher.close();
+      moduleWatch?.close();
       await front.close();
       await inner.shutdown();
       await deps.sink.close();
       client.close();
     },
+  };
+}
+
+/** The process's config with the chain and developers of the control snapshot. */
+function withControl(config: Config, snapshot: ControlSnapshot): Config {
+  return { ...config, policies: snapshot.policies, developers: snapshot.developers };
+}
+
+/** The config file as the control source, when the caller gave none (tests, embedded use). */
+function plainFileSource(configPath: string, env: { get(name: string): string | undefined }): ControlSource {
+  const baseDir = dirname(configPath);
+  return {
+    kind: "file",
+    async load() {
+      const config = await loadConfig(configPath, env);
+      return { version: null, policies: config.policies, developers: config.developers, baseDir };
+    },
+    watch: (changed) => watchFiles([configPath], changed),
   };
 }

@@ -1,16 +1,21 @@
 /**
- * `Proxy-Authorization: Basic` against the developers in config. The developer found here travels with
+ * `Proxy-Authorization: Basic` against the developers (config file or control plane). A token is checked
+ * against its keyed hash (`tokenHash`, what the UI, CLI and database keep) or, for a token a user wrote into
+ * `recondo.json` themselves, against that value; both comparisons take constant time. The developer found here travels with
  * every exchange of the connection and attributes its spend.
  * @module
  */
 import { timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import type { ClientIdentity } from "../core/exchange.ts";
+import { proxyTokenMatches } from "../core/proxy_token.ts";
 
 export interface Developer {
   name: string;
   team: string | null;
   token?: string;
+  /** HMAC of the token under the fleet's key (`core/proxy_token.ts`). */
+  tokenHash?: string;
 }
 
 export type AuthResult =
@@ -24,7 +29,7 @@ export type AuthResult =
 export function authenticate(
   header: string | undefined,
   address: string,
-  options: { developers: readonly Developer[]; required: boolean },
+  options: { developers: readonly Developer[]; required: boolean; hmacKey?: Uint8Array },
 ): AuthResult {
   const anonymous: ClientIdentity = { developer: null, team: null, address, via: "address" };
   if (!header) {
@@ -39,8 +44,11 @@ export function authenticate(
   if (colon < 0) return { ok: false, reason: "malformed Basic credentials" };
   const name = decodeURIComponent(decoded.slice(0, colon));
   const token = decoded.slice(colon + 1);
-  const developer = options.developers.find((d) => d.name === name && d.token);
-  if (!developer?.token || !sameSecret(token, developer.token)) {
+  const developer = options.developers.find((d) => d.name === name && (d.token || d.tokenHash));
+  const matches = developer?.tokenHash && options.hmacKey
+    ? proxyTokenMatches(options.hmacKey, token, developer.tokenHash)
+    : Boolean(developer?.token) && sameSecret(token, developer!.token!);
+  if (!developer || !matches) {
     return { ok: false, reason: `unknown developer or wrong token for "${name}"` };
   }
   return {

@@ -29,7 +29,7 @@ async function render(ctx: RouteContext, extra: Partial<Data> = {}, status = 200
       developers: config.developers.map((dev) => ({
         name: dev.name,
         team: dev.team,
-        hasToken: Boolean(dev.token),
+        hasToken: Boolean(dev.token || dev.tokenHash),
         keys: dev.apiKeyHashes.length,
         monthUsd: spend.get(dev.name) ?? 0,
       })),
@@ -111,6 +111,7 @@ export const handler: Handlers = {
     }
     if (action === "revoke") {
       delete dev.token;
+      delete dev.tokenHash;
       const result = await ctx.services.saveDevelopers(
         developers,
         actor,

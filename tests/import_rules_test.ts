@@ -16,10 +16,11 @@ export const ALLOWED: Record<string, readonly string[]> = {
   storage: ["core", "config", "providers"],
   capture: ["core", "config", "providers", "storage"],
   proxy: ["core", "config", "policies", "providers", "capture"],
+  control: ["core", "config", "policies", "storage"],
   components: ["core"],
   islands: [],
   routes: ["core", "config", "storage", "providers", "policies", "components", "islands"],
-  ui: ["core", "config", "storage", "providers", "policies", "routes", "components", "islands"],
+  ui: ["core", "config", "storage", "providers", "policies", "control", "routes", "components", "islands"],
   cli: ["*"],
 };
 

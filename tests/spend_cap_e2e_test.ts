@@ -3,6 +3,7 @@
  * take 100 concurrent requests against a team budget that admits 10, and the budget holds exactly; the
  * refusal reaches the client in Anthropic's error format; threshold events are raised once across both.
  */
+import { dirname } from "node:path";
 import assert from "node:assert/strict";
 import { providerParsers } from "../cli/wiring.ts";
 import { estimateRequestCostCeiling } from "../providers/mod.ts";
@@ -171,6 +172,9 @@ Deno.test({
 /** `main.ts serve` as a child process with its own data dir, sharing `dbUrl` with other replicas. */
 async function serveProcess(configFile: string, dbUrl: string, upstream: string) {
   const dataDir = await Deno.makeTempDir({ prefix: "recondo-replica-" });
+  // Replicas share the fleet's HMAC key (proxy tokens are stored as keyed hashes in the database).
+  const hmacKeyFile = `${dirname(configFile)}/hmac.key`;
+  await Deno.writeFile(hmacKeyFile, new Uint8Array(32).fill(7), { mode: 0o600 });
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -186,6 +190,7 @@ async function serveProcess(configFile: string, dbUrl: string, upstream: string)
       RECONDO_LISTEN: `127.0.0.1:${port}`,
       RECONDO_STORE: "postgres",
       RECONDO_DB_URL: dbUrl,
+      RECONDO_HMAC_KEY_FILE: hmacKeyFile,
       RECONDO_UPSTREAM_OVERRIDE: `api.anthropic.com=${upstream}`,
       RECONDO_LOG: "error",
     },

@@ -33,6 +33,10 @@ import type {
 import { createAuth } from "./auth.ts";
 import { buildIslands, type Bundle } from "./bundle.ts";
 import { createConfigEditor } from "./config_edits.ts";
+import { createControlEditing } from "./control_editing.ts";
+import type { ControlPlane } from "../control/db_control.ts";
+import { hashProxyToken } from "../core/proxy_token.ts";
+import type { DeveloperConfig } from "../config/schema.ts";
 import { discoverIslands } from "./islands.ts";
 import { createLiveBus, type LivePublisher } from "./live_bus.ts";
 import { createPolicyEditing } from "./policy_editing.ts";
@@ -63,6 +67,10 @@ export interface UiOptions {
   gateway(): UiGatewayHooks | undefined;
   /** What the chain needs from below when an edit is validated (default: SQL services over `db`). */
   policyServices?: PolicyServices;
+  /** The database control plane (PostgreSQL fleet); without it, edits are written to the config file. */
+  control?: ControlPlane;
+  /** The fleet's HMAC key: a proxy token issued in the UI is stored only as its keyed hash. */
+  hmacKey?: Uint8Array;
   /** Overrides for tests. */
   routesDir?: string;
   islandsDir?: string;
@@ -144,13 +152,26 @@ export async function createUi(options: UiOptions): Promise<Ui> {
         configPath: options.configPath,
         days,
       }),
-    saveDevelopers: (developers, actor, action) => editConfig("developers", developers, actor, action),
+    saveDevelopers: (developers, actor, action) =>
+      editConfig("developers", hashTokens(developers, options.hmacKey), actor, action),
     audit,
     subscribeLive: (listener) => live.subscribe(listener),
     login: auth.login,
     logout: auth.logout,
     currentUser: auth.currentUser,
   };
+  if (options.control) {
+    Object.assign(
+      services,
+      createControlEditing({
+        control: options.control,
+        reload: () => gateway().reload(),
+        currentPolicies: () => gateway().config().policies,
+        currentDevelopers: () => gateway().config().developers,
+        audit,
+      }),
+    );
+  }
 
   async function dispatch(
     route: Route,
@@ -215,4 +236,12 @@ export async function createUi(options: UiOptions): Promise<Ui> {
       return bundle.then(() => {}, () => {});
     },
   };
+}
+
+/** Tokens issued in the UI are written as keyed hashes (shown once to the admin, stored nowhere). */
+function hashTokens(developers: DeveloperConfig[], key: Uint8Array | undefined): DeveloperConfig[] {
+  if (!key) return developers;
+  return developers.map(({ token, ...rest }) =>
+    token ? { ...rest, tokenHash: hashProxyToken(key, token) } : rest
+  );
 }

@@ -92,8 +92,8 @@ export function createConfigEditor(options: ConfigEditorOptions): ConfigEditor {
 function redact(value: unknown): unknown {
   if (!Array.isArray(value)) return value;
   return value.map((item) =>
-    item && typeof item === "object" && "token" in item && (item as { token?: unknown }).token !== undefined
-      ? { ...item, token: "(set)" }
+    item && typeof item === "object" && ("token" in item || "tokenHash" in item)
+      ? (({ tokenHash: _hash, ...rest }) => ({ ...rest, token: "(set)" }))(item as Record<string, unknown>)
       : item
   );
 }

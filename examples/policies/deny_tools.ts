@@ -10,7 +10,7 @@
  * @module
  */
 import { z } from "zod";
-import { compileGlobs, type PolicyModule, type RequestView, type Verdict } from "../../policies/mod.ts";
+import { compileGlobs, type PolicyModule, type RequestView, type Verdict } from "recondo/policy";
 
 const options = z.object({
   /** Tool names (globs, case-insensitive), e.g. `Bash`, `mcp__github__*`. */

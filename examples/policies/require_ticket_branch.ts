@@ -10,7 +10,7 @@
  * @module
  */
 import { z } from "zod";
-import { compileGlobs, type PolicyModule, type RequestView, type Verdict } from "../../policies/mod.ts";
+import { compileGlobs, type PolicyModule, type RequestView, type Verdict } from "recondo/policy";
 
 const options = z.object({
   /** The ticket id as a regular expression (case-sensitive), searched anywhere in the branch name. */

@@ -19,6 +19,12 @@ export interface PolicyVersion {
   /** For a rollback, the version it restores; for an edit, the version it replaced. */
   basedOn: number | null;
   createdAt: number;
+  /**
+   * Custom module sources published with this version (control plane): module path relative to the
+   * published config's folder → SHA-256 of its source. `null` or absent: built-in modules only, or a
+   * single node whose modules are files next to its config.
+   */
+  modules?: Record<string, string> | null;
 }
 
 export type NewPolicyVersion = Omit<PolicyVersion, "version">;

@@ -1,0 +1,19 @@
+/**
+ * What CLI commands that change the fleet's control plane share: the database control plane opened with
+ * the HMAC key (`RECONDO_HMAC_KEY_FILE` or the data dir's key), so tokens hash as every gateway expects.
+ * @module
+ */
+import { loadOrCreateHmacKey } from "../capture/credentials.ts";
+import { dataDir, dataPaths } from "../config/paths.ts";
+import { type ControlPlane, createDbControl } from "../control/db_control.ts";
+import type { Db } from "../storage/db/db.ts";
+
+/** The control plane over `db` (PostgreSQL), for one CLI command. */
+export async function openControlPlane(db: Db): Promise<ControlPlane> {
+  const paths = dataPaths(dataDir());
+  return createDbControl({
+    db,
+    cacheDir: paths.modules,
+    hmacKey: await loadOrCreateHmacKey(paths.secretKey),
+  });
+}
