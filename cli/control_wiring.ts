@@ -34,7 +34,10 @@ export async function wireControl(options: {
 }): Promise<ControlWiring> {
   const env = options.env ?? Deno.env;
   if (options.db.engine !== "postgres") {
-    return { source: fileControlSource(options.configPath, env), plane: null };
+    return {
+      source: fileControlSource(options.configPath, env, { cacheDir: options.paths.modules }),
+      plane: null,
+    };
   }
   const plane = createDbControl({
     db: options.db,

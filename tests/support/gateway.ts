@@ -7,6 +7,7 @@ import type { CaptureSink } from "../../capture/sink.ts";
 import { type Gateway, startGateway } from "../../proxy/gateway.ts";
 import type { Parsers } from "../../proxy/exchange_handler.ts";
 import type { PolicyServices } from "../../policies/types.ts";
+import type { ControlSource } from "../../config/control.ts";
 
 export interface TestGateway extends Gateway {
   dataDir: string;
@@ -30,6 +31,8 @@ export interface TestGatewayOptions {
   proxyAuth?: string;
   /** What policies need from below (spend ledger, rate limiter), as `cli/wiring.ts` would inject. */
   services?: PolicyServices;
+  /** Builds the control source from the config file's path (default: the plain config file). */
+  control?: (configFile: string) => ControlSource;
 }
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -50,6 +53,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     parsers: options.parsers,
     services: options.services,
     watch: options.watch ?? false,
+    control: options.control?.(configFile),
   });
   const caPem = await Deno.readTextFile(gateway.caCertPath);
   const proxyUrl = options.proxyAuth
