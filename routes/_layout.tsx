@@ -9,6 +9,7 @@ const NAV: [string, string][] = [
   ["/policies", "Policies"],
   ["/budgets", "Budgets"],
   ["/teams", "Teams"],
+  ["/gateways", "Gateways"],
   ["/events", "Events"],
   ["/integrity", "Integrity"],
   ["/audit", "Audit"],

@@ -63,6 +63,7 @@ export async function startUiStack(
     configPath: configFile,
     gateway: () => ref.gateway,
     policyServices: wiring.services,
+    hmacKey: wiring.hmacKey,
   });
   const gateway = ref.gateway = await startGateway({
     dataDir,

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { ADMIN, seedToolSession, startUiStack, VIEWER } from "./stack.ts";
 import { chainVersion, loginOverHttp } from "./http_session.ts";
+import { writeHeartbeat } from "../../storage/fleet/gateways.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 const ALICE = { name: "alice", team: "platform", token: "alice-token-123" };
@@ -88,6 +89,7 @@ Deno.test({
           "/events",
           "/integrity",
           "/audit",
+          "/gateways",
         ]
       ) {
         const res = await viewer.get(path);
@@ -291,6 +293,9 @@ Deno.test({
       const token = decodeURIComponent(line[2]);
       const client = stack.proxyClient("carol", token);
       assert.equal((await anthropicRequest(client)).status, 200);
+      const written = await Deno.readTextFile(stack.configFile);
+      assert.ok(!written.includes(token), "the config file keeps no proxy token in clear");
+      assert.match(JSON.parse(written).developers[0].tokenHash, /^[0-9a-f]{64}$/);
       const moved = await admin.post("/teams", { action: "team", name: "carol", team: "platform" });
       await moved.body?.cancel();
       assert.equal(stack.gateway.config().developers[0].team, "platform");
@@ -312,6 +317,48 @@ Deno.test({
       const audit = JSON.stringify(await stack.db.query("SELECT * FROM ui_audit"));
       assert.ok(!audit.includes(token), "the audit keeps before/after without the token itself");
       assert.match(audit, /\\"token\\":\\"\(set\)\\"/);
+    } finally {
+      await stack.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "the Gateways page shows each gateway's status, chain version and why it could not apply a newer one",
+  ...SANITIZE,
+  async fn() {
+    const stack = await startUiStack();
+    try {
+      const now = Date.now();
+      const beat = {
+        host: "host-1",
+        listen: "0.0.0.0:8443",
+        version: "0.3.0",
+        pid: 1,
+        startedAt: now - 60_000,
+        inFlight: 3,
+        captureBacklog: 7,
+        draining: false,
+      };
+      await writeHeartbeat(stack.db, { ...beat, id: "gw-up", chainVersion: 4, chainError: null }, now);
+      await writeHeartbeat(
+        stack.db,
+        { ...beat, id: "gw-behind", chainVersion: 3, chainError: "Cannot load policy policies[0]: boom" },
+        now,
+      );
+      await writeHeartbeat(
+        stack.db,
+        { ...beat, id: "gw-lost", chainVersion: 4, chainError: null },
+        now - 120_000,
+      );
+      const viewer = await loginOverHttp(stack.url, VIEWER.name, VIEWER.password);
+      const html = await (await viewer.get("/gateways")).text();
+      const row = (id: string) => html.match(new RegExp(`<tr><td>${id}.*?</tr>`, "s"))?.[0] ?? "";
+      assert.match(row("gw-up"), /class="status up">up</);
+      assert.match(row("gw-up"), /v4/);
+      assert.match(row("gw-behind"), /cannot apply the newest chain: Cannot load policy policies\[0\]: boom/);
+      assert.match(row("gw-lost"), /class="status lost">lost</);
+      assert.match(row("gw-up"), /<td class="num">3<\/td><td class="num">7<\/td>/);
     } finally {
       await stack.close();
     }
