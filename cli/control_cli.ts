@@ -7,6 +7,7 @@ import { loadOrCreateHmacKey } from "../capture/credentials.ts";
 import { dataDir, dataPaths } from "../config/paths.ts";
 import { type ControlPlane, createDbControl } from "../control/db_control.ts";
 import type { Db } from "../storage/db/db.ts";
+import { createPolicyServices } from "../storage/ledger/mod.ts";
 
 /** The control plane over `db` (PostgreSQL), for one CLI command. */
 export async function openControlPlane(db: Db): Promise<ControlPlane> {
@@ -15,5 +16,7 @@ export async function openControlPlane(db: Db): Promise<ControlPlane> {
     db,
     cacheDir: paths.modules,
     hmacKey: await loadOrCreateHmacKey(paths.secretKey),
+    // Validation builds the chain; building a spend cap or a throttle needs their services, not their data.
+    services: createPolicyServices(db),
   });
 }

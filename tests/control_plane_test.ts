@@ -12,6 +12,7 @@ import { startFakeProvider } from "./fake_provider/mod.ts";
 import { sharedPostgres } from "./support/postgres.ts";
 import { type Replica, startReplica, writeFleetKey } from "./support/serve_replica.ts";
 import { openPostgres } from "../storage/db/postgres.ts";
+import { loginOverHttp } from "./ui/http_session.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -63,11 +64,23 @@ async function send(
 
 /** Runs the real CLI against the shared database; returns stdout (throws with stderr on failure). */
 async function recondo(env: Record<string, string>, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), {
+  return await recondoWithInput(env, null, ...args);
+}
+
+async function recondoWithInput(env: Record<string, string>, input: string | null, ...args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "--unstable-no-legacy-abort", MAIN, ...args],
     env: { RECONDO_LOG: "warn", ...env },
-    stdin: "null",
-  }).output();
+    stdin: input === null ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (input !== null) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(input));
+    await writer.close();
+  }
+  const out = await child.output();
   const text = new TextDecoder().decode(out.stdout);
   if (!out.success) {
     throw new Error(`recondo ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
@@ -123,6 +136,7 @@ Deno.test({
     };
     const alice = replicas.map((r) => r.client("alice:alice-secret-token"));
     const db = openPostgres(url, { max: 1 });
+    let carolCredentials = "";
     try {
       await t.step("the file's developers were imported once and authenticate at both", async () => {
         for (const client of alice) assert.equal((await send(client)).status, 200);
@@ -202,6 +216,27 @@ Deno.test({
         },
       );
 
+      await t.step("a developer added in gw-a's UI authenticates at gw-b", async () => {
+        await recondoWithInput(cli, "ui-admin-password\n", "user", "add", "ops", "--role", "admin");
+        const admin = await loginOverHttp(`http://127.0.0.1:${replicas[0].port}`, "ops", "ui-admin-password");
+        const added = await admin.post("/teams", { action: "add", name: "carol", team: "web" });
+        await added.body?.cancel();
+        const issued = await (await admin.post("/teams", { action: "issue", name: "carol" })).text();
+        const line = issued.match(/export HTTPS_PROXY=http:\/\/carol:([^@]+)@/);
+        assert.ok(line, "gw-a's Teams page shows the new token once");
+        carolCredentials = `carol:${decodeURIComponent(line[1])}`;
+        const carol = replicas[1].client(carolCredentials);
+        await within(
+          1000,
+          "carol authenticates at gw-b",
+          async () => (await send(carol).catch(() => ({ status: 407 }))).status === 200,
+        );
+        const [audit] = await db.query<{ actor: string; action: string }>(
+          "SELECT actor, action FROM ui_audit WHERE action LIKE 'issue%'",
+        );
+        assert.deepEqual({ ...audit }, { actor: "ops", action: "issue proxy credentials for carol" });
+      });
+
       await t.step("a version gw-b cannot build leaves it on v1, and fleet status says why", async () => {
         const v2Dir = join(dir, "v2");
         await Deno.mkdir(join(v2Dir, "lib"), { recursive: true });
@@ -238,13 +273,64 @@ Deno.test({
         assert.equal((await send(alice[0], "claude-opus-4-1")).status, 403);
       });
 
+      await t.step(
+        "a cap edited in gw-a's Budgets page holds at gw-b; the module travels with the edit",
+        async () => {
+          const v4Dir = join(dir, "v4");
+          await Deno.mkdir(join(v4Dir, "lib"), { recursive: true });
+          await Deno.writeTextFile(join(v4Dir, "deny_model.ts"), MODULE);
+          await Deno.writeTextFile(join(v4Dir, "lib", "refusal.ts"), LIB);
+          await Deno.writeTextFile(
+            join(v4Dir, "chain.json"),
+            JSON.stringify({
+              policies: [
+                {
+                  use: "spend-cap",
+                  options: { budgets: [{ scope: "team:alpha", usd: 100, period: "day" }] },
+                },
+                { use: "./deny_model.ts", options: { model: "claude-opus-4-1" } },
+              ],
+            }),
+          );
+          await recondo(cli, "policies", "publish", join(v4Dir, "chain.json"));
+          await Deno.remove(v4Dir, { recursive: true });
+          for (const r of replicas) {
+            await within(1000, "v4 applied", async () => (await chainVersion(r)) === 4);
+          }
+          assert.equal((await send(alice[1])).status, 200);
+          const admin = await loginOverHttp(
+            `http://127.0.0.1:${replicas[0].port}`,
+            "ops",
+            "ui-admin-password",
+          );
+          const saved = await admin.post("/budgets", {
+            entry: "0",
+            budget: "0",
+            scope: "team:alpha",
+            usd: "0.000001",
+          });
+          assert.equal(saved.status, 303, await saved.text());
+          await within(1000, "gw-b refuses alpha", async () => (await send(alice[1])).status === 400);
+          assert.equal(await chainVersion(replicas[1]), 5);
+          const carol = replicas[1].client(carolCredentials); // team web: not under the cap
+          assert.equal((await send(carol)).status, 200);
+          const opus = await send(carol, "claude-opus-4-1");
+          assert.equal(opus.status, 403, `the module is still in the chain: ${opus.text}`);
+          const [v5] = await db.query<{ author: string; modules: string }>(
+            "SELECT author, modules FROM policy_versions WHERE version = 5",
+          );
+          assert.equal(v5.author, "ops");
+          assert.deepEqual(Object.keys(JSON.parse(v5.modules)).sort(), ["deny_model.ts", "lib/refusal.ts"]);
+        },
+      );
+
       await t.step("fleet status lists both, and a killed gateway as lost", async () => {
         type Row = { id: string; status: string; chainVersion: number; chainError: string | null };
         let fleet: Row[] = [];
         // Heartbeats are every second here: wait for the beat after v3 was applied.
-        await within(3000, "both report v3", async () => {
+        await within(3000, "both report v5", async () => {
           fleet = JSON.parse(await recondo(cli, "fleet", "status", "--json"));
-          return fleet.every((g) => g.chainVersion === 3);
+          return fleet.every((g) => g.chainVersion === 5);
         });
         assert.deepEqual(fleet.map((g) => g.id).sort(), ["gw-a", "gw-b"]);
         for (const g of fleet) {
