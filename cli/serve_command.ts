@@ -10,6 +10,8 @@ import { createUi } from "../ui/app.ts";
 import { startUiListener } from "../ui/listen.ts";
 import { wireGateway } from "./wiring.ts";
 import { startRetention } from "../storage/retention_job.ts";
+import { log } from "../core/log.ts";
+import { firstShutdownSignal } from "./shutdown_signals.ts";
 
 interface ServeArgs {
   listen?: string;
@@ -60,7 +62,14 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
       services: wiring.services,
       local: ui && !args.uiListen ? (req) => ui.handle(req) : undefined,
     });
-    const uiListener = ui && args.uiListen ? startUiListener(ui, args.uiListen) : null;
+    // The UI's own listener also answers /healthz and /readyz: it stays up while the proxy port, draining,
+    // refuses new connections, so a probe there sees the 503.
+    const uiListener = ui && args.uiListen
+      ? startUiListener(
+        { ...ui, handle: async (req) => await gateway.health(req) ?? ui.handle(req) },
+        args.uiListen,
+      )
+      : null;
     const capture = wiring.capture;
     if (capture) {
       gateway.metrics.gaugeFrom(
@@ -98,11 +107,12 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
     console.log(`  export NODE_EXTRA_CA_CERTS=${gateway.caCertPath}   # Claude Code, Gemini CLI`);
     console.log(`  export CODEX_CA_CERTIFICATE=${gateway.caCertPath}  # Codex`);
     if (ui) console.log(`Web UI: ${args.uiListen ? `http://${args.uiListen}` : gateway.proxyUrl}/`);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      Deno.addSignalListener("SIGINT", stop);
-      Deno.addSignalListener("SIGTERM", stop);
-    });
+    const signal = await firstShutdownSignal();
+    const graceMs = gateway.config().shutdownGraceSeconds * 1000;
+    log.info("gateway.draining", { signal, graceMs, inFlight: gateway.inFlight() });
+    console.log(`Recondo is draining (up to ${graceMs / 1000} s); a second ${signal} exits at once…`);
+    const drained = await gateway.drain({ graceMs });
+    log.info("gateway.drained", { ...drained });
     console.log("Recondo is shutting down…");
     await gateway.close();
     await uiListener?.close();
