@@ -219,12 +219,22 @@ function pipeToInner(
     inner.pipe(client);
     client.resume();
   });
+  client.once("close", cleanup);
+  // When the inner server closed cleanly, the client was ended after the last relayed byte: let those
+  // bytes go out first (destroying it now would drop what is still buffered for a slow client).
+  inner.once("close", () => {
+    if (!client.writableEnded || client.writableFinished) return cleanup();
+    client.once("finish", cleanup);
+    setTimeout(cleanup, CLIENT_FLUSH_MS).unref();
+  });
   for (const socket of [client, inner]) {
-    socket.once("close", cleanup);
     socket.once("end", () => socket === client ? inner.end() : client.end());
     socket.on("error", cleanup);
   }
 }
+
+/** How long a client ended after the inner server closed may take to take its last bytes. */
+const CLIENT_FLUSH_MS = 10_000;
 
 function respondAndClose(
   socket: net.Socket,

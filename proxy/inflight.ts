@@ -43,6 +43,8 @@ export class InFlight {
     local: 0,
   };
   readonly #pipes = new Map<number, PipeState>();
+  /** Pipes drain ended that have not closed yet: their last bytes may still be on the way. */
+  readonly #closing = new Set<number>();
   readonly #waiters = new Set<() => void>();
   #draining = false;
 
@@ -78,7 +80,7 @@ export class InFlight {
         pipe.active--;
         if (this.#draining && pipe.active === 0) this.#endPipe(pipePort!, pipe);
       }
-      if (this.total === 0) this.#wake();
+      if (this.#idle()) this.#wake();
     };
   }
 
@@ -90,6 +92,7 @@ export class InFlight {
   /** The front door forgets a connection on close, end or error. */
   closePipe(pipePort: number): void {
     this.#pipes.delete(pipePort);
+    if (this.#closing.delete(pipePort) && this.#idle()) this.#wake();
   }
 
   /** Client connections open, for tests and diagnosis. */
@@ -107,9 +110,12 @@ export class InFlight {
     for (const [port, pipe] of this.#pipes) if (pipe.active === 0) this.#endPipe(port, pipe);
   }
 
-  /** Resolves when nothing is in flight, or with `false` after `timeoutMs`. */
+  /**
+   * Resolves with `true` when nothing is in flight and every connection drain ended has closed (its last
+   * bytes delivered), or with `false` after `timeoutMs`.
+   */
   whenIdle(timeoutMs: number): Promise<boolean> {
-    if (this.total === 0) return Promise.resolve(true);
+    if (this.#idle()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = (idle: boolean) => {
         clearTimeout(timer);
@@ -122,8 +128,13 @@ export class InFlight {
     });
   }
 
+  #idle(): boolean {
+    return this.total === 0 && this.#closing.size === 0;
+  }
+
   #endPipe(port: number, pipe: PipeState): void {
     this.#pipes.delete(port);
+    this.#closing.add(port);
     pipe.handle.end();
   }
 
