@@ -68,8 +68,9 @@ Deno.test({
 
       const drained = gateway.drain({ graceMs: 30_000 });
       assert.equal(gateway.draining(), true);
-      await idleSeen.closed;
+      await within(idleSeen.closed, 5_000, "the idle connection was not closed at drain start");
       assert.equal(busy.destroyed, false, "the busy connection was cut at drain start");
+      assert.equal(await settledYet(drained), false, "drain ended while a stream was in flight");
       gated.finish();
       const all = await busySeen.closed;
       assert.match(all, /part-1\n[\s\S]*part-2\n[\s\S]*0\r\n\r\n$/, "the stream did not end complete");
@@ -153,7 +154,7 @@ Deno.test({
       gated.finish();
       await ended;
       assert.equal(body, "part-1\npart-2\n");
-      await closed;
+      await within(closed, 5_000, "the h2 connection stayed open after its stream");
       assert.deepEqual(await drained, { completed: true, abandoned: 0 });
       // Measured, not wished for: the gateway closes the h2 connection without a GOAWAY of its own (see
       // proxy/inflight.ts); the client sees the TCP close after its stream ended.
@@ -196,6 +197,7 @@ Deno.test({
       ws.send("during");
       await next.promise;
       assert.deepEqual(messages, ["echo:before", "echo:during"]);
+      assert.equal(await settledYet(drained), false, "drain ended while the WebSocket was open");
       const closed = new Promise<CloseEvent>((resolve) => ws.onclose = resolve);
       ws.close(1000, "done");
       assert.equal((await closed).code, 1000);
@@ -224,6 +226,7 @@ Deno.test({
       const drained = gateway.drain({ graceMs: 30_000 });
       tunnel.write("-pong");
       await received(tunnel, seen, (text) => text === "ping-pong");
+      assert.equal(await settledYet(drained), false, "drain ended while the tunnel was open");
       tunnel.end();
       assert.deepEqual(await drained, { completed: true, abandoned: 0 });
     } finally {
@@ -261,4 +264,23 @@ async function pollMetrics(gateway: { metrics: { registry: { metrics(): Promise<
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`metrics never matched ${want}`);
+}
+
+/** Whether `promise` has settled, after letting pending callbacks run (one macrotask turn). */
+async function settledYet(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(() => settled = true, () => settled = true);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  return settled;
+}
+
+/** `promise`, or a rejection naming `what` after `ms` (so a missing close fails instead of hanging). */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error(what)), ms));
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
