@@ -3,7 +3,7 @@
  * WebSocket sessions (from the upgrade request to the last close) and blind tunnels, and for each client
  * connection piped into the inner server, how many of its requests are still being answered.
  *
- * Why not just `Deno.serve`'s `shutdown()`: measured on Deno 2.9.6 (see `tests/drain_test.ts`), it closes
+ * Why not just `Deno.serve`'s `shutdown()`: measured on Deno 2.9.6 with standalone scripts, it closes
  * upgraded WebSockets at once with 1001 and ends in-flight h2 streams early (it sends GOAWAY, then resolves
  * without waiting for the streams). It only waits for h1 responses, and sends no `connection: close` on
  * the ones it finishes. So drain closes client connections itself, each when it has nothing in flight.
