@@ -13,6 +13,9 @@ import { startRetention } from "../storage/retention_job.ts";
 import { checkSecretFiles } from "../config/secret_files.ts";
 import { wireControl } from "./control_wiring.ts";
 import { gatewayId, startHeartbeat } from "../control/heartbeat.ts";
+import { log } from "../core/log.ts";
+import type { Db } from "../storage/db/db.ts";
+import { firstShutdownSignal } from "./shutdown_signals.ts";
 
 interface ServeArgs {
   listen?: string;
@@ -78,8 +81,17 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
       services: wiring.services,
       local: ui && !args.uiListen ? (req) => ui.handle(req) : undefined,
       control: control?.source,
+      // Ready only while the database answers: a replica that cannot reach it leaves the balancer's rotation.
+      readiness: wiring.capture ? databaseReadiness(wiring.capture.db) : undefined,
     });
-    const uiListener = ui && args.uiListen ? startUiListener(ui, args.uiListen) : null;
+    // The UI's own listener also answers /healthz and /readyz: it stays up while the proxy port, draining,
+    // refuses new connections, so a probe there sees the 503.
+    const uiListener = ui && args.uiListen
+      ? startUiListener(
+        { ...ui, handle: async (req) => await gateway.health(req) ?? ui.handle(req) },
+        args.uiListen,
+      )
+      : null;
     const capture = wiring.capture;
     if (capture) {
       gateway.metrics.gaugeFrom(
@@ -119,8 +131,8 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
         { id: gatewayId(Deno.env, gateway.port), listen: `${gateway.hostname}:${gateway.port}` },
         {
           chain: () => gateway.control(),
-          inFlight: () => (gateway as Partial<{ inFlight(): number }>).inFlight?.() ?? 0,
-          draining: () => (gateway as Partial<{ draining(): boolean }>).draining?.() ?? false,
+          inFlight: () => gateway.inFlight(),
+          draining: () => gateway.draining(),
           captureBacklog: () => capture.stats().queued,
         },
         { intervalMs: config.fleet.heartbeatSeconds * 1000 },
@@ -131,11 +143,14 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
     console.log(`  export NODE_EXTRA_CA_CERTS=${gateway.caCertPath}   # Claude Code, Gemini CLI`);
     console.log(`  export CODEX_CA_CERTIFICATE=${gateway.caCertPath}  # Codex`);
     if (ui) console.log(`Web UI: ${args.uiListen ? `http://${args.uiListen}` : gateway.proxyUrl}/`);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      Deno.addSignalListener("SIGINT", stop);
-      Deno.addSignalListener("SIGTERM", stop);
-    });
+    const signal = await firstShutdownSignal();
+    const graceMs = gateway.config().shutdownGraceSeconds * 1000;
+    log.info("gateway.draining", { signal, graceMs, inFlight: gateway.inFlight() });
+    console.log(`Recondo is draining (up to ${graceMs / 1000} s); a second ${signal} exits at once…`);
+    const draining = gateway.drain({ graceMs });
+    void heartbeat?.beat(); // fleet status shows "draining" now, not at the next beat
+    const drained = await draining;
+    log.info("gateway.drained", { ...drained });
     console.log("Recondo is shutting down…");
     await gateway.close();
     await uiListener?.close();
@@ -146,3 +161,15 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
     Deno.exit(0);
   },
 };
+
+/** `/readyz` check: the database answers a trivial query. */
+function databaseReadiness(db: Db): () => Promise<string[]> {
+  return async () => {
+    try {
+      await db.query("SELECT 1 AS ok");
+      return [];
+    } catch (error) {
+      return [`database unreachable: ${(error as Error).message}`];
+    }
+  };
+}

@@ -15,6 +15,8 @@ import { log } from "../core/log.ts";
 import type { ConnectionContext, ConnectionRegistry } from "./connection_registry.ts";
 import type { Metrics } from "./metrics.ts";
 import { authenticate, type Developer } from "./proxy_auth.ts";
+import { blindTunnel } from "./blind_tunnel.ts";
+import type { InFlight } from "./inflight.ts";
 import { parseAuthority, readRequestHead } from "./request_head.ts";
 
 /** Settings the front door reads on every connection (so a config reload applies to new connections). */
@@ -36,6 +38,8 @@ export interface FrontDoorOptions {
   metrics: Metrics;
   /** TLS server options for intercepted connections: SNI callback and a default context for `host`. */
   tlsFor(host: string): Pick<tls.TlsOptions, "SNICallback">;
+  /** Drain's view of client connections and tunnels (see `proxy/inflight.ts`). */
+  inFlight?: InFlight;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -49,6 +53,8 @@ const STATUS_TEXT: Record<number, string> = {
 
 export interface FrontDoor {
   port: number;
+  /** Stops listening (new connections are refused) and leaves open ones alone: the start of drain. */
+  stopAccepting(): void;
   /** Stops listening and cuts every open client connection. */
   close(): Promise<void>;
 }
@@ -75,9 +81,13 @@ export function startFrontDoor(
       const address = server.address();
       resolve({
         port: typeof address === "object" && address ? address.port : port,
+        stopAccepting: () => {
+          if (server.listening) server.close();
+        },
         close: () =>
           new Promise<void>((done) => {
-            server.close(() => done());
+            if (server.listening) server.close(() => done());
+            else done();
             for (const socket of sockets) socket.destroy();
           }),
       });
@@ -137,7 +147,10 @@ async function handleClient(socket: net.Socket, options: FrontDoorOptions): Prom
       return respondAndClose(socket, 403, `Recondo does not tunnel to ${target.host}`);
     }
     metrics.connections.inc({ kind: "tunnel" });
-    return blindTunnel(socket, target, rest);
+    return blindTunnel(socket, target, rest, {
+      inFlight: options.inFlight,
+      refuse: (reason) => respondAndClose(socket, 502, reason),
+    });
   }
 
   metrics.connections.inc({ kind: "intercept" });
@@ -188,48 +201,43 @@ function pipeToInner(
   const inner = net.connect({ port: options.innerPort, host: "127.0.0.1", noDelay: true });
   let pipePort: number | null = null;
   const cleanup = () => {
-    if (pipePort !== null) options.registry.delete(pipePort);
+    if (pipePort !== null) {
+      options.registry.delete(pipePort);
+      options.inFlight?.closePipe(pipePort);
+    }
     pipePort = null;
     inner.destroy();
     client.destroy();
   };
   inner.once("connect", () => {
     pipePort = inner.localPort ?? null;
-    if (pipePort !== null) options.registry.set(pipePort, context);
+    if (pipePort !== null) {
+      options.registry.set(pipePort, context);
+      // Ending our side towards the inner server lets it finish what it is writing, then close; the
+      // "end" relay below then ends the client after the last byte.
+      options.inFlight?.openPipe(pipePort, { h2: context.alpn === "h2", end: () => inner.end() });
+    }
     for (const chunk of prefix) if (chunk.length > 0) inner.write(chunk);
     client.pipe(inner);
     inner.pipe(client);
     client.resume();
   });
+  client.once("close", cleanup);
+  // When the inner server closed cleanly, the client was ended after the last relayed byte: let those
+  // bytes go out first (destroying it now would drop what is still buffered for a slow client).
+  inner.once("close", () => {
+    if (!client.writableEnded || client.writableFinished) return cleanup();
+    client.once("finish", cleanup);
+    setTimeout(cleanup, CLIENT_FLUSH_MS).unref();
+  });
   for (const socket of [client, inner]) {
-    socket.once("close", cleanup);
     socket.once("end", () => socket === client ? inner.end() : client.end());
     socket.on("error", cleanup);
   }
 }
 
-function blindTunnel(client: net.Socket, target: { host: string; port: number }, rest: Buffer): void {
-  const upstream = net.connect({ port: target.port, host: target.host, noDelay: true });
-  let connected = false;
-  upstream.once("connect", () => {
-    connected = true;
-    client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-    if (rest.length > 0) upstream.write(rest);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.resume();
-  });
-  upstream.on("error", (error) => {
-    if (!connected) {
-      return respondAndClose(client, 502, `cannot reach ${target.host}:${target.port}: ${error.message}`);
-    }
-    client.destroy();
-    upstream.destroy();
-  });
-  client.on("error", () => upstream.destroy());
-  client.once("close", () => upstream.destroy());
-  upstream.once("close", () => client.destroy());
-}
+/** How long a client ended after the inner server closed may take to take its last bytes. */
+const CLIENT_FLUSH_MS = 10_000;
 
 function respondAndClose(
   socket: net.Socket,

@@ -26,6 +26,9 @@ import { createIdentityResolver } from "./identity.ts";
 import { loadOrCreateHmacKey } from "../capture/credentials.ts";
 import type { ControlSnapshot, ControlSource } from "../config/control.ts";
 import { watchFiles } from "../config/file_watch.ts";
+import { InFlight } from "./inflight.ts";
+import { drainGateway, type DrainResult } from "./drain.ts";
+import { createHealth } from "./health.ts";
 
 export interface GatewayOptions {
   dataDir: string;
@@ -45,6 +48,8 @@ export interface GatewayOptions {
   control?: ControlSource;
   /** Extra handler for origin-form requests (the UI); `/healthz` and `/metrics` are built in. */
   local?: (req: Request) => Response | null | Promise<Response | null>;
+  /** Extra readiness checks for `/readyz` (e.g. "database unreachable"); an empty array means ready. */
+  readiness?: () => Promise<string[]>;
 }
 
 export interface Gateway {
@@ -60,6 +65,18 @@ export interface Gateway {
   control(): { version: number | null; error: string | null; source: "file" | "database" };
   /** Re-reads the config; on any error keeps the running chain and returns the reason. */
   reload(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  /**
+   * Stops accepting, ends idle client connections and waits up to `graceMs` (default the config's
+   * `shutdownGraceSeconds`) for exchanges, WebSockets and tunnels in flight. Does not close capture or
+   * cut anything: call `close()` after. Calling it again returns the same drain.
+   */
+  drain(options?: { graceMs?: number }): Promise<DrainResult>;
+  /** True from the start of `drain()`: `/readyz` answers 503. */
+  draining(): boolean;
+  /** Exchanges + WebSocket sessions + blind tunnels in flight. */
+  inFlight(): number;
+  /** `/healthz` and `/readyz`, for another listener (`--ui-listen`) to serve too; `null` for other paths. */
+  health(req: Request): Promise<Response> | null;
   close(): Promise<void>;
 }
 
@@ -121,9 +138,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       strict: config.capture.durability === "strict",
     }),
   };
+  const inFlight = new InFlight();
+  metrics.gaugeFrom(
+    "recondo_inflight_exchanges",
+    "Exchanges, WebSocket sessions and blind tunnels in flight",
+    () => inFlight.total,
+  );
+  metrics.gaugeFrom("recondo_draining", "1 while draining before shutdown", () => inFlight.draining ? 1 : 0);
+  const health = createHealth({ draining: () => inFlight.draining, readiness: options.readiness });
   const local = async (req: Request): Promise<Response> => {
     const path = new URL(req.url).pathname;
-    if (path === "/healthz") return Response.json({ status: "ok" });
+    const healthAnswer = health.handle(req);
+    if (healthAnswer) return await healthAnswer;
     if (path === "/metrics") {
       return new Response(await metrics.registry.metrics(), {
         headers: { "content-type": metrics.registry.contentType },
@@ -131,7 +157,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     return (await options.local?.(req)) ?? new Response("Not found\n", { status: 404 });
   };
-  const inner = startInnerServer({ registry, deps, settings, local });
+  const inner = startInnerServer({ registry, deps, settings, local, inFlight });
 
   const listen = options.listen ?? config.listen;
   const colon = listen.lastIndexOf(":");
@@ -142,6 +168,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     innerPort: inner.addr.port,
     metrics,
     tlsFor: (host) => ({ SNICallback: leaves.sniCallbackFor(host) }),
+    inFlight,
   });
   const port = front.port;
 
@@ -215,6 +242,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     () => controlError ? 1 : 0,
   );
 
+  let drained: Promise<DrainResult> | undefined;
   log.info("gateway.listening", { proxy: `http://${hostname}:${port}`, ca: ca.certPath, intercept: wanted });
   return {
     hostname,
@@ -226,6 +254,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     chain: () => chain,
     control: () => ({ version: snapshot.version, error: controlError, source: source.kind }),
     reload,
+    drain(drainOptions = {}) {
+      drained ??= drainGateway(
+        { inFlight, stopAccepting: () => front.stopAccepting() },
+        drainOptions.graceMs ?? config.shutdownGraceSeconds * 1000,
+      );
+      return drained;
+    },
+    draining: () => inFlight.draining,
+    inFlight: () => inFlight.total,
+    health: (req) => health.handle(req),
     async close() {
       for (const watcher of watchers) watcher.close();
       moduleWatch?.close();

@@ -14,6 +14,7 @@ import type { FrontDoorSettings } from "./front_door.ts";
 import { clientResponseHeaders, headerRecord, upstreamRequestRecord } from "./headers.ts";
 import { authenticate } from "./proxy_auth.ts";
 import { relayWebSocket } from "./websocket_relay.ts";
+import type { InFlight } from "./inflight.ts";
 
 export interface InnerServerOptions {
   registry: ConnectionRegistry;
@@ -21,6 +22,8 @@ export interface InnerServerOptions {
   settings: () => FrontDoorSettings;
   /** Recondo's own endpoints (`/healthz`, `/metrics`, the UI) for origin-form requests. */
   local(req: Request): Response | Promise<Response>;
+  /** Counts each request (and WebSocket session) until it is answered, for drain. */
+  inFlight?: InFlight;
 }
 
 export function startInnerServer(options: InnerServerOptions): Deno.HttpServer<Deno.NetAddr> {
@@ -35,8 +38,51 @@ export function startInnerServer(options: InnerServerOptions): Deno.HttpServer<D
   }, (req, info) => {
     const context = options.registry.get(info.remoteAddr.port);
     if (!context) return new Response("Not a proxied connection\n", { status: 421 });
-    return route(req, context, options);
+    if (!options.inFlight) return route(req, context, options);
+    return tracked(req, context, { info, inFlight: options.inFlight, options });
   });
+}
+
+/**
+ * Routes one request while counting it in flight: until its response is delivered, or for a WebSocket
+ * until the session ends. While draining, h1 responses say `connection: close` (the pipe is ended once
+ * idle; Deno.serve itself neither adds the header nor closes on it).
+ */
+async function tracked(
+  req: Request,
+  context: ConnectionContext,
+  parts: { info: Deno.ServeHandlerInfo<Deno.NetAddr>; inFlight: InFlight; options: InnerServerOptions },
+): Promise<Response> {
+  const { info, inFlight } = parts;
+  const webSocket = context.kind === "intercept" && isWebSocket(req);
+  const kind = context.kind === "local" ? "local" : webSocket ? "websocket" : "exchange";
+  const release = inFlight.hold(kind, info.remoteAddr.port);
+  let response: Response;
+  try {
+    response = webSocket
+      ? await relayWebSocket(req, routeTarget(context), parts.options.deps, { onSessionEnd: release })
+      : await route(req, context, parts.options);
+  } catch (error) {
+    release();
+    throw error;
+  }
+  if (response.status !== 101) info.completed.then(release, release);
+  if (inFlight.draining && context.alpn !== "h2" && response.status !== 101) {
+    return withConnectionClose(response);
+  }
+  return response;
+}
+
+function withConnectionClose(response: Response): Response {
+  try {
+    response.headers.set("connection", "close");
+    return response;
+  } catch {
+    // immutable headers (a fetch Response passed through): copy them
+    const headers = new Headers(response.headers);
+    headers.set("connection", "close");
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  }
 }
 
 function route(
@@ -46,18 +92,22 @@ function route(
 ): Response | Promise<Response> {
   if (context.kind === "local") return options.local(req);
   if (context.kind === "intercept") {
-    const target = {
-      connectionId: context.id,
-      client: context.client,
-      host: context.host!,
-      port: context.port!,
-      scheme: "https",
-    } as const;
+    const target = routeTarget(context);
     return isWebSocket(req)
       ? relayWebSocket(req, target, options.deps)
       : handleExchange(req, target, options.deps);
   }
   return forwardPlain(req, context, options);
+}
+
+function routeTarget(context: ConnectionContext): ExchangeTarget {
+  return {
+    connectionId: context.id,
+    client: context.client,
+    host: context.host!,
+    port: context.port!,
+    scheme: "https",
+  };
 }
 
 /** Absolute-form `http://` proxy requests: authenticated per request, intercepted hosts become exchanges. */

@@ -29,10 +29,18 @@ const HANDSHAKE_HEADERS = new Set([
   "content-length",
 ]);
 
+/** Options of {@link relayWebSocket}. */
+export interface RelayWebSocketOptions {
+  /** Called once when an upgraded session has ended (both sides closed), for drain's in-flight count. */
+  onSessionEnd?: () => void;
+}
+
+/** Relays one WebSocket upgrade; answers with an HTTP error when the upstream refuses it. */
 export async function relayWebSocket(
   req: Request,
   target: ExchangeTarget,
   deps: ExchangeDeps,
+  options: RelayWebSocketOptions = {},
 ): Promise<Response> {
   const url = new URL(req.url);
   const path = url.pathname + url.search;
@@ -169,6 +177,7 @@ export async function relayWebSocket(
   const finish = (outcome: Exchange["outcome"]) => {
     if (finished) return;
     finished = true;
+    options.onSessionEnd?.();
     exchange.outcome = outcome;
     exchange.timing.end = Date.now();
     turns?.close(outcome);

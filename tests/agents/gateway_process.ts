@@ -20,6 +20,10 @@ export interface GatewayProcess {
   stop(options?: { keepDataDir?: boolean }): Promise<void>;
   /** SIGKILL, as a crash: nothing is flushed and the data dir stays for a restart. */
   crash(): Promise<void>;
+  /** Sends a signal without waiting (drain tests send SIGTERM mid-stream, and a second one). */
+  kill(signal: Deno.Signal): void;
+  /** Settles when the process exits. */
+  status: Promise<Deno.CommandStatus>;
 }
 
 /** Options of {@link startGatewayProcess}. */
@@ -38,6 +42,8 @@ export interface GatewayProcessOptions {
   keepLines?: number;
   /** Reuse this data dir (a restart after `crash()`); default: a fresh temp dir. */
   dataDir?: string;
+  /** More arguments after `serve --listen …`, e.g. `["--ui-listen", "127.0.0.1:0"]`. */
+  extraArgs?: string[];
 }
 
 const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
@@ -84,6 +90,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
       "serve",
       "--listen",
       `127.0.0.1:${port}`,
+      ...options.extraArgs ?? [],
     ],
     env,
     stdin: "null",
@@ -146,5 +153,9 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
       await status;
       await drained;
     },
+    kill: (signal) => {
+      if (!exited) child.kill(signal);
+    },
+    status,
   };
 }
