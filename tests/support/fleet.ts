@@ -104,6 +104,8 @@ export interface Fleet extends AsyncDisposable {
   /** haproxy's address: the one HTTPS_PROXY every client uses. */
   proxyUrl: string;
   balancer: Haproxy;
+  /** The path haproxy checks on each replica (`/readyz`, or `/healthz` where there is none yet). */
+  checkPath: string;
   gateways: FleetGateway[];
   fake: FakeProvider;
   /** The shared CA certificate (PEM file and text) every client trusts. */
@@ -136,7 +138,7 @@ export interface Fleet extends AsyncDisposable {
    */
   waitFor<T>(
     what: string,
-    probe: () => Promise<T | undefined | false>,
+    probe: () => T | undefined | false | Promise<T | undefined | false>,
     options?: { timeoutMs?: number; describe?: () => Promise<string> },
   ): Promise<T>;
   /**
@@ -218,7 +220,7 @@ async function timed<T>(timings: Record<string, number>, name: string, work: () 
 
 async function waitFor<T>(
   what: string,
-  probe: () => Promise<T | undefined | false>,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
   options: { timeoutMs?: number; describe?: () => Promise<string> } = {},
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 15_000;
@@ -412,6 +414,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     const fleet: Fleet = {
       proxyUrl: balancer.url,
       balancer,
+      checkPath,
       gateways,
       fake,
       caFile: secrets.caCert,
