@@ -306,6 +306,15 @@ async function crashMidBurst(fleet: Fleet): Promise<void> {
   const counts = new Map<string, number>();
   for (const { prompt } of rows) counts.set(prompt, (counts.get(prompt) ?? 0) + 1);
   assert.deepEqual([...counts].filter(([, n]) => n > 1), [], "each exchange is recorded once");
+  // The lanes ran on all three replicas with one API key: one keyed hash means one shared HMAC key.
+  const hashes = await fleet.db.query<{ h: string }>(
+    "SELECT DISTINCT api_key_hash AS h FROM turns WHERE prompt LIKE 'fleet crash %'",
+  );
+  assert.equal(
+    hashes.length,
+    1,
+    `one API key, ${hashes.length} keyed hashes: the replicas' HMAC keys differ`,
+  );
   // A cut stream may or may not have a record (the journal may hold it); anything else is unexplained.
   const known = new Set([...completed, ...cut]);
   assert.deepEqual([...counts.keys()].filter((p) => !known.has(p)), [], "no record the test did not send");
