@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the storage tests start on their own: PostgreSQL 15 server binaries (throwaway clusters,
 # tests/support/postgres.ts) and Ceph's monitor, OSD and RADOS gateway (a real S3 with Object Lock,
-# tests/support/s3.ts). Idempotent and quiet; called from .ci/run. Needs root (apt-get).
+# tests/support/s3.ts), and haproxy (the balancer in front of a gateway fleet, tests/support/haproxy.ts).
+# Idempotent and quiet; called from .ci/run. Needs root (apt-get).
 set -euo pipefail
 
-packages=(postgresql-15 postgresql-client-15 ceph-mon ceph-osd radosgw ceph-common)
+packages=(postgresql-15 postgresql-client-15 ceph-mon ceph-osd radosgw ceph-common haproxy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,3 +20,4 @@ fi
 id postgres >/dev/null 2>&1 || { echo "install_test_services: the postgres OS user is missing" >&2; exit 1; }
 test -x /usr/lib/postgresql/15/bin/initdb
 test -x /usr/bin/radosgw
+test -x /usr/sbin/haproxy

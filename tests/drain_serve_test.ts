@@ -23,6 +23,8 @@ async function startServe(config: Record<string, unknown> = {}) {
     configFile,
     keepLines: 1000,
     extraArgs: ["--ui-listen", `127.0.0.1:${uiPort}`],
+    // The assertions read the drain's log lines, whatever level the test run itself uses.
+    env: { RECONDO_LOG: "info" },
   });
   const ca = await Deno.readTextFile(gateway.caFile);
   const client = Deno.createHttpClient({ caCerts: [ca], proxy: { url: gateway.proxyUrl } });
@@ -107,7 +109,6 @@ Deno.test({
       assert.equal(answer, CHUNKS.join(""));
       assert.match(text, /event: message_stop/);
       assert.equal((await gateway.status).code, 0);
-      // (Info log lines may be filtered by RECONDO_LOG, which the child inherits; stdout always says it.)
       assert.ok(gateway.logTail().some((line) => line.startsWith("Recondo is draining (up to 300 s)")));
       assert.ok(!logEvents(gateway).some((e) => e.event === "drain.grace_expired"));
       const db = new DatabaseSync(join(gateway.dataDir, "recondo.db"), { readOnly: true });

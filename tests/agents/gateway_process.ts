@@ -11,6 +11,8 @@ export interface GatewayProcess {
   /** What HTTPS_PROXY is set to, credentials included when `proxyAuth` was given. */
   proxyUrl: string;
   port: number;
+  /** The child's process id (for a synchronous SIGKILL from an `unload` handler). */
+  pid: number;
   dataDir: string;
   /** `<data dir>/ca/ca.crt`, what the agents must trust. */
   caFile: string;
@@ -44,6 +46,10 @@ export interface GatewayProcessOptions {
   dataDir?: string;
   /** More arguments after `serve --listen …`, e.g. `["--ui-listen", "127.0.0.1:0"]`. */
   extraArgs?: string[];
+  /** Listen on this port (a restart behind a balancer keeps its address); default: a free one. */
+  port?: number;
+  /** More environment for the child (capture stores, shared secrets, log level); wins over the above. */
+  env?: Record<string, string>;
 }
 
 const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
@@ -72,7 +78,7 @@ async function keepTail(stream: ReadableStream<Uint8Array>, tail: string[], keep
 /** Starts `main.ts serve` and resolves once `/healthz` answers 200. */
 export async function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "recondo-agents-gw-" });
-  const port = freePort();
+  const port = options.port ?? freePort();
   const env: Record<string, string> = {
     RECONDO_DATA_DIR: dataDir,
     RECONDO_LISTEN: `127.0.0.1:${port}`,
@@ -81,6 +87,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
   };
   if (options.extraCaFile) env.RECONDO_EXTRA_CA_CERTS = options.extraCaFile;
   if (options.configFile) env.RECONDO_CONFIG = options.configFile;
+  Object.assign(env, options.env);
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -120,7 +127,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     if (exited) {
       const s = await status;
       await drained;
-      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      if (!options.dataDir) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
       throw new Error(`Gateway exited with code ${s.code} before answering /healthz:\n${tail.join("\n")}`);
     }
     try {
@@ -131,7 +138,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
       // not listening yet
     }
     if (Date.now() > deadline) {
-      await stop();
+      await stop({ keepDataDir: options.dataDir !== undefined });
       throw new Error(
         `Gateway did not answer /healthz on port ${port} within ${options.readyTimeoutMs ?? 60_000} ms:\n${
           tail.join("\n")
@@ -144,6 +151,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
   return {
     proxyUrl: `http://${options.proxyAuth ? `${options.proxyAuth}@` : ""}127.0.0.1:${port}`,
     port,
+    pid: child.pid,
     dataDir,
     caFile: join(dataDir, "ca", "ca.crt"),
     logTail: () => [...tail],

@@ -99,7 +99,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** Refuses to run where a CLI could reach the real providers: only `lo` may exist. */
-async function ensureLoopbackOnly(): Promise<void> {
+export async function ensureLoopbackOnly(): Promise<void> {
   // /proc/self/net/dev lists this process's namespace (/sys/class/net would show the mounter's).
   const table = await Deno.readTextFile("/proc/self/net/dev");
   const interfaces = table.split("\n").slice(2).map((line) => line.split(":")[0].trim()).filter(Boolean);

@@ -64,8 +64,8 @@ export function sharedPostgres(): Promise<TestPostgres> {
   return shared;
 }
 
-/** Starts a fresh cluster; takes about a second. */
-export async function startPostgres(): Promise<TestPostgres> {
+/** Starts a fresh cluster; takes about a second. `maxConnections` defaults to 60. */
+export async function startPostgres(options: { maxConnections?: number } = {}): Promise<TestPostgres> {
   const root = await Deno.makeTempDir({ prefix: "recondo-pg-" });
   await Deno.chmod(root, 0o755);
   const data = join(root, "data");
@@ -85,10 +85,22 @@ export async function startPostgres(): Promise<TestPostgres> {
       [join(BIN, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"],
       "initdb",
     );
-    const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off ` +
-      "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60";
+    const serverOptions = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off ` +
+      `-c synchronous_commit=off -c full_page_writes=off -c max_connections=${options.maxConnections ?? 60}`;
     await asPostgres(
-      [join(BIN, "pg_ctl"), "-D", data, "-l", join(root, "log"), "-o", options, "-w", "-t", "30", "start"],
+      [
+        join(BIN, "pg_ctl"),
+        "-D",
+        data,
+        "-l",
+        join(root, "log"),
+        "-o",
+        serverOptions,
+        "-w",
+        "-t",
+        "30",
+        "start",
+      ],
       "start PostgreSQL",
     );
     started = true;
