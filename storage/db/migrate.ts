@@ -47,21 +47,23 @@ export async function loadMigrations(engine: Db["engine"]): Promise<Migration[]>
 export async function migrate(db: Db): Promise<number[]> {
   const migrations = await loadMigrations(db.engine);
   const bigint = db.engine === "postgres" ? "BIGINT" : "INTEGER";
-  // Created only when missing: an application role without CREATE on the schema (see migrate_role.ts) can
-  // then start against a database its owner has already migrated.
-  const [{ present }] = await db.query<{ present: unknown }>(
-    db.engine === "postgres"
-      ? "SELECT to_regclass('schema_migrations') IS NOT NULL AS present"
-      : "SELECT COUNT(*) AS present FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
-  );
-  if (!Number(present)) {
-    await db.exec(
-      `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${bigint} NOT NULL)`,
-    );
-  }
   const applied: number[] = [];
   await db.transaction(async (tx) => {
+    // Under the lock: replicas starting together on a fresh database would otherwise race to create
+    // schema_migrations (PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a concurrent one).
     if (db.engine === "postgres") await tx.query("SELECT pg_advisory_xact_lock($1)", [PG_LOCK_KEY]);
+    // Created only when missing: an application role without CREATE on the schema (see migrate_role.ts) can
+    // then start against a database its owner has already migrated.
+    const [{ present }] = await tx.query<{ present: unknown }>(
+      db.engine === "postgres"
+        ? "SELECT to_regclass('schema_migrations') IS NOT NULL AS present"
+        : "SELECT COUNT(*) AS present FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+    );
+    if (!Number(present)) {
+      await tx.exec(
+        `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${bigint} NOT NULL)`,
+      );
+    }
     const done = new Set(
       (await tx.query<{ version: number }>("SELECT version FROM schema_migrations")).map((r) =>
         Number(r.version)
