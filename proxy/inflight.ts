@@ -27,6 +27,10 @@ export interface PipeHandle {
 interface PipeState {
   handle: PipeHandle;
   active: number;
+  /** A response on it carried `connection: close`: the client will not send another request. */
+  closeAnnounced: boolean;
+  /** While draining and idle, the timer that ends it (see `lingerMs`). */
+  linger?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -45,8 +49,22 @@ export class InFlight {
   readonly #pipes = new Map<number, PipeState>();
   /** Pipes drain ended that have not closed yet: their last bytes may still be on the way. */
   readonly #closing = new Set<number>();
+  /** Idle h1 pipes drain waits on for a last request (their end is scheduled). */
+  readonly #lingering = new Set<number>();
   readonly #waiters = new Set<() => void>();
+  readonly #lingerMs: number;
   #draining = false;
+
+  /**
+   * `lingerMs`: while draining, an HTTP/1.1 connection that has not been told `connection: close` stays
+   * open this long once idle. A client that had a response without that header (its head went out before
+   * the drain) will reuse the connection; closing it at once would race that next request into a broken
+   * pipe. Instead the request is answered with `connection: close`, and the client moves to another
+   * replica without an error. A connection still idle after `lingerMs` is ended.
+   */
+  constructor(options: { lingerMs?: number } = {}) {
+    this.#lingerMs = options.lingerMs ?? 1_000;
+  }
 
   /** Total in flight: exchanges + WebSocket sessions + tunnels. */
   get total(): number {
@@ -70,7 +88,14 @@ export class InFlight {
   hold(kind: InFlightKind, pipePort?: number): () => void {
     this.#counts[kind]++;
     const pipe = pipePort === undefined ? undefined : this.#pipes.get(pipePort);
-    if (pipe) pipe.active++;
+    if (pipe) {
+      pipe.active++;
+      if (pipe.linger !== undefined) {
+        clearTimeout(pipe.linger);
+        pipe.linger = undefined;
+        this.#lingering.delete(pipePort!);
+      }
+    }
     let released = false;
     return () => {
       if (released) return;
@@ -78,7 +103,7 @@ export class InFlight {
       this.#counts[kind]--;
       if (pipe) {
         pipe.active--;
-        if (this.#draining && pipe.active === 0) this.#endPipe(pipePort!, pipe);
+        if (this.#draining && pipe.active === 0 && this.#pipes.has(pipePort!)) this.#settle(pipePort!, pipe);
       }
       if (this.#idle()) this.#wake();
     };
@@ -86,13 +111,22 @@ export class InFlight {
 
   /** The front door registers a client connection once it is piped into the inner server. */
   openPipe(pipePort: number, handle: PipeHandle): void {
-    this.#pipes.set(pipePort, { handle, active: 0 });
+    this.#pipes.set(pipePort, { handle, active: 0, closeAnnounced: false });
+  }
+
+  /** The inner server sent `connection: close` on this connection (draining). */
+  announceClose(pipePort: number): void {
+    const pipe = this.#pipes.get(pipePort);
+    if (pipe) pipe.closeAnnounced = true;
   }
 
   /** The front door forgets a connection on close, end or error. */
   closePipe(pipePort: number): void {
+    const pipe = this.#pipes.get(pipePort);
+    if (pipe?.linger !== undefined) clearTimeout(pipe.linger);
     this.#pipes.delete(pipePort);
-    if (this.#closing.delete(pipePort) && this.#idle()) this.#wake();
+    const lingered = this.#lingering.delete(pipePort);
+    if ((this.#closing.delete(pipePort) || lingered) && this.#idle()) this.#wake();
   }
 
   /** Client connections open, for tests and diagnosis. */
@@ -101,13 +135,14 @@ export class InFlight {
   }
 
   /**
-   * Switches to draining: every idle client connection is ended now, every busy one as soon as its last
-   * request is answered (or its WebSocket closed). Connections opened after this are served once.
+   * Switches to draining: every idle client connection is ended (h2, or h1 after lingering for a last
+   * request that is then answered with `connection: close`), every busy one once its last request is
+   * answered (or its WebSocket closed). Connections opened after this are served once.
    */
   startDraining(): void {
     if (this.#draining) return;
     this.#draining = true;
-    for (const [port, pipe] of this.#pipes) if (pipe.active === 0) this.#endPipe(port, pipe);
+    for (const [port, pipe] of this.#pipes) if (pipe.active === 0) this.#settle(port, pipe);
   }
 
   /**
@@ -129,7 +164,20 @@ export class InFlight {
   }
 
   #idle(): boolean {
-    return this.total === 0 && this.#closing.size === 0;
+    return this.total === 0 && this.#closing.size === 0 && this.#lingering.size === 0;
+  }
+
+  /** An idle connection while draining: ended now if the client knows it is closing, else after lingering. */
+  #settle(port: number, pipe: PipeState): void {
+    if (pipe.handle.h2 || pipe.closeAnnounced || this.#lingerMs <= 0) return this.#endPipe(port, pipe);
+    if (pipe.linger !== undefined) return;
+    this.#lingering.add(port);
+    pipe.linger = setTimeout(() => {
+      pipe.linger = undefined;
+      this.#lingering.delete(port);
+      if (this.#pipes.get(port) === pipe && pipe.active === 0) this.#endPipe(port, pipe);
+      else if (this.#idle()) this.#wake();
+    }, this.#lingerMs);
   }
 
   #endPipe(port: number, pipe: PipeState): void {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { InFlight } from "./inflight.ts";
 
-function pipe(inFlight: InFlight, port: number) {
+function pipe(inFlight: InFlight, port: number, h2 = false) {
   const state = { ended: false };
-  inFlight.openPipe(port, { h2: false, end: () => state.ended = true });
+  inFlight.openPipe(port, { h2, end: () => state.ended = true });
   return state;
 }
 
@@ -21,8 +21,8 @@ Deno.test("total counts exchanges, websockets and tunnels but not local requests
   assert.equal(inFlight.total, 0, "a second release counted twice");
 });
 
-Deno.test("draining ends idle connections at once and busy ones when their last request ends", () => {
-  const inFlight = new InFlight();
+Deno.test("without lingering, draining ends idle connections at once and busy ones when their last request ends", () => {
+  const inFlight = new InFlight({ lingerMs: 0 });
   const idle = pipe(inFlight, 1);
   const busy = pipe(inFlight, 2);
   const release = inFlight.hold("exchange", 2);
@@ -40,8 +40,32 @@ Deno.test("a connection is not ended when its request ends before draining", () 
   assert.equal(keepAlive.ended, false);
 });
 
+Deno.test("an idle h1 connection lingers for a last request, which is told to close; h2 ends at once", async () => {
+  const inFlight = new InFlight({ lingerMs: 30 });
+  const reused = pipe(inFlight, 1);
+  const unused = pipe(inFlight, 2);
+  const h2 = pipe(inFlight, 3, true);
+  inFlight.startDraining();
+  assert.equal(h2.ended, true, "h2 has no connection: close, so lingering would not help");
+  assert.equal(reused.ended, false);
+  assert.equal(unused.ended, false);
+  const idle = inFlight.whenIdle(5_000);
+  // The client reuses the connection during the linger: the request is served and marked to close.
+  const release = inFlight.hold("exchange", 1);
+  inFlight.announceClose(1);
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(unused.ended, true, "an unused connection ends after lingering");
+  assert.equal(reused.ended, false, "a connection with a request in flight is not ended by the linger timer");
+  release();
+  assert.equal(reused.ended, true, "ended as soon as its closing response is done");
+  inFlight.closePipe(1);
+  inFlight.closePipe(2);
+  inFlight.closePipe(3);
+  assert.equal(await idle, true);
+});
+
 Deno.test("whenIdle waits for in-flight work and for ended connections to close", async () => {
-  const inFlight = new InFlight();
+  const inFlight = new InFlight({ lingerMs: 0 });
   pipe(inFlight, 1);
   const release = inFlight.hold("exchange", 1);
   inFlight.startDraining();

@@ -68,6 +68,7 @@ async function tracked(
   }
   if (response.status !== 101) info.completed.then(release, release);
   if (inFlight.draining && context.alpn !== "h2" && response.status !== 101) {
+    inFlight.announceClose(info.remoteAddr.port);
     return withConnectionClose(response);
   }
   return response;
@@ -121,6 +122,7 @@ function forwardPlain(
   const auth = authenticate(req.headers.get("proxy-authorization") ?? undefined, context.client.address, {
     developers: settings.developers,
     required: settings.requireProxyAuth,
+    hmacKey: settings.hmacKey,
   });
   if (!auth.ok) {
     return new Response(`${auth.reason}\n`, {

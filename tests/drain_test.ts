@@ -51,7 +51,7 @@ async function setup() {
 }
 
 Deno.test({
-  name: "drain closes an idle keep-alive connection at once and a busy one after its stream ends",
+  name: "drain closes an idle keep-alive connection after lingering and a busy one after its stream ends",
   ...SANITIZE,
   async fn() {
     const { gated, gateway, cleanup } = await setup();
@@ -68,7 +68,7 @@ Deno.test({
 
       const drained = gateway.drain({ graceMs: 30_000 });
       assert.equal(gateway.draining(), true);
-      await within(idleSeen.closed, 5_000, "the idle connection was not closed at drain start");
+      await within(idleSeen.closed, 5_000, "the idle connection was not closed after lingering");
       assert.equal(busy.destroyed, false, "the busy connection was cut at drain start");
       assert.equal(await settledYet(drained), false, "drain ended while a stream was in flight");
       gated.finish();

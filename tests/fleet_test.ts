@@ -65,6 +65,10 @@ const CONFIG = {
   }],
   // Strict: a stream's last bytes wait until its record is durable in the replica's journal (step 3).
   capture: { durability: "strict" },
+  // Polling is slow on purpose: a chain applied within a second got there by NOTIFY. Heartbeats are fast
+  // so fleet status can be checked without long waits.
+  fleet: { pollSeconds: 60, heartbeatSeconds: 1, lostAfterSeconds: 3 },
+  shutdownGraceSeconds: 60,
 };
 
 const timings: Record<string, number> = {};
@@ -320,6 +324,151 @@ async function crashMidBurst(fleet: Fleet): Promise<void> {
   assert.deepEqual([...counts.keys()].filter((p) => !known.has(p)), [], "no record the test did not send");
 }
 
+/** The chain version a replica reports on /metrics. */
+async function chainVersionOf(fleet: Fleet, index: number): Promise<number> {
+  const text = await fleet.gateways[index].metrics();
+  return Number(/^recondo_policy_chain_version (\S+)$/m.exec(text)?.[1]);
+}
+
+/**
+ * `recondo policies publish` once, against the shared database: every replica enforces the new chain
+ * within a second (polling is at 60 s here, so the LISTEN/NOTIFY path is what is measured), each checked
+ * through its own port rather than the balancer.
+ */
+async function publishOnceEnforcedEverywhere(fleet: Fleet): Promise<void> {
+  fleet.fake.setBehavior({ answer: ["ok"], eventDelayMs: 0 });
+  const dir = await Deno.makeTempDir({ prefix: "recondo-fleet-chain-" });
+  const file = `${dir}/chain.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({ policies: [{ use: "block-list", options: { models: ["claude-opus-*"] } }] }),
+  );
+  const before = await chainVersionOf(fleet, 0);
+  const published = await fleet.recondo(["policies", "publish", file, "--note", "no opus in the fleet"]);
+  const at = performance.now();
+  assert.equal(published.code, 0, published.stderr);
+  const opus = JSON.stringify({
+    model: "claude-opus-4-1",
+    max_tokens: 8,
+    messages: [{ role: "user", content: "x" }],
+  });
+  const took = await Promise.all(fleet.gateways.map(async (g, i) => {
+    const client = g.client(ALICE);
+    await fleet.waitFor(`gw${i} blocks opus`, async () => (await postMessages(client, opus)).status === 400, {
+      timeoutMs: 1000,
+    });
+    return Math.round(performance.now() - at);
+  }));
+  timings["publish: applied on gw0/gw1/gw2 (ms after the CLI returned)"] = Math.max(...took);
+  for (let i = 0; i < fleet.gateways.length; i++) assert.equal(await chainVersionOf(fleet, i), before + 1);
+  const sonnet = await postMessages(
+    fleet.client({ proxyAuth: ALICE }),
+    messagesBody("fleet publish: sonnet"),
+  );
+  assert.equal(sonnet.status, 200, "other models still pass");
+  await Deno.remove(dir, { recursive: true });
+}
+
+/**
+ * Each replica in turn gets SIGTERM while 20 streams run through the balancer: the draining replica
+ * leaves rotation, finishes what it relays and exits 0; it is restarted on its data dir and rejoins.
+ * Every stream that started completes, and each is recorded exactly once.
+ */
+async function rollingRestart(fleet: Fleet): Promise<void> {
+  fleet.fake.setBehavior({ answer: PARTS, eventDelayMs: 80 }); // ~0.7 s streams: always some in flight
+  const completed: string[] = [];
+  const broken: string[] = [];
+  let refusedBeforeResponse = 0;
+  const refusals = new Set<string>();
+  let running = true;
+  const lanes = Array.from({ length: 20 }, async (_, lane) => {
+    const client = fleet.client();
+    for (let n = 0; running; n++) {
+      const prompt = `fleet rolling lane ${lane} request ${n}`;
+      let res: Response;
+      try {
+        res = await fetch("https://api.anthropic.com/v1/messages", {
+          method: "POST",
+          client,
+          headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
+          body: messagesBody(prompt),
+        });
+      } catch (error) {
+        // No response at all (a connection the replica closed as the request went out): an agent retries.
+        refusedBeforeResponse++;
+        refusals.add(String((error as Error).cause ?? error).slice(0, 200));
+        continue;
+      }
+      const text = await res.text().catch(() => "");
+      if (res.status === 200 && PARTS.every((p) => text.includes(p)) && text.includes("message_stop")) {
+        completed.push(prompt);
+      } else broken.push(`${prompt}: ${res.status} ${text.slice(-120)}`);
+    }
+  });
+  const exits: number[] = [];
+  try {
+    await fleet.waitFor("20 streams completed", () => completed.length >= 20);
+    for (const g of fleet.gateways) {
+      const inFlight = Number(/^recondo_inflight_exchanges (\S+)$/m.exec(await g.metrics())?.[1] ?? 0);
+      const seen = completed.length;
+      const stopping = performance.now();
+      exits.push(await g.stop());
+      timings[`rolling: ${g.name} drained and exited (${inFlight} in flight)`] = Math.round(
+        performance.now() - stopping,
+      );
+      await fleet.balancer.waitForState({ [g.name]: "DOWN" }, 2_000);
+      await g.restart();
+      await fleet.waitFor(`streams keep completing after ${g.name}`, () => completed.length >= seen + 20);
+    }
+  } finally {
+    running = false;
+    await Promise.all(lanes);
+  }
+  assert.deepEqual(exits, [0, 0, 0], "every replica exits 0 after its drain");
+  assert.deepEqual(broken, [], "no stream that got an answer was cut");
+  timings["rolling: requests refused before any response (retried)"] = refusedBeforeResponse;
+  if (refusals.size) {
+    console.log(`rolling restart: requests without a response: ${[...refusals].join(" | ")}`);
+  }
+  const rows = await fleet.waitFor("every completed stream's turn", async () => {
+    const found = await fleet.db.query<{ prompt: string }>(
+      "SELECT prompt FROM turns WHERE prompt LIKE 'fleet rolling %'",
+    );
+    const have = new Set(found.map((r) => r.prompt));
+    return completed.every((p) => have.has(p)) ? found : undefined;
+  });
+  assert.equal(rows.length, new Set(rows.map((r) => r.prompt)).size, "each exchange is recorded once");
+  assert.equal(rows.length, completed.length, "no record of a request that did not complete");
+}
+
+/** `recondo fleet status --json` shows the three with their chain version; a killed one turns lost. */
+async function fleetStatus(fleet: Fleet): Promise<void> {
+  type Row = { id: string; status: string; chainVersion: number | null; chainError: string | null };
+  const status = async (): Promise<Row[]> => {
+    const out = await fleet.recondo(["fleet", "status", "--json"]);
+    assert.equal(out.code, 0, out.stderr);
+    return JSON.parse(out.stdout);
+  };
+  const version = await chainVersionOf(fleet, 0);
+  const ids = fleet.gateways.map((g) => `127.0.0.1:${g.port}`);
+  const rows = await fleet.waitFor("three gateways up on the same chain", async () => {
+    const found = (await status()).filter((r) => ids.some((id) => r.id.endsWith(id.split(":")[1])));
+    return found.length === 3 && found.every((r) => r.status === "up" && r.chainVersion === version)
+      ? found
+      : undefined;
+  });
+  assert.ok(rows.every((r) => r.chainError === null));
+  const victim = fleet.gateways[2];
+  await victim.crash();
+  const lostAfter = performance.now();
+  await fleet.waitFor("the killed gateway shown as lost", async () => {
+    const row = (await status()).find((r) => r.id.endsWith(`:${victim.port}`));
+    return row?.status === "lost";
+  }, { timeoutMs: 10_000 });
+  timings["status: killed gateway shown lost after (ms)"] = Math.round(performance.now() - lostAfter);
+  await victim.restart();
+}
+
 async function verifyIsClean(fleet: Fleet): Promise<void> {
   const [{ n }] = await fleet.db.query<{ n: number }>("SELECT COUNT(*) AS n FROM turns");
   const out = await fleet.recondo(["verify", "--all", "--json"]);
@@ -338,7 +487,7 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     const started = performance.now();
-    const fleet = await startFleet({ gateways: 3, config: CONFIG });
+    const fleet = await startFleet({ gateways: 3, config: CONFIG, checkPath: "/readyz" });
     timings["start fleet"] = Math.round(performance.now() - started);
     try {
       await timed(
@@ -354,8 +503,23 @@ Deno.test({
       );
       await timed(
         t,
+        "a chain published once is enforced by all three within a second",
+        () => publishOnceEnforcedEverywhere(fleet),
+      );
+      await timed(
+        t,
+        "rolling restart under 20 streams: every stream completes, each replica exits 0, nothing lost or doubled",
+        () => rollingRestart(fleet),
+      );
+      await timed(
+        t,
         "strict: a replica killed mid-burst loses nothing completed and records nothing twice",
         () => crashMidBurst(fleet),
+      );
+      await timed(
+        t,
+        "fleet status shows the three on one chain version, and a killed one as lost",
+        () => fleetStatus(fleet),
       );
       await timed(t, "verify --all over the shared stores is clean", () => verifyIsClean(fleet));
     } finally {

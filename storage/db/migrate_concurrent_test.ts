@@ -4,7 +4,8 @@ import { openPostgres } from "./postgres.ts";
 import { sharedPostgres } from "../../tests/support/postgres.ts";
 
 Deno.test({
-  name: "replicas migrating one fresh PostgreSQL database at the same moment each apply it once, without error",
+  name:
+    "replicas migrating one fresh PostgreSQL database at the same moment each apply it once, without error",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

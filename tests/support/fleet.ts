@@ -51,7 +51,7 @@ export interface FleetOptions {
   config?: Record<string, unknown>;
   /** The fake provider's initial behavior; `fleet.fake.setBehavior` changes it between steps. */
   behavior?: FakeProviderOptions["behavior"];
-  /** How replicas share the CA and HMAC key (see the module doc); default `"files"`. */
+  /** How replicas share the CA and HMAC key (see the module doc); default `"env"` (RECONDO_*_FILE). */
   sharedSecrets?: "files" | "env";
   /**
    * haproxy's health-check path: `"auto"` (default) uses `/readyz` when a replica answers it with 200 and
@@ -77,8 +77,10 @@ export interface FleetGateway {
   directUrl: string;
   /** Whether the process is running (false after `stop()`/`crash()` until `restart()`). */
   readonly running: boolean;
-  /** SIGTERM and wait for the exit; the data dir stays. */
-  stop(): Promise<void>;
+  /** SIGTERM (a drain) and wait for the exit, however long the drain takes; the exit code. Data dir stays. */
+  stop(): Promise<number>;
+  /** A fetch client through this replica alone (not the balancer), trusting the fleet's CA. */
+  client(proxyAuth?: string): Deno.HttpClient;
   /** SIGKILL, as a crash: nothing is flushed; the data dir (journal) stays for `restart()`. */
   crash(): Promise<void>;
   /**
@@ -308,7 +310,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
       AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
     };
-    const secretEnv: Record<string, string> = options.sharedSecrets === "env"
+    const secretEnv: Record<string, string> = (options.sharedSecrets ?? "env") === "env"
       ? {
         RECONDO_CA_CERT_FILE: source.caCert,
         RECONDO_CA_KEY_FILE: source.caKey,
@@ -337,20 +339,30 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
       processes.set(index, started);
       return started;
     };
-    const stopProcess = async (index: number, how: "stop" | "crash") => {
+    /** SIGTERM (drain, waiting as long as the drain takes) or SIGKILL; returns the exit code. */
+    const stopProcess = async (index: number, how: "stop" | "crash"): Promise<number | null> => {
       const p = processes.get(index);
-      if (!p) return;
+      if (!p) return null;
       processes.delete(index);
-      const tail = p.logTail();
-      if (how === "stop") await p.stop({ keepDataDir: true });
-      else await p.crash();
-      tails[index].push(...tail, `--- ${how} ---`);
+      let code: number;
+      if (how === "stop") {
+        p.kill("SIGTERM");
+        code = (await p.status).code;
+        await p.stop({ keepDataDir: true }); // already exited: collects the last output
+      } else {
+        await p.crash();
+        code = (await p.status).code;
+      }
+      tails[index].push(...p.logTail(), `--- ${how}: exit ${code} ---`);
+      return code;
     };
 
     const dataDirs = await Promise.all(
       Array.from({ length: count }, (_, i) => Deno.makeTempDir({ dir: work, prefix: `gw${i}-` })),
     );
-    if (options.sharedSecrets !== "env") await Promise.all(dataDirs.map((dir) => seedSecrets(dir, source)));
+    if ((options.sharedSecrets ?? "env") !== "env") {
+      await Promise.all(dataDirs.map((dir) => seedSecrets(dir, source)));
+    }
     const ports = dataDirs.map(() => freePort());
     cleanups.push(async () => {
       await Promise.all([...processes.keys()].map((i) => stopProcess(i, "stop")));
@@ -386,8 +398,18 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
       get running() {
         return processes.has(index);
       },
-      stop: () => stopProcess(index, "stop"),
-      crash: () => stopProcess(index, "crash"),
+      stop: async () => (await stopProcess(index, "stop")) ?? 0,
+      crash: async () => {
+        await stopProcess(index, "crash");
+      },
+      client: (proxyAuth?: string) => {
+        const made = Deno.createHttpClient({
+          caCerts: [caPem],
+          proxy: { url: `http://${proxyAuth ? `${proxyAuth}@` : ""}127.0.0.1:${port}` },
+        });
+        clients.push(made);
+        return made;
+      },
       async restart() {
         if (processes.has(index)) throw new Error(`gw${index} is still running; stop or crash it first`);
         await launch(index, dataDirs[index], port);
