@@ -98,6 +98,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const { journal } = options;
   const queue: Queued[] = [];
   const counters = {
+    /** Records taken by the writer whose batch is not committed yet: still backlog, not persisted. */
+    writing: 0,
     queuedBytes: 0,
     spilled: 0,
     spilledTotal: 0,
@@ -159,10 +161,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           else counters.spilled--;
         }
         const { after, done } = ticket();
+        counters.writing += items.length;
         try {
           await after;
           await persistBatch(items, false);
         } finally {
+          counters.writing -= items.length;
           done();
         }
       }
@@ -339,7 +343,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       },
     },
     stats: () => ({
-      queued: queue.length,
+      // The batch being written counts: until it commits, those records exist only in memory and journal.
+      queued: queue.length + counters.writing,
       queuedBytes: counters.queuedBytes,
       spilled: counters.spilled,
       spilledTotal: counters.spilledTotal,
