@@ -50,7 +50,7 @@ export interface PipelineOptions {
 
 /** Backlog and throughput counters, for `/metrics`. */
 export interface PipelineStats {
-  /** Records waiting for the writer (in memory or spilled). */
+  /** Records not yet committed: waiting for the writer (in memory or spilled), or in its current batch. */
   queued: number;
   /** Bytes of records held in memory. */
   queuedBytes: number;
