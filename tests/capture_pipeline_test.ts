@@ -124,7 +124,11 @@ Deno.test("when the database stalls, memory stays bounded and the backlog spills
     const stalled = pipeline.stats();
     assert.ok(stalled.queuedBytes <= 50_000 + 6_000, `in memory: ${stalled.queuedBytes} bytes`);
     assert.ok(stalled.spilled > 80, `spilled: ${stalled.spilled}`);
-    assert.equal(stalled.queued, 100, "the first record's batch (with the stalled writer) counts as backlog too");
+    assert.equal(
+      stalled.queued,
+      100,
+      "the first record's batch (with the stalled writer) counts as backlog too",
+    );
     assert.ok(stalled.journal.bytes > 500_000, "the journal holds the backlog");
     gated.release();
     await pipeline.drain();

@@ -23,6 +23,9 @@ import { type Fleet, startFleet } from "./support/fleet.ts";
 import { haproxyAvailable } from "./support/haproxy.ts";
 import { postgresAvailable } from "./support/postgres.ts";
 import { s3Available } from "./support/s3.ts";
+import { loginOverHttp } from "./ui/http_session.ts";
+import { upsertUser } from "../storage/ui/users.ts";
+import { hashPassword } from "../ui/password.ts";
 
 const servicesInstalled = haproxyAvailable() && postgresAvailable() && s3Available();
 if (servicesInstalled && !agentsInstalled()) {
@@ -441,6 +444,36 @@ async function rollingRestart(fleet: Fleet): Promise<void> {
   assert.equal(rows.length, completed.length, "no record of a request that did not complete");
 }
 
+/** A developer an admin adds on gw0's Teams page authenticates at gw1 and gw2 (through their own ports). */
+async function developerFromOneUi(fleet: Fleet): Promise<void> {
+  fleet.fake.setBehavior({ answer: ["ok"], eventDelayMs: 0 });
+  await upsertUser(fleet.db, {
+    name: "ops",
+    role: "admin",
+    passwordHash: await hashPassword("fleet-ui-password"),
+  });
+  const admin = await loginOverHttp(fleet.gateways[0].directUrl, "ops", "fleet-ui-password");
+  const added = await admin.post("/teams", { action: "add", name: "dana", team: "beta" });
+  assert.equal(added.status, 303, await added.text());
+  const issued = await (await admin.post("/teams", { action: "issue", name: "dana" })).text();
+  const token = decodeURIComponent(issued.match(/export HTTPS_PROXY=http:\/\/dana:([^@]+)@/)?.[1] ?? "");
+  assert.ok(token, "gw0's Teams page shows the new token once");
+  for (const g of fleet.gateways.slice(1)) {
+    const client = g.client(`dana:${token}`);
+    await fleet.waitFor(`dana authenticates at ${g.name}`, async () => {
+      const res = await postMessages(client, messagesBody(`fleet ui developer at ${g.name}`)).catch(() =>
+        null
+      );
+      return res?.status === 200;
+    }, { timeoutMs: 1000 });
+  }
+  const [row] = await fleet.db.query<{ token_hash: string }>(
+    "SELECT token_hash FROM developers WHERE name = 'dana'",
+  );
+  assert.match(row.token_hash, /^[0-9a-f]{64}$/);
+  assert.notEqual(row.token_hash, token);
+}
+
 /** `recondo fleet status --json` shows the three with their chain version; a killed one turns lost. */
 async function fleetStatus(fleet: Fleet): Promise<void> {
   type Row = { id: string; status: string; chainVersion: number | null; chainError: string | null };
@@ -505,6 +538,11 @@ Deno.test({
         t,
         "a chain published once is enforced by all three within a second",
         () => publishOnceEnforcedEverywhere(fleet),
+      );
+      await timed(
+        t,
+        "a developer added in one gateway's UI authenticates at the other two",
+        () => developerFromOneUi(fleet),
       );
       await timed(
         t,
