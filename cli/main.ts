@@ -15,6 +15,7 @@ import { policiesCommand } from "./policies_command.ts";
 import { inspectCommands } from "./inspect_commands.ts";
 import { verifyCommand } from "./verify_command.ts";
 import { deleteCommand, retentionCommand } from "./retention_command.ts";
+import { buildUiCommand } from "./build_ui_command.ts";
 
 // deno-lint-ignore no-explicit-any
 const COMMANDS: CommandModule<any, any>[] = [
@@ -28,6 +29,7 @@ const COMMANDS: CommandModule<any, any>[] = [
   retentionCommand,
   policiesCommand,
   userCommand,
+  buildUiCommand,
 ];
 
 /** Builds the parser; exported for tests that want to run commands in memory. */
