@@ -16,6 +16,7 @@ import { inspectCommands } from "./inspect_commands.ts";
 import { verifyCommand } from "./verify_command.ts";
 import { deleteCommand, retentionCommand } from "./retention_command.ts";
 import { buildUiCommand } from "./build_ui_command.ts";
+import { storageCommand } from "./storage_command.ts";
 
 // deno-lint-ignore no-explicit-any
 const COMMANDS: CommandModule<any, any>[] = [
@@ -27,6 +28,7 @@ const COMMANDS: CommandModule<any, any>[] = [
   verifyCommand,
   deleteCommand,
   retentionCommand,
+  storageCommand,
   policiesCommand,
   userCommand,
   buildUiCommand,
