@@ -4,7 +4,7 @@
  * or user. Bucket administration (create, versioning, Object Lock and encryption settings) is deliberately
  * absent: that is `init-bucket`'s job, run once with an administrator's credentials.
  * @example
- * console.log(JSON.stringify(gatewayIamPolicy({ bucket: "recondo-audit", prefix: "prod/", kmsKeyId: null }), null, 2));
+ * const policy = gatewayIamPolicy({ bucket: "recondo-audit", prefix: "prod/", kmsKeyId: null });
  * @module
  */
 
