@@ -17,6 +17,8 @@ import { verifyCommand } from "./verify_command.ts";
 import { deleteCommand, retentionCommand } from "./retention_command.ts";
 import { developersCommand } from "./developers_command.ts";
 import { fleetCommand } from "./fleet_command.ts";
+import { buildUiCommand } from "./build_ui_command.ts";
+import { storageCommand } from "./storage_command.ts";
 
 // deno-lint-ignore no-explicit-any
 const COMMANDS: CommandModule<any, any>[] = [
@@ -28,10 +30,12 @@ const COMMANDS: CommandModule<any, any>[] = [
   verifyCommand,
   deleteCommand,
   retentionCommand,
+  storageCommand,
   policiesCommand,
   userCommand,
   developersCommand,
   fleetCommand,
+  buildUiCommand,
 ];
 
 /** Builds the parser; exported for tests that want to run commands in memory. */

@@ -92,6 +92,21 @@ export interface Ui {
   close(): Promise<void>;
 }
 
+/**
+ * Builds the islands' bundle now, without starting anything: `recondo build-ui` (`deno task build`) runs it
+ * when a container image is built, so a gateway started from the image finds the bundle of its own sources
+ * in `static/build/` and reuses it (`buildIslands` keys the file by a hash of the sources) instead of
+ * running `deno bundle` at start, which would need esbuild from the npm registry and a writable app folder.
+ * @example
+ * const { path, bytes } = await buildUiBundle();
+ */
+export async function buildUiBundle(
+  options: { islandsDir?: string; staticDir?: string } = {},
+): Promise<Bundle> {
+  const islands = await discoverIslands(options.islandsDir ?? join(ROOT, "islands"));
+  return await buildIslands(islands, options.staticDir ?? join(ROOT, "static"), join(ROOT, "deno.json"));
+}
+
 /** Builds the UI: routes, islands, bundle (in the background), auth, live bus. */
 export async function createUi(options: UiOptions): Promise<Ui> {
   const routesDir = options.routesDir ?? join(ROOT, "routes");

@@ -44,6 +44,14 @@ export function s3OptionsFromEnv(env: Env): S3StoreOptions {
 
 /** Opens an S3 object store; does not touch the network until the first call. */
 export function openS3ObjectStore(options: S3StoreOptions): ObjectStore {
+  return new S3ObjectStore(createS3Client(options), options);
+}
+
+/**
+ * The SDK client the object store uses (also `recondo storage init-bucket`): the options' region and
+ * endpoint (path-style when an endpoint is set), credentials from the options or the SDK's default chain.
+ */
+export function createS3Client(options: S3StoreOptions): S3Client {
   const config: S3ClientConfig = {
     region: options.region,
     // Checksums only where S3 requires them: older S3-compatible servers reject the newer CRC headers.
@@ -55,7 +63,7 @@ export function openS3ObjectStore(options: S3StoreOptions): ObjectStore {
     config.forcePathStyle = true;
   }
   if (options.credentials) config.credentials = options.credentials;
-  return new S3ObjectStore(new S3Client(config), options);
+  return new S3Client(config);
 }
 
 class S3ObjectStore implements ObjectStore {
