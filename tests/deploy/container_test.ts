@@ -54,9 +54,9 @@ Deno.test({
     await Deno.mkdir(secrets);
     await Deno.chown(data, UID, UID);
     await Deno.chmod(data, 0o700);
-    // The fleet's secrets, made once by whoever operates the fleet. Until every gateway reads the
-    // RECONDO_*_FILE variables, the same CA also sits in the data dir, where a gateway looks by default.
-    const paths = dataPaths(data);
+    // The fleet's secrets, made once by whoever operates the fleet, outside the data dir: the gateway must
+    // read them through the RECONDO_*_FILE variables (checked below: it creates no CA of its own).
+    const paths = dataPaths(join(root, "operator"), { get: () => undefined });
     const ca = await loadOrCreateCa(paths, { domains: HOSTS });
     const hmac = await loadOrCreateHmacKey(paths.secretKey);
     const caCert = await Deno.readTextFile(ca.certPath);
@@ -142,6 +142,16 @@ Deno.test({
 
       // The image's HEALTHCHECK command, run on demand (no systemd here to schedule it).
       await sh("podman", [...PODMAN_GLOBAL, "healthcheck", "run", name]);
+      // The CA and keys came from the mounted files: the gateway made none in its data dir.
+      for (const made of ["ca/ca.crt", "ca/ca.key", "keys/hmac.key"]) {
+        assert.equal(
+          await Deno.stat(join(data, made)).then(() => true, () => false),
+          false,
+          `${made} was created`,
+        );
+      }
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      assert.equal(ready.status, 200, await ready.text());
       // Capture wrote its journal on the volume, not inside the container.
       assert.ok((await Deno.stat(join(data, "journal"))).isDirectory, "no journal/ in the data dir volume");
 

@@ -124,13 +124,7 @@ const AWS_SDK_ENV = new Set(["AWS_REGION", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_I
  * gateway id, the readiness endpoint). Accepted while the code on this branch lacks them; once merged the
  * source has them and this list can go.
  */
-export const PENDING_CONTRACT = new Set([
-  "RECONDO_CA_CERT_FILE",
-  "RECONDO_CA_KEY_FILE",
-  "RECONDO_HMAC_KEY_FILE",
-  "RECONDO_GATEWAY_ID",
-  "/readyz",
-]);
+export const PENDING_CONTRACT = new Set<string>([]);
 
 function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;
