@@ -16,7 +16,8 @@ import type { ConnectionContext, ConnectionRegistry } from "./connection_registr
 import type { Metrics } from "./metrics.ts";
 import { authenticate, type Developer } from "./proxy_auth.ts";
 import { blindTunnel } from "./blind_tunnel.ts";
-import type { InFlight } from "./inflight.ts";
+import type { InFlight, PipeHandle } from "./inflight.ts";
+import { relayH2 } from "./h2_relay.ts";
 import { parseAuthority, readRequestHead } from "./request_head.ts";
 
 /** Settings the front door reads on every connection (so a config reload applies to new connections). */
@@ -211,15 +212,19 @@ function pipeToInner(
   };
   inner.once("connect", () => {
     pipePort = inner.localPort ?? null;
-    if (pipePort !== null) {
-      options.registry.set(pipePort, context);
-      // Ending our side towards the inner server lets it finish what it is writing, then close; the
-      // "end" relay below then ends the client after the last byte.
-      options.inFlight?.openPipe(pipePort, { h2: context.alpn === "h2", end: () => inner.end() });
-    }
+    if (pipePort !== null) options.registry.set(pipePort, context);
     for (const chunk of prefix) if (chunk.length > 0) inner.write(chunk);
-    client.pipe(inner);
-    inner.pipe(client);
+    // Ending our side towards the inner server lets it finish what it is writing, then close; the
+    // "end" relay below then ends the client after the last byte.
+    const end = () => inner.end();
+    let handle: PipeHandle;
+    if (context.alpn === "h2") handle = { h2: true, end, ...relayH2(client, inner) };
+    else {
+      handle = { h2: false, end };
+      client.pipe(inner);
+      inner.pipe(client);
+    }
+    if (pipePort !== null) options.inFlight?.openPipe(pipePort, handle);
     client.resume();
   });
   client.once("close", cleanup);

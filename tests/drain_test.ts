@@ -6,8 +6,10 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import net from "node:net";
+import { Buffer } from "node:buffer";
 import { startTestGateway, startUpstream } from "./support/gateway.ts";
 import { collect, connectTunnel, proxiedTls, received } from "./support/proxied_tls.ts";
+import { DATA, endsStream, GOAWAY, goAwayOf, rawH2 } from "./support/raw_h2.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 const HOST = "api.anthropic.com";
@@ -129,20 +131,25 @@ Deno.test({
 });
 
 Deno.test({
-  name: "an h2 connection keeps its in-flight stream to the end and is then closed",
+  name:
+    "an h2 connection gets GOAWAY at drain start, keeps its in-flight stream to the end and is then closed",
   ...SANITIZE,
   async fn() {
     const { gated, gateway, cleanup } = await setup();
     try {
       const tlsH2 = await proxiedTls(gateway.port, HOST, { ca: gateway.caPem, alpn: "h2" });
       const session = http2.connect(`https://${HOST}`, { createConnection: () => tlsH2 });
-      const goaways: number[] = [];
-      session.on("goaway", (code) => goaways.push(code));
+      let body = "";
+      const goaways: { code: number; lastStreamId: number; bodyThen: string }[] = [];
+      const goaway = Promise.withResolvers<void>();
+      session.on("goaway", (code: number, lastStreamId: number) => {
+        goaways.push({ code, lastStreamId, bodyThen: body });
+        goaway.resolve();
+      });
       session.on("error", () => {});
       const closed = new Promise<void>((resolve) => session.once("close", () => resolve()));
       const stream = session.request({ ":path": "/stream", ":authority": HOST });
       stream.setEncoding("utf8");
-      let body = "";
       const firstPart = Promise.withResolvers<void>();
       stream.on("data", (chunk: string) => {
         body += chunk;
@@ -151,14 +158,46 @@ Deno.test({
       const ended = new Promise<void>((resolve) => stream.once("end", () => resolve()));
       await firstPart.promise;
       const drained = gateway.drain({ graceMs: 30_000 });
+      await within(goaway.promise, 5_000, "no GOAWAY reached the client at drain start");
+      assert.deepEqual(goaways, [{ code: 0, lastStreamId: 2 ** 31 - 1, bodyThen: "part-1\n" }]);
       gated.finish();
       await ended;
-      assert.equal(body, "part-1\npart-2\n");
+      assert.equal(body, "part-1\npart-2\n", "the stream did not end complete after the GOAWAY");
       await within(closed, 5_000, "the h2 connection stayed open after its stream");
       assert.deepEqual(await drained, { completed: true, abandoned: 0 });
-      // Measured, not wished for: the gateway closes the h2 connection without a GOAWAY of its own (see
-      // proxy/inflight.ts); the client sees the TCP close after its stream ended.
-      assert.deepEqual(goaways, []);
+    } finally {
+      await cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "an h2 connection's final GOAWAY names its last stream, and a stream opened after it is not served",
+  ...SANITIZE,
+  async fn() {
+    const { gated, gateway, cleanup } = await setup();
+    try {
+      const h2 = rawH2(await proxiedTls(gateway.port, HOST, { ca: gateway.caPem, alpn: "h2" }));
+      h2.get(1, HOST, "/stream");
+      await h2.next((f) => f.type === DATA && f.streamId === 1 && f.payload.includes("part-1"));
+      const drained = gateway.drain({ graceMs: 30_000 });
+      const first = await h2.next((f) => f.type === GOAWAY);
+      assert.deepEqual(goAwayOf(first), { lastStreamId: 2 ** 31 - 1, errorCode: 0 });
+      gated.finish();
+      const end = await h2.next((f) => f.streamId === 1 && endsStream(f));
+      const data = h2.frames.filter((f) => f.type === DATA && f.streamId === 1);
+      assert.equal(Buffer.concat(data.map((f) => f.payload)).toString(), "part-1\npart-2\n");
+      assert.ok(h2.frames.indexOf(first) < h2.frames.indexOf(end), "the stream ended before the GOAWAY");
+      const final = await h2.next((f) => f.type === GOAWAY && f !== first);
+      assert.deepEqual(goAwayOf(final), { lastStreamId: 1, errorCode: 0 });
+      h2.get(3, HOST, "/v1/models");
+      await within(h2.closed, 5_000, "the h2 connection stayed open after its final GOAWAY");
+      assert.deepEqual(
+        h2.frames.filter((f) => f.streamId === 3),
+        [],
+        "a stream after the final GOAWAY was served",
+      );
+      assert.deepEqual(await drained, { completed: true, abandoned: 0 });
     } finally {
       await cleanup();
     }
