@@ -1,7 +1,8 @@
 /**
- * `redact-secrets`: precision and recall on the labelled corpus (tests/fixtures/secrets/), scanning speed,
- * and the per-request cost along a 200-turn agent conversation, with the scan cache (only new text meets
- * the rules) and without it (everything rescanned every turn).
+ * `redact-secrets`: precision and recall on the labelled corpora (tests/fixtures/secrets/, and the argument
+ * corpus in policies/redact_secrets/testdata/), scanning speed, and the per-request cost along a 200-turn
+ * agent conversation, with the scan cache (only new text meets the rules) and without it (everything
+ * rescanned every turn), each with the argument rules on (the default) and off, in the same run.
  *
  * Run: `deno run -A bench/redaction_bench.ts` (prints a markdown table). A bench runner can import
  * `runRedactionBench()` for the same text.
@@ -12,6 +13,7 @@ import { hmacHasher } from "../policies/redact_secrets/placeholder.ts";
 import { makeExchange, makeHookContext } from "../policies/testing.ts";
 import type { RequestView } from "../policies/types.ts";
 import { loadCorpus, scoreCorpus, wrap } from "../tests/fixtures/secrets/evaluate.ts";
+import { loadArgumentCorpus, scoreArguments } from "../policies/redact_secrets/testdata/argument_corpus.ts";
 
 const ROUNDS = 5;
 
@@ -33,13 +35,13 @@ function timeMs(fn: () => void): number {
 }
 
 /** MB/s of `scanText` over the corpus texts and of `redactJsonValue` over them as request bodies. */
-async function throughput(): Promise<{ scanMBs: number; walkMBs: number; megabytes: number }> {
+async function throughput(args: boolean): Promise<{ scanMBs: number; walkMBs: number; megabytes: number }> {
   // The corpus repeated to about 1 MB per round, so one round is long enough to time (no cache is used).
   const corpus = (await loadCorpus()).map((s) => s.text);
   const texts = Array.from({ length: 12 }, () => corpus).flat();
   const bodies = texts.map(wrap);
   const bytes = texts.reduce((n, t) => n + new TextEncoder().encode(t).byteLength, 0);
-  const rules = compileRules();
+  const rules = compileRules({ arguments: args });
   const hasher = hmacHasher("bench");
   const scan = () => texts.forEach((t) => scanText(t, rules));
   const walk = () => bodies.forEach((b) => redactJsonValue(b, rules, { hasher }));
@@ -99,9 +101,9 @@ interface TurnCost {
 }
 
 /** Sends turns 1..TURNS through one policy instance in order, as an agent would; cost of each request. */
-function walkConversation(cacheMegabytes: number): TurnCost[] {
+function walkConversation(cacheMegabytes: number, args: boolean): TurnCost[] {
   const { system, tools, turns } = conversation(TURNS);
-  const policy = redactSecrets.create(redactSecrets.options.parse({ cacheMegabytes }), {
+  const policy = redactSecrets.create(redactSecrets.options.parse({ cacheMegabytes, arguments: args }), {
     secretHasher: hmacHasher("bench"),
   });
   const { exchange } = makeExchange();
@@ -136,13 +138,20 @@ function around(runs: TurnCost[][], turn: number, pick: (c: TurnCost) => number)
 /** Runs everything and returns the results as markdown. */
 export async function runRedactionBench(): Promise<string> {
   const score = scoreCorpus(await loadCorpus());
-  const speed = await throughput();
-  // Alternate the two setups so load from elsewhere on the machine hits both alike.
+  const argumentCases = await loadArgumentCorpus();
+  const argumentScore = scoreArguments(argumentCases);
+  const speedOff = await throughput(false);
+  const speed = await throughput(true);
+  // Alternate the four setups so load from elsewhere on the machine hits them alike.
   const cached: TurnCost[][] = [];
   const uncached: TurnCost[][] = [];
+  const cachedOff: TurnCost[][] = [];
+  const uncachedOff: TurnCost[][] = [];
   for (let run = 0; run < CONVERSATION_RUNS; run++) {
-    cached.push(walkConversation(64));
-    uncached.push(walkConversation(0));
+    cached.push(walkConversation(64, true));
+    cachedOff.push(walkConversation(64, false));
+    uncached.push(walkConversation(0, true));
+    uncachedOff.push(walkConversation(0, false));
   }
   const f = (n: number, d = 2) => n.toFixed(d);
   const lines = [
@@ -153,6 +162,14 @@ export async function runRedactionBench(): Promise<string> {
     } | ${score.secrets} | ${f(score.precision, 3)} | ${f(score.recall, 3)} | ${f(speed.scanMBs, 0)} | ${
       f(speed.walkMBs, 0)
     } |`,
+    `| same, argument rules off | | | ${
+      f(scoreCorpus(await loadCorpus(), compileRules({ arguments: false })).precision, 3)
+    } | ${f(scoreCorpus(await loadCorpus(), compileRules({ arguments: false })).recall, 3)} | ${
+      f(speedOff.scanMBs, 0)
+    } | ${f(speedOff.walkMBs, 0)} |`,
+    `| policies/redact_secrets/testdata/argument_corpus.json (commands in 7 request positions) | ${argumentCases.length} | ${argumentScore.secrets} | ${
+      f(argumentScore.precision, 3)
+    } | ${f(argumentScore.recall, 3)} | | |`,
     "",
     `| ${TURNS}-turn conversation | body | JSON.parse (gateway, reference) | redact-secrets, scan cache on | text scanned, cache on | redact-secrets, no cache (full rescan) | text scanned, no cache |`,
     "|---|---|---|---|---|---|---|",
@@ -175,7 +192,16 @@ export async function runRedactionBench(): Promise<string> {
       f(growth(uncached), 1)
     }× | ${f(uncached[0][199].scannedChars / uncached[0][9].scannedChars, 1)}× |`,
     "",
-    `Precision counts a finding as right only when it replaces exactly a labelled secret; recall counts a secret as caught when it was found and no longer appears in the sent body. Speeds: median of ${ROUNDS} rounds after a warm-up, MB of UTF-8 text. Conversation: each turn adds ~5 KB (a user step, a tool call, a 4 KB tool result, a reply) to a 30 KB system prompt and 30 tools; secrets at turns 5 and 120; per-request times are medians over ${CONVERSATION_RUNS} runs (cache on and off alternating) and a 5-turn window. "Text scanned" is what met the rules in that request: with the cache it is only the new turn, however long the conversation; text already seen costs a map lookup (clean text) or a SHA-256 (text with findings, whose remembered findings are re-applied so every occurrence is still redacted). What still grows with the body is that lookup and the walk over the parsed body, the same order as the JSON.parse the gateway already does. Deno ${Deno.version.deno}, V8 ${Deno.version.v8}.`,
+    "| argument rules: CPU per request | cache on, rules off | cache on, rules on | added | no cache, rules off | no cache, rules on | added |",
+    "|---|---|---|---|---|---|---|",
+    ...rows.map(([turn, label]) => {
+      const ms = (runs: TurnCost[][]) => around(runs, turn, (c) => c.ms);
+      return `| ${label} | ${f(ms(cachedOff))} ms | ${f(ms(cached))} ms | ${
+        f(ms(cached) - ms(cachedOff))
+      } ms | ${f(ms(uncachedOff))} ms | ${f(ms(uncached))} ms | ${f(ms(uncached) - ms(uncachedOff))} ms |`;
+    }),
+    "",
+    `Precision counts a finding as right only when it replaces exactly a labelled secret; recall counts a secret as caught when it was found and no longer appears in the sent body. Speeds: median of ${ROUNDS} rounds after a warm-up, MB of UTF-8 text. Conversation: each turn adds ~5 KB (a user step, a tool call, a 4 KB tool result, a reply) to a 30 KB system prompt and 30 tools; secrets at turns 5 and 120; per-request times are medians over ${CONVERSATION_RUNS} runs (cache on/off × argument rules on/off, alternating) and a 5-turn window. "Text scanned" is what met the rules in that request: with the cache it is only the new turn, however long the conversation; text already seen costs a map lookup (clean text) or a SHA-256 (text with findings, whose remembered findings are re-applied so every occurrence is still redacted). What still grows with the body is that lookup and the walk over the parsed body, the same order as the JSON.parse the gateway already does. Deno ${Deno.version.deno}, V8 ${Deno.version.v8}.`,
   );
   return lines.join("\n");
 }

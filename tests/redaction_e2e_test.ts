@@ -105,6 +105,64 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "a secret passed to a shell command is redacted in tool_use input and tool_result; recorded traffic passes as it was",
+  ...SANITIZE,
+  async fn() {
+    const received: string[] = [];
+    await using upstream = startUpstream(async (req) => {
+      received.push(await req.text());
+      return Response.json({ ok: true });
+    });
+    await using gw = await startTestGateway({
+      config: { policies: [{ use: "redact-secrets" }] },
+      overrides: { "api.anthropic.com": upstream.origin },
+    });
+    const token = "q8Zr2LmX5nP7wK3sV9bT";
+    const command = `curl -sS -H 'X-Api-Key: ${token}' https://api.acme.dev/v1/jobs`;
+    const withSecret = {
+      model: "claude-sonnet-4-5",
+      max_tokens: 1024,
+      messages: [
+        { role: "user", content: "why does the job list fail?" },
+        { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "Bash", input: { command } }] },
+        {
+          role: "user",
+          content: [{
+            type: "tool_result",
+            tool_use_id: "t1",
+            content: `$ ${command}\n{"error":"forbidden"}`,
+          }],
+        },
+      ],
+    };
+    // A Claude Code request as recorded: it must reach the upstream exactly as the client sent it.
+    const recorded = await Deno.readTextFile(
+      new URL(
+        "../policies/redact_secrets/testdata/client_bodies/claude-code_claude_004-api.anthropic.com_v1_messages.json",
+        import.meta.url,
+      ),
+    );
+    for (const body of [JSON.stringify(withSecret), recorded]) {
+      const response = await fetch("https://api.anthropic.com/v1/messages", {
+        method: "POST",
+        client: gw.client,
+        headers: { "content-type": "application/json", "x-api-key": "sk-ant-api03-test" },
+        body,
+      });
+      assert.deepEqual(await response.json(), { ok: true });
+    }
+    assert.equal(received.length, 2);
+    assert.ok(!received[0].includes(token), "the upstream never sees the token");
+    const sent = JSON.parse(received[0]);
+    const placeholder = /\[REDACTED:http-header-credential:[0-9a-f]{8}\]/;
+    assert.match(sent.messages[1].content[0].input.command, placeholder);
+    assert.match(sent.messages[2].content[0].content, placeholder);
+    assert.deepEqual(JSON.parse(received[1]), JSON.parse(recorded));
+  },
+});
+
+Deno.test({
   name: "a block rule stops the request with the provider's error and the upstream never sees it",
   ...SANITIZE,
   async fn() {

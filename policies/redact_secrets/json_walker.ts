@@ -11,7 +11,8 @@
  * resent history close to the gateway's own JSON parse.
  * @module
  */
-import { NOT_SECRET_NAME, PLACEHOLDER_VALUE, SECRET_NAME } from "./rules.ts";
+import { asCommandLine, type CommandLine, splitFindings } from "./command_line.ts";
+import { NOT_SECRET_NAME, PLACEHOLDER_VALUE, SECRET_NAME } from "./names.ts";
 import { placeholder, type SecretHasher, shortHash } from "./placeholder.ts";
 import { applyRedactions, type Redaction, redactText } from "./redact_text.ts";
 import type { ScanCache } from "./scan_cache.ts";
@@ -81,6 +82,9 @@ export function redactJsonValue(
   function visit(node: unknown, depth: number, key: string | null): unknown {
     if (typeof node === "string") return visitString(node, depth, key);
     if (Array.isArray(node)) {
+      const line = rules.arguments ? asCommandLine(node) : null;
+      const redacted = line ? visitCommandLine(node as string[], line) : null;
+      if (redacted) return redacted;
       let out: unknown[] | null = null;
       for (let i = 0; i < node.length; i++) {
         segments.push(i);
@@ -161,6 +165,34 @@ export function redactJsonValue(
     if (result.findings.length === 0 && kind === KeyKind.SecretNamed) return underSecretName(text);
     record(result.findings);
     return result.text;
+  }
+
+  /**
+   * A string array that reads as a command line: scanned joined, so `["--password", "…"]` is seen as one
+   * argument; `null` when a finding crosses two elements (then the elements are walked one by one).
+   */
+  function visitCommandLine(node: string[], line: CommandLine): string[] | null {
+    const cache = options.cache && line.text.length >= minCached ? options.cache : null;
+    const hit = cache?.lookup(line.text);
+    const found = hit ?? redactText(line.text, rules, options).findings;
+    const perElement = splitFindings(line, found);
+    if (!perElement) return null;
+    if (hit) stats.cachedChars += line.text.length;
+    else {
+      stats.scannedChars += line.text.length;
+      cache?.remember(line.text, found);
+    }
+    if (found.length === 0) return node;
+    let out: string[] | null = null;
+    perElement.forEach((list, i) => {
+      if (list.length === 0) return;
+      segments.push(i);
+      record(list);
+      segments.pop();
+      const text = applyRedactions(node[i], list);
+      if (text !== node[i]) (out ??= node.slice())[i] = text;
+    });
+    return out ?? node;
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * `redact-secrets`: finds credentials in everything a coding agent sends to a model provider (prompts,
- * system prompts, tool results, tool-call arguments, pasted files), in every provider's request format
+ * system prompts, tool results, tool-call arguments, pasted files, secrets passed to shell commands as
+ * arguments), in every provider's request format
  * and in WebSocket client messages, and replaces each with a stable placeholder
  * `[REDACTED:<rule>:<8 hex of a keyed hash>]` before the request leaves. The body stays valid JSON.
  *
@@ -11,6 +12,7 @@
  * @example
  * { "use": "redact-secrets" }
  * { "use": "redact-secrets", "options": { "rules": { "private-key": "block" }, "disable": ["jwt"] } }
+ * { "use": "redact-secrets", "options": { "arguments": false } }
  * @module
  */
 import { z } from "zod";
@@ -33,6 +35,11 @@ const options = z.object({
   disable: z.array(ruleId).default([]),
   /** Also flag any long high-entropy token (noisy on hashes and blobs, so off by default). */
   entropy: z.boolean().default(false),
+  /**
+   * Secrets in command-line argument positions (`--token X`, `-p X`, `API_KEY=X cmd`, `-H 'X-Api-Key: X'`,
+   * `https://X@host`) whose value looks like a secret; `false` turns these rules off.
+   */
+  arguments: z.boolean().default(true),
   /** Regular expressions; a secret matching one is left alone (e.g. a known test key). */
   allowlist: z.array(z.string().refine(isRegExp, { message: "must be a valid regular expression" })).default(
     [],
@@ -65,6 +72,7 @@ function create(opts: RedactSecretsOptions, services: PolicyServices): Policy {
     actions: opts.rules as Record<string, "redact" | "block" | "observe">,
     disable: opts.disable,
     entropy: opts.entropy,
+    arguments: opts.arguments,
     allowlist: opts.allowlist,
   });
   const hasher = services.secretHasher ?? processHasher();

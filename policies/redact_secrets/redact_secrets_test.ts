@@ -131,3 +131,56 @@ Deno.test("without an injected hasher placeholders are still stable within the p
   assert.deepEqual((a as { patch: unknown }).patch, (b as { patch: unknown }).patch);
   assert.match(JSON.stringify((a as { patch: unknown }).patch), /\[REDACTED:github-token:[0-9a-f]{8}\]/);
 });
+
+Deno.test("a secret passed as a command argument is redacted in the tool call, its result and the prompt alike", async () => {
+  const token = "q8Zr2LmX5nP7wK3sV9bT";
+  const dbPassword = "Tr0ub4dor-9xq";
+  const command = `DEPLOY_TOKEN=${token} ./deploy.sh && mysql -u root -p${dbPassword} shop`;
+  const body = {
+    model: "claude-sonnet-4-5",
+    max_tokens: 1024,
+    messages: [
+      { role: "user", content: `deploy with --token ${token} please` },
+      {
+        role: "assistant",
+        content: [{ type: "tool_use", id: "t1", name: "Bash", input: { command, description: "Deploy" } }],
+      },
+      {
+        role: "user",
+        content: [{ type: "tool_result", tool_use_id: "t1", content: `+ ${command}\nERROR 1045: denied` }],
+      },
+    ],
+  };
+  const verdict = await run({}, body);
+  assert.equal(verdict.kind, "modify");
+  if (verdict.kind !== "modify") return;
+  const sent = JSON.stringify(verdict.patch.json);
+  assert.ok(!sent.includes(token) && !sent.includes(dbPassword), sent);
+  const t = `[REDACTED:env-secret-assignment:${hasher(token).slice(0, 8)}]`;
+  const p = `[REDACTED:cli-password-flag:${hasher(dbPassword).slice(0, 8)}]`;
+  const out = verdict.patch.json as typeof body;
+  const redactedCommand = `DEPLOY_TOKEN=${t} ./deploy.sh && mysql -u root -p${p} shop`;
+  assert.equal(
+    out.messages[0].content,
+    `deploy with --token [REDACTED:cli-secret-flag:${hasher(token).slice(0, 8)}] please`,
+  );
+  assert.deepEqual((out.messages[1].content as { input: unknown }[])[0].input, {
+    command: redactedCommand,
+    description: "Deploy",
+  });
+  assert.equal(
+    (out.messages[2].content as { content: string }[])[0].content,
+    `+ ${redactedCommand}\nERROR 1045: denied`,
+  );
+  assert.deepEqual(
+    (verdict.detail?.findings as { path: string }[]).map((f) => f.path),
+    [
+      "messages[0].content",
+      "messages[1].content[0].input.command",
+      "messages[1].content[0].input.command",
+      "messages[2].content[0].content",
+      "messages[2].content[0].content",
+    ],
+  );
+  assert.equal((await run({ arguments: false }, body)).kind, "allow");
+});

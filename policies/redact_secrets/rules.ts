@@ -16,9 +16,15 @@
  * carry an action (`redact`/`block`/`observe`) and be disabled by id.
  *
  * High precision first: every default rule is anchored on a vendor prefix or a structure (PEM armour,
- * `scheme://user:pass@`, a secret-named assignment). The free-form entropy rule is off by default.
+ * `scheme://user:pass@`, a secret-named assignment, a secret-named command-line argument whose value must
+ * also look like a secret). The free-form entropy rule is off by default.
  * @module
  */
+
+import { NOT_SECRET_NAME, PLACEHOLDER_VALUE, SECRET_NAME } from "./names.ts";
+import { ARGUMENT_RULES } from "./argument_rules.ts";
+
+export { NOT_SECRET_NAME, PLACEHOLDER_VALUE, SECRET_NAME };
 
 /** One rule. Patterns compile once (in `compileRules`); `secret` names the replaced part. */
 export interface RuleSpec {
@@ -38,21 +44,13 @@ export interface RuleSpec {
   validate?: (secret: string, match: RegExpExecArray) => boolean;
   /** Off unless enabled by the options (the entropy rule). */
   optIn?: boolean;
+  /** A group the options turn off as a whole: `arguments` (`argument_rules.ts`, on by default). */
+  group?: "arguments";
 }
 
 // A token must not continue into more token characters (gitleaks' trailing `[\x60'"\s;]|$`, generalised).
 const END = "(?![A-Za-z0-9_-])";
 const START = "(?<![A-Za-z0-9_-])";
-
-/** Names that mark an assignment's value as a secret (`DB_PASSWORD=…`, `apiKey: "…"`). */
-export const SECRET_NAME =
-  "(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?)";
-/** Secret-looking names that are not secrets (gitleaks' generic-api-key allowlist, condensed). */
-export const NOT_SECRET_NAME =
-  /(?:[_.-]?(?:ids?|url|uri|path|file|name|type|endpoint|host|port|length|size|ttl|timeout|expiry|expires(?:_at|_in)?|count|limit|max|min|enabled|dir|region|version|header|field|param|algorithm|alg|prefix|hint|label|env|var))$|(?:public|publishable|csrf|xsrf|page|next|cache|sync|cursor|continuation)[_.-]?(?:key|token)|tokens|tokeniz|max[_.-]?token|(?:^|[_.-])(?:use|has|is|no|show|require|allow)[_.-]?|secretsid/i;
-/** Values that are placeholders or references, not secrets. */
-export const PLACEHOLDER_VALUE =
-  /^(?:[A-Za-z_.-]+|\d+|x+|\*+|\.+)$|example|placeholder|your[_-]|xxxx|\*\*\*|redacted|changeme|\{\{|\$\{|^\$|^<|:\/\/|^(?:~|\.{1,2})?\/(?:[\w.-]+\/)+[\w.-]*$/i;
 
 /** URL passwords that are documentation placeholders (`user:password@`, `:${PASS}@`, `:<pw>@`). */
 const URL_PASSWORD_PLACEHOLDER =
@@ -362,6 +360,8 @@ export const RULES: readonly RuleSpec[] = [
       !NOT_SECRET_NAME.test(nameBefore(match) + (match.groups?.name ?? "")) &&
       !PLACEHOLDER_VALUE.test(secret),
   },
+  // Secrets in shell-argument positions, with no vendor prefix (argument_rules.ts).
+  ...ARGUMENT_RULES,
   {
     id: "high-entropy-string",
     description: "Any long mixed-case alphanumeric run with high entropy (opt-in: noisy on real traffic)",

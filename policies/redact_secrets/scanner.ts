@@ -4,7 +4,10 @@
  * call them without a gateway.
  * @module
  */
+import { shannonEntropy } from "./entropy.ts";
 import { RULES, type RuleSpec } from "./rules.ts";
+
+export { shannonEntropy };
 
 /** What happens when a rule matches: replace the secret, refuse the request, or only record it. */
 export type RuleAction = "redact" | "block" | "observe";
@@ -31,6 +34,8 @@ export interface CompiledRules {
   allowlist: RegExp[];
   /** The action of each rule id, for findings made outside the regexes (JSON key context). */
   actions: Map<string, RuleAction>;
+  /** Whether the argument rules are on: the JSON walker then also reads string arrays as one command line. */
+  arguments: boolean;
 }
 
 export interface CompileOptions {
@@ -40,6 +45,8 @@ export interface CompileOptions {
   disable?: string[];
   /** Turn on the opt-in high-entropy rule. */
   entropy?: boolean;
+  /** The argument-position rules (`argument_rules.ts`); on unless `false`. */
+  arguments?: boolean;
   /** Regular expressions (JavaScript syntax); a secret matching one is not reported. */
   allowlist?: string[];
   /** Rules to use instead of the shipped ones (tests). */
@@ -76,6 +83,7 @@ export function compileRules(options: CompileOptions = {}): CompiledRules {
   const actions = new Map<string, RuleAction>();
   for (const spec of specs) {
     if (disabled.has(spec.id) || (spec.optIn && !options.entropy)) continue;
+    if (spec.group === "arguments" && options.arguments === false) continue;
     const index = rules.length;
     const action = options.actions?.[spec.id] ?? "redact";
     actions.set(spec.id, action);
@@ -120,6 +128,7 @@ export function compileRules(options: CompileOptions = {}): CompiledRules {
     alwaysRun,
     allowlist,
     actions,
+    arguments: rules.some((r) => specs.find((s) => s.id === r.id)?.group === "arguments"),
   };
 }
 
@@ -187,19 +196,6 @@ function rulesToRun(text: string, compiled: CompiledRules): number[] {
     }
   }
   return [...selected].sort((a, b) => a - b);
-}
-
-/** Shannon entropy in bits per character (gitleaks' entropy floors use the same measure). */
-export function shannonEntropy(text: string): number {
-  if (text.length === 0) return 0;
-  const counts = new Map<string, number>();
-  for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  let bits = 0;
-  for (const n of counts.values()) {
-    const p = n / text.length;
-    bits -= p * Math.log2(p);
-  }
-  return bits;
 }
 
 function escapeRegExp(text: string): string {
