@@ -3,6 +3,7 @@
  * with the UI on its port, real capture and the fake provider. Screenshots of every page go to
  * `test-artifacts/ui/`. Skipped when /usr/bin/chromium is missing (scripts/install_browser.sh installs it).
  */
+import { writeHeartbeat } from "../../storage/fleet/gateways.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { chromium, type Page } from "playwright-core";
@@ -92,6 +93,26 @@ Deno.test({
     });
     try {
       const sessionId = await seedToolSession(stack);
+      // Two gateways of a fleet: one current, one that could not apply the newest chain.
+      const now = Date.now();
+      const beat = {
+        host: "gw-host-1",
+        listen: "0.0.0.0:8443",
+        version: "0.3.0",
+        pid: 4242,
+        startedAt: now - 3_600_000,
+        inFlight: 12,
+        captureBacklog: 3,
+        draining: false,
+      };
+      await writeHeartbeat(stack.db, { ...beat, id: "recondo-0", chainVersion: 7, chainError: null }, now);
+      await writeHeartbeat(stack.db, {
+        ...beat,
+        id: "recondo-1",
+        host: "gw-host-2",
+        chainVersion: 6,
+        chainError: 'Cannot load policy policies[2] ("./deny_model.ts"): importing failed',
+      }, now);
       assert.equal(await proxied(client, "hello from the browser test"), 200);
       const page = browser.pages()[0] ?? await browser.newPage();
       const base = stack.url;
@@ -109,6 +130,7 @@ Deno.test({
         ["06-budgets", "/budgets", /team:platform/],
         ["07-teams", "/teams", /alice/],
         ["09-integrity", "/integrity", /every chain links up/],
+        ["10-gateways", "/gateways", /recondo-1[\s\S]*cannot apply the newest chain/],
       ];
       for (const [name, path, expected] of pages) {
         const res = await page.goto(`${base}${path}`);
