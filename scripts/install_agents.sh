@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real coding-agent CLIs that tests/agents_test.ts drives through the gateway.
-# Pinned to the versions whose traffic is recorded in shared/CLIENTS.md, into <repo>/.cache/agents
+# Pinned to the versions whose traffic is recorded in tests/fixtures/clients/ (scripts/record_fixtures.ts),
+# into <repo>/.cache/agents
 # (git-ignored). Idempotent: does nothing when every package is already there at its pinned version.
 # Usage: bash scripts/install_agents.sh            (prints the bin directory on the last line)
 set -euo pipefail

@@ -1,6 +1,6 @@
 /**
  * The real-agent scenarios: how each CLI is invoked for one prompt through the gateway, with the quiet
- * flags and environment measured in shared/CLIENTS.md, and which request the fake provider must see.
+ * flags and environment measured with the real clients (tests/fixtures/clients/README.md), and which request the fake provider must see.
  * @module
  */
 import { join } from "node:path";
