@@ -184,6 +184,15 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   },
 };
 
+/** Fails loudly, with the install command, unless every CLI is installed (never a silent skip). */
+export function requireAgents(): void {
+  if (!agentsInstalled()) {
+    throw new Error(
+      `the agent CLIs (claude, codex, gemini) are missing from ${agentsBinDir()}: run bash scripts/install_agents.sh (\`deno task test\` runs it before the tests)`,
+    );
+  }
+}
+
 /** Whether every CLI binary is installed (scripts/install_agents.sh). */
 export function agentsInstalled(): boolean {
   return ["claude", "codex", "gemini"].every((bin) => {
