@@ -7,7 +7,8 @@ import { createResponseParser, type ResponseParserOptions } from "./response_par
 import type { ApiName, ParsedResponse, StreamEvent, Usage } from "./types.ts";
 
 const FIXTURES = new URL("../tests/fixtures/providers/", import.meta.url);
-const CLIENT_FIXTURES = new URL("../../shared/fixtures/clients/", import.meta.url);
+/** The real clients' recorded requests (scripts/record_fixtures.ts; see its README.md). */
+export const CLIENT_FIXTURES = new URL("../tests/fixtures/clients/", import.meta.url);
 
 /** Bytes of a response fixture, by path under tests/fixtures/providers/. */
 export function fixtureBytes(path: string): Uint8Array {
@@ -19,13 +20,37 @@ export function fixtureLines(path: string): string[] {
   return new TextDecoder().decode(fixtureBytes(path)).split("\n").filter((line) => line.trim().length > 0);
 }
 
-/** A recorded real-client exchange from ../shared/fixtures/clients/ (request body, headers, stand-in response). */
+/** A recorded real-client exchange from tests/fixtures/clients/ (request body, headers, stand-in response). */
 export interface ClientExchange {
   method: string;
   path: string;
   headers: [string, string][];
   body: unknown;
   response: { status: number; headers: Record<string, string>; body: string | null };
+}
+
+/**
+ * Every recorded exchange file, as `<client>/<run>/NNN-….json` under {@link CLIENT_FIXTURES} (or, with
+ * another `pattern`, every file of a run whose name matches it).
+ */
+export function clientExchangeFiles(pattern = /^\d{3}-.*\.json$/): string[] {
+  const files: string[] = [];
+  const dirs = (url: URL) =>
+    [...Deno.readDirSync(url)].filter((e) => e.isDirectory).map((e) => e.name).sort();
+  for (const client of dirs(CLIENT_FIXTURES)) {
+    for (const run of dirs(new URL(`${client}/`, CLIENT_FIXTURES))) {
+      for (const file of Deno.readDirSync(new URL(`${client}/${run}/`, CLIENT_FIXTURES))) {
+        if (pattern.test(file.name)) files.push(`${client}/${run}/${file.name}`);
+      }
+    }
+  }
+  return files.sort();
+}
+
+/** Client WebSocket frames of a recorded run (`<client>/<run>/ws-messages.jsonl`), each as its JSON text. */
+export function clientWsMessages(run: string): string[] {
+  return Deno.readTextFileSync(new URL(`${run}/ws-messages.jsonl`, CLIENT_FIXTURES)).split("\n")
+    .filter((line) => line.trim()).map((line) => JSON.stringify(JSON.parse(line).msg));
 }
 
 export function clientExchange(path: string): ClientExchange {

@@ -1,14 +1,27 @@
 import assert from "node:assert/strict";
-import { clientExchange, lowerHeaders } from "./_testing.ts";
+import { CLIENT_FIXTURES, clientExchange, clientWsMessages, lowerHeaders } from "./_testing.ts";
 import { parseRequest, parseWsClientMessage } from "./request_parser.ts";
 import type { ApiName, ParsedRequest } from "./types.ts";
 
 const encoder = new TextEncoder();
 
-/** Parses a recorded request from ../shared/fixtures/clients/, passing its body as the bytes the proxy reads. */
+/** Parses a recorded request from tests/fixtures/clients/, passing its body as the bytes the proxy reads. */
 function recorded(api: ApiName, path: string): ParsedRequest {
   const exchange = clientExchange(path);
   return parseRequest(api, encoder.encode(JSON.stringify(exchange.body)), lowerHeaders(exchange.headers));
+}
+
+/** A request header of a recorded exchange (names compared without case). */
+function recordedHeader(path: string, name: string): string | undefined {
+  return lowerHeaders(clientExchange(path).headers)[name];
+}
+
+/** The one recorded file of a run whose name ends with `suffix` (numbers depend on the clients' order). */
+function recordedFile(run: string, suffix: string): string {
+  const names = [...Deno.readDirSync(new URL(`${run}/`, CLIENT_FIXTURES))].map((e) => e.name)
+    .filter((name) => name.endsWith(suffix));
+  assert.equal(names.length, 1, `one ${suffix} in ${run}: ${names.join(", ")}`);
+  return `${run}/${names[0]}`;
 }
 
 Deno.test("Claude Code's first turn: the typed prompt without its system-reminder preambles", () => {
@@ -23,10 +36,12 @@ Deno.test("Claude Code's first turn: the typed prompt without its system-reminde
     request.toolsOffered.includes("Bash") && request.toolsOffered.includes("Write"),
     request.toolsOffered.join(),
   );
-  assert.deepEqual(request.sessionHints, {
-    sessionId: "22466f82-63bc-4186-9a8b-b3f3c9fcc099",
-    previousResponseId: null,
-  });
+  const sessionId = recordedHeader(
+    "claude-code/claude/003-api.anthropic.com_v1_messages.json",
+    "x-claude-code-session-id",
+  );
+  assert.ok(sessionId, "Claude Code sends its session id as a header too");
+  assert.deepEqual(request.sessionHints, { sessionId, previousResponseId: null });
   assert.ok(
     request.system?.startsWith("You are a Claude agent"),
     "the billing header block is not the system prompt",
@@ -35,9 +50,17 @@ Deno.test("Claude Code's first turn: the typed prompt without its system-reminde
 
 Deno.test("Claude Code's tool-result turn returns the result without the reminder appended to it", () => {
   const request = recorded("anthropic.messages", "claude-code/claude/004-api.anthropic.com_v1_messages.json");
+  // The id the fake gave its Bash call, as Claude Code sent it back in the assistant turn.
+  const toolUseId = (clientExchange("claude-code/claude/004-api.anthropic.com_v1_messages.json").body as {
+    messages: { content: { type: string; id?: string }[] | string }[];
+  }).messages.flatMap((m) => typeof m.content === "string" ? [] : m.content).find((b) =>
+    b.type === "tool_use"
+  )
+    ?.id;
+  assert.match(String(toolUseId), /^toolu_/);
   assert.equal(request.userText, null);
   assert.deepEqual(request.toolResults, [{
-    callId: "toolu_fakemwx0ziu70",
+    callId: toolUseId,
     content: "tool-ran",
     isError: false,
   }]);
@@ -45,13 +68,11 @@ Deno.test("Claude Code's tool-result turn returns the result without the reminde
 });
 
 Deno.test("the trailing role:system message Claude Code appends is skipped", () => {
-  const request = recorded(
-    "anthropic.messages",
-    "claude-code/claude-2.1.332-default/007-api.anthropic.com_v1_messages.json",
-  );
+  const file = recordedFile("claude-code/claude-2.1.332-default", "-api.anthropic.com_v1_messages.json");
+  const request = recorded("anthropic.messages", file);
   assert.equal(request.userText, "say hi");
   assert.equal(request.maxOutputTokens, 128000);
-  assert.equal(request.sessionHints.sessionId, "d870ebbc-cbdc-42c0-8019-47f10396bbb7");
+  assert.equal(request.sessionHints.sessionId, recordedHeader(file, "x-claude-code-session-id"));
 });
 
 Deno.test("the session id comes from the header when metadata has none, and from older user_id strings", () => {
@@ -76,7 +97,9 @@ Deno.test("Codex over HTTP: the prompt without <environment_context>, the sessio
   const request = recorded("openai.responses", "codex/codex-http/001-api.openai.com_v1_responses.json");
   assert.equal(request.userText, "FAKE_TOOL: run the marker command");
   assert.equal(request.model, "gpt-5");
-  assert.equal(request.sessionHints.sessionId, "01a21603-f7dd-7522-be4d-6589ae73f00b");
+  const sessionId = recordedHeader("codex/codex-http/001-api.openai.com_v1_responses.json", "session-id");
+  assert.ok(sessionId, "Codex sends its session id as a header");
+  assert.equal(request.sessionHints.sessionId, sessionId);
   assert.ok(request.system?.startsWith("You are a coding agent running in the Codex CLI"));
   assert.ok(request.toolsOffered.includes("exec_command"));
   assert.equal(request.prewarm, undefined);
@@ -86,24 +109,30 @@ Deno.test("Codex's tool turn returns the function output and has no new user tex
   const request = recorded("openai.responses", "codex/codex-http/002-api.openai.com_v1_responses.json");
   assert.equal(request.userText, null);
   assert.equal(request.toolResults.length, 1);
-  assert.equal(request.toolResults[0].callId, "call_fakemwx0zkst6");
+  const input = (clientExchange("codex/codex-http/002-api.openai.com_v1_responses.json").body as {
+    input: { type: string; call_id?: string }[];
+  }).input;
+  const call = input.find((item) => item.type === "function_call");
+  assert.match(String(call?.call_id), /^call_/);
+  assert.equal(request.toolResults[0].callId, call?.call_id);
   assert.match(request.toolResults[0].content, /tool-ran/);
 });
 
 Deno.test("Codex's WebSocket messages: a warm-up, the turn, and a tool result chained by previous_response_id", () => {
   const upgrade = clientExchange("codex/codex/001-api.openai.com_v1_responses.json");
   const headers = lowerHeaders(upgrade.headers);
-  const lines = Deno.readTextFileSync(
-    new URL("../../shared/fixtures/clients/codex/codex/ws-messages.jsonl", import.meta.url),
-  )
-    .split("\n").filter((line) => line.trim()).map((line) => JSON.stringify(JSON.parse(line).msg));
+  const lines = clientWsMessages("codex/codex");
   const [warm, turn, tool] = lines.map((line) => parseWsClientMessage(line, headers));
   assert.equal(warm?.prewarm, true);
   assert.equal(turn?.prewarm, undefined);
   assert.equal(turn?.userText, "FAKE_TOOL: run the marker command");
-  assert.equal(turn?.sessionHints.sessionId, "01a21603-f4a3-7d82-b5c1-933ed9fc5def");
-  assert.deepEqual(tool?.sessionHints.previousResponseId, "resp_fakemwx0zk822");
-  assert.equal(tool?.toolResults[0]?.callId, "call_fakemwx0zk825");
+  assert.ok(headers["session-id"], "the recorded upgrade carries Codex's session-id header");
+  assert.equal(turn?.sessionHints.sessionId, headers["session-id"]);
+  const raw = JSON.parse(lines[2]) as { previous_response_id: string; input: { call_id?: string }[] };
+  assert.match(raw.previous_response_id, /^resp_/);
+  assert.deepEqual(tool?.sessionHints.previousResponseId, raw.previous_response_id);
+  assert.match(String(raw.input[0]?.call_id), /^call_/);
+  assert.equal(tool?.toolResults[0]?.callId, raw.input[0]?.call_id);
   assert.equal(parseWsClientMessage('{"type":"response.cancel"}', headers), null);
   assert.equal(parseWsClientMessage("not json", headers), null);
 });
@@ -123,11 +152,10 @@ Deno.test("Gemini CLI: the prompt without <session_context>, then a function res
     "gemini-cli/gemini/002-generativelanguage.googleapis.com_v1beta_models_gemini-2.5-flash_streamGenerateC.json",
   );
   assert.equal(second.userText, null);
-  assert.deepEqual(second.toolResults, [{
-    callId: "list_directory_1795665689863_0",
-    content: '{"output":"Directory /home/dev/project is empty."}',
-    isError: false,
-  }]);
+  const [callId, content] = [second.toolResults[0]?.callId, second.toolResults[0]?.content];
+  assert.match(String(callId), /^list_directory_\d+_0$/);
+  assert.match(String(content), /^\{"output":"Directory \/.*\/project is empty\."\}$/);
+  assert.deepEqual(second.toolResults, [{ callId, content, isError: false }]);
 });
 
 Deno.test("Gemini CLI's router call is a generateContent turn with the typed prompt", () => {

@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
-import { clientExchange, fixtureLines, lowerHeaders, usageOf } from "./_testing.ts";
+import { clientExchange, clientWsMessages, fixtureLines, lowerHeaders, usageOf } from "./_testing.ts";
 import { createResponsesWsSession, type WsTurn } from "./responses_ws_session.ts";
-
-const CLIENT_MESSAGES = new URL(
-  "../../shared/fixtures/clients/codex/codex/ws-messages.jsonl",
-  import.meta.url,
-);
 
 Deno.test("a Codex WebSocket connection splits into one turn per response, each with its request", () => {
   const headers = lowerHeaders(clientExchange("codex/codex/001-api.openai.com_v1_responses.json").headers);
-  const clientMessages = Deno.readTextFileSync(CLIENT_MESSAGES).split("\n").filter((l) => l.trim())
-    .map((line) => JSON.stringify(JSON.parse(line).msg));
+  const clientMessages = clientWsMessages("codex/codex");
   const server = fixtureLines("openai_responses/ws_session.jsonl");
   const session = createResponsesWsSession(headers);
   const turns: WsTurn[] = [];
@@ -31,7 +25,8 @@ Deno.test("a Codex WebSocket connection splits into one turn per response, each 
   assert.equal(turns[0].response.id, "resp_warm");
   assert.deepEqual(turns[0].response.usage, usageOf({}));
   assert.equal(turns[1].request?.userText, "FAKE_TOOL: run the marker command");
-  assert.equal(turns[1].request?.sessionHints.sessionId, "01a21603-f4a3-7d82-b5c1-933ed9fc5def");
+  assert.equal(turns[1].request?.sessionHints.sessionId, headers["session-id"]);
+  assert.ok(headers["session-id"], "the recorded upgrade carries Codex's session-id header");
   assert.equal(turns[1].response.id, "resp_turn");
   assert.equal(turns[1].response.toolCalls[0].id, "call_ws");
   assert.deepEqual(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real coding-agent CLIs that tests/agents_test.ts drives through the gateway.
-# Pinned to the versions whose traffic is recorded in shared/CLIENTS.md, into <repo>/.cache/agents
+# Pinned to the versions whose traffic is recorded in tests/fixtures/clients/ (scripts/record_fixtures.ts),
+# into <repo>/.cache/agents
 # (git-ignored). Idempotent: does nothing when every package is already there at its pinned version.
 # Usage: bash scripts/install_agents.sh            (prints the bin directory on the last line)
 set -euo pipefail
@@ -30,9 +31,8 @@ for pin in "${PINS[@]}"; do
   if [[ "$have" != "$want" ]]; then missing+=("$pin"); fi
 done
 
-if ((${#missing[@]} == 0)); then
-  echo "agents already installed at pinned versions in $DEST" >&2
-else
+# Quiet when every pin is already there (deno task test runs this before every run).
+if ((${#missing[@]} > 0)); then
   echo "installing ${missing[*]} into $DEST" >&2
   mkdir -p "$DEST"
   [[ -f "$DEST/package.json" ]] || echo '{"name":"recondo-test-agents","private":true}' >"$DEST/package.json"

@@ -18,24 +18,14 @@ import pg from "pg";
 import { estimateRequestCostCeiling } from "../providers/mod.ts";
 import { currentBudgets } from "../storage/ledger/mod.ts";
 import { runViaSocket } from "./agents/run_via_socket.ts";
-import { agentsInstalled } from "./agents/scenarios.ts";
+import { requireAgents } from "./agents/scenarios.ts";
 import { type Fleet, startFleet } from "./support/fleet.ts";
-import { haproxyAvailable } from "./support/haproxy.ts";
-import { postgresAvailable } from "./support/postgres.ts";
-import { s3Available } from "./support/s3.ts";
+import { requireHaproxy } from "./support/haproxy.ts";
+import { requirePostgres } from "./support/postgres.ts";
+import { requireS3 } from "./support/s3.ts";
 import { loginOverHttp } from "./ui/http_session.ts";
 import { upsertUser } from "../storage/ui/users.ts";
 import { hashPassword } from "../ui/password.ts";
-
-const servicesInstalled = haproxyAvailable() && postgresAvailable() && s3Available();
-if (servicesInstalled && !agentsInstalled()) {
-  console.warn("fleet_test.ts: skipping the Claude Code step, run bash scripts/install_agents.sh");
-}
-if (!servicesInstalled) {
-  console.warn(
-    "fleet_test.ts: skipping, run bash scripts/install_test_services.sh (haproxy, PostgreSQL, Ceph)",
-  );
-}
 
 const ALICE = "alice:alice-secret-token";
 
@@ -80,11 +70,9 @@ async function timed(
   t: Deno.TestContext,
   name: string,
   fn: () => Promise<void>,
-  options: { ignore?: boolean } = {},
 ): Promise<void> {
   await t.step({
     name,
-    ignore: options.ignore,
     fn: async () => {
       const started = performance.now();
       try {
@@ -514,10 +502,12 @@ async function verifyIsClean(fleet: Fleet): Promise<void> {
 
 Deno.test({
   name: "three gateway replicas behind haproxy share one PostgreSQL and one S3 bucket end to end",
-  ignore: !servicesInstalled,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
+    requireHaproxy();
+    requirePostgres();
+    requireS3();
     const started = performance.now();
     const fleet = await startFleet({ gateways: 3, config: CONFIG, checkPath: "/readyz" });
     timings["start fleet"] = Math.round(performance.now() - started);
@@ -525,8 +515,10 @@ Deno.test({
       await timed(
         t,
         "a real Claude Code run through the balancer is captured once, bodies in S3",
-        () => claudeThroughTheBalancer(fleet),
-        { ignore: !agentsInstalled() },
+        () => {
+          requireAgents();
+          return claudeThroughTheBalancer(fleet);
+        },
       );
       await timed(
         t,

@@ -93,7 +93,10 @@ Deno.test({
       const reloadsBefore = gateway.control().error;
       assert.equal(reloadsBefore, null);
       await Deno.writeTextFile(join(dir, "edited.ts"), "export default {}; // not a PolicyModule\n");
-      await eventually("the broken edit is rejected", () => Promise.resolve(gateway.control().error !== null));
+      await eventually(
+        "the broken edit is rejected",
+        () => Promise.resolve(gateway.control().error !== null),
+      );
       assert.match(gateway.control().error!, /must export default a PolicyModule/);
       assert.equal(await status(gateway.client), 403, "the running chain stays");
     } finally {

@@ -137,11 +137,15 @@ Deno.test({
       ],
     };
     // A Claude Code request as recorded: it must reach the upstream exactly as the client sent it.
-    const recorded = await Deno.readTextFile(
-      new URL(
-        "../policies/redact_secrets/testdata/client_bodies/claude-code_claude_004-api.anthropic.com_v1_messages.json",
-        import.meta.url,
-      ),
+    const recorded = JSON.stringify(
+      JSON.parse(
+        await Deno.readTextFile(
+          new URL(
+            "./fixtures/clients/claude-code/claude/004-api.anthropic.com_v1_messages.json",
+            import.meta.url,
+          ),
+        ),
+      ).body,
     );
     for (const body of [JSON.stringify(withSecret), recorded]) {
       const response = await fetch("https://api.anthropic.com/v1/messages", {

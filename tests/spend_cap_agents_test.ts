@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { ScenarioResult } from "./agents/run_scenario.ts";
 import { runHarness } from "./agents/harness.ts";
-import { agentsInstalled, type ScenarioName } from "./agents/scenarios.ts";
+import { requireAgents, type ScenarioName } from "./agents/scenarios.ts";
 import { detectApi } from "../providers/detect.ts";
 
 const MESSAGE = "Recondo spend cap: the day budget of $0.0010 for team:contractors is used up";
@@ -49,10 +49,10 @@ async function spentBudget(name: ScenarioName): Promise<ScenarioResult> {
 for (const name of ["claude", "codex-ws", "codex-http", "gemini"] as const) {
   Deno.test({
     name: `${name} shows the spend cap's message when the team budget is spent`,
-    ignore: !agentsInstalled(),
     sanitizeOps: false,
     sanitizeResources: false,
     async fn() {
+      requireAgents();
       const r = await spentBudget(name);
       const detail = JSON.stringify(r, null, 2);
       assert.equal(r.timedOut, false, `${name} timed out:\n${detail}`);

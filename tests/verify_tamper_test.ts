@@ -30,7 +30,7 @@ import { deleteTurnByPolicy } from "../storage/retention.ts";
 import { gunzipBytes, gzipBytes } from "../storage/objects/content.ts";
 import { chainHeadPayload, keyIdOf } from "../storage/signing.ts";
 import { newId } from "../core/ids.ts";
-import { s3Available, startS3 } from "./support/s3.ts";
+import { requireS3, startS3 } from "./support/s3.ts";
 
 const T0 = Date.UTC(2026, 4, 1, 9);
 const TURNS: SeedTurn[] = [
@@ -377,10 +377,10 @@ Deno.test({
 
 Deno.test({
   name: "verify re-hashes objects in S3 and names modified and missing ones",
-  ignore: !s3Available(),
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
+    requireS3();
     const s3 = await startS3();
     try {
       const bucket = await s3.createBucket({ objectLock: false });

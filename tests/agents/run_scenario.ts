@@ -48,6 +48,8 @@ export interface RunContext {
   fakeCaFile: string;
   answer: string;
   timeoutSec: number;
+  /** The prompt (default: "Reply with the single word OK."). */
+  prompt?: string;
 }
 
 const TAIL_CHARS = 3000;
@@ -88,7 +90,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     proxyUrl: ctx.gateway?.proxyUrl ?? "",
     fakeUrl: ctx.fake.url,
     caFile: ctx.gateway?.caFile ?? ctx.fakeCaFile,
-    prompt: "Reply with the single word OK.",
+    prompt: ctx.prompt ?? "Reply with the single word OK.",
   };
   const env = {
     PATH: Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin",

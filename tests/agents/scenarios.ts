@@ -1,6 +1,6 @@
 /**
  * The real-agent scenarios: how each CLI is invoked for one prompt through the gateway, with the quiet
- * flags and environment measured in shared/CLIENTS.md, and which request the fake provider must see.
+ * flags and environment measured with the real clients (tests/fixtures/clients/README.md), and which request the fake provider must see.
  * @module
  */
 import { join } from "node:path";
@@ -183,6 +183,15 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     }],
   },
 };
+
+/** Fails loudly, with the install command, unless every CLI is installed (never a silent skip). */
+export function requireAgents(): void {
+  if (!agentsInstalled()) {
+    throw new Error(
+      `the agent CLIs (claude, codex, gemini) are missing from ${agentsBinDir()}: run bash scripts/install_agents.sh (\`deno task test\` runs it before the tests)`,
+    );
+  }
+}
 
 /** Whether every CLI binary is installed (scripts/install_agents.sh). */
 export function agentsInstalled(): boolean {

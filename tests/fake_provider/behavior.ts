@@ -49,6 +49,13 @@ export interface FakeBehavior {
    * text answer. Lets a real agent run a tool through the gateway.
    */
   toolScript?: { name: string; input: Record<string, unknown> };
+  /**
+   * OpenAI Responses (SSE and WebSocket) and Gemini `streamGenerateContent`: a request that offers a
+   * function tool of this name and brings no function output back (`function_call_output`,
+   * `functionResponse`) is answered with this call instead of text; the request that brings the output
+   * back gets the text answer. Lets Codex and Gemini CLI run a tool through the gateway.
+   */
+  functionCallScript?: { name: string; arguments: Record<string, unknown> };
 }
 
 /** The answer every fake gives unless a test says otherwise. */
@@ -75,6 +82,7 @@ export function resolveBehavior(partial: Partial<Omit<FakeBehavior, "usage">> & 
     closeAfterEvents: partial.closeAfterEvents,
     refuseWebSocket: partial.refuseWebSocket ?? false,
     toolScript: partial.toolScript,
+    functionCallScript: partial.functionCallScript,
   };
 }
 

@@ -52,6 +52,46 @@ function candidateChunk(
   };
 }
 
+/** The fields of a generateContent body this fake looks at. */
+export interface GeminiRequest {
+  contents?: { parts?: { functionResponse?: unknown }[] }[];
+  tools?: { functionDeclarations?: { name?: string }[] }[];
+  generationConfig?: { responseJsonSchema?: unknown; responseSchema?: unknown };
+}
+
+/** Whether `request` offers the scripted function and brings no function's response back yet. */
+export function wantsScriptedGeminiCall(
+  request: GeminiRequest | undefined,
+  script: { name: string },
+): boolean {
+  const offered = (request?.tools ?? []).some((tool) =>
+    (tool?.functionDeclarations ?? []).some((f) => f?.name === script.name)
+  );
+  const answered = (request?.contents ?? []).some((c) => (c?.parts ?? []).some((p) => p?.functionResponse));
+  return offered && !answered;
+}
+
+/** A streamed answer that is one `functionCall` part. */
+export function geminiFunctionCallEvents(
+  model: string,
+  behavior: FakeBehavior,
+  responseId: string,
+  script: { name: string; arguments: Record<string, unknown> },
+): SseEvent[] {
+  return [{
+    data: {
+      candidates: [{
+        content: { role: "model", parts: [{ functionCall: { name: script.name, args: script.arguments } }] },
+        finishReason: "STOP",
+        index: 0,
+      }],
+      usageMetadata: geminiUsage(behavior),
+      modelVersion: model,
+      responseId,
+    },
+  }];
+}
+
 /** The chunks of one streamed answer (as SSE events without an `event:` line). */
 export function geminiStreamEvents(model: string, behavior: FakeBehavior, responseId: string): SseEvent[] {
   const chunks = answerChunks(behavior);
@@ -66,13 +106,44 @@ export function geminiStreamEvents(model: string, behavior: FakeBehavior, respon
   }));
 }
 
-/** The JSON body of `:generateContent`. */
+/**
+ * The JSON body of `:generateContent`. A request for JSON output with a schema (`generationConfig`'s
+ * `responseJsonSchema` or `responseSchema`, as Gemini CLI's model router sends) gets a value of that schema
+ * as its text instead of the answer.
+ */
 export function geminiJson(
   model: string,
   behavior: FakeBehavior,
   responseId: string,
+  request?: GeminiRequest,
 ): Record<string, unknown> {
-  return candidateChunk(model, responseId, answerText(behavior), { usage: geminiUsage(behavior) });
+  const schema = request?.generationConfig?.responseJsonSchema ?? request?.generationConfig?.responseSchema;
+  const text = schema === undefined ? answerText(behavior) : JSON.stringify(valueOfSchema(schema));
+  return candidateChunk(model, responseId, text, { usage: geminiUsage(behavior) });
+}
+
+/** A small value that satisfies a (Gemini or JSON Schema) schema: "fake", 10, true, one item, every property. */
+export function valueOfSchema(schema: unknown): unknown {
+  const s = (schema ?? {}) as {
+    type?: string;
+    enum?: unknown[];
+    properties?: Record<string, unknown>;
+    items?: unknown;
+  };
+  if (Array.isArray(s.enum) && s.enum.length > 0) return s.enum[0];
+  switch (String(s.type ?? "").toLowerCase()) {
+    case "object":
+      return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, valueOfSchema(v)]));
+    case "array":
+      return [valueOfSchema(s.items)];
+    case "integer":
+    case "number":
+      return 10;
+    case "boolean":
+      return true;
+    default:
+      return "fake";
+  }
 }
 
 /** Google's error envelope: `{"error":{code,message,status}}`. */

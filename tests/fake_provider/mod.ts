@@ -34,6 +34,11 @@ export interface RecordedRequest {
   receivedAt: number;
   /** For a WebSocket upgrade: every client frame, as text, in arrival order. */
   wsMessages?: string[];
+  /**
+   * With `recordResponses`: what the fake answered. `body` is filled in as the answer is sent (complete
+   * once the response has ended); null for a WebSocket upgrade.
+   */
+  response?: { status: number; headers: Record<string, string>; body: string | null };
 }
 
 /** Options of {@link startFakeProvider}. */
@@ -44,6 +49,8 @@ export interface FakeProviderOptions {
   port?: number;
   /** Keep every request in `requests` (default true); benchmarks turn it off to keep memory flat. */
   record?: boolean;
+  /** Also keep each answer's status, headers and body in `requests[i].response` (default false). */
+  recordResponses?: boolean;
   /** Initial behavior; see {@link FakeBehavior}. Usage fields merge with the defaults. */
   behavior?: Partial<Omit<FakeBehavior, "usage">> & { usage?: Partial<FakeBehavior["usage"]> };
 }
@@ -61,6 +68,30 @@ export interface FakeProvider {
   setBehavior(partial: FakeProviderOptions["behavior"]): void;
   /** Stops listening and ends open connections and WebSockets. */
   close(): Promise<void>;
+}
+
+/** Keeps what `response` answers in `recorded.response`, passing the same bytes on. */
+function recordResponse(recorded: RecordedRequest, response: Response, isUpgrade: boolean): Response {
+  const headers = Object.fromEntries(response.headers);
+  const entry = { status: response.status, headers, body: null as string | null };
+  recorded.response = entry;
+  if (isUpgrade || response.body === null) return response;
+  const decoder = new TextDecoder();
+  entry.body = "";
+  const copy = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      entry.body += decoder.decode(chunk, { stream: true });
+      controller.enqueue(chunk);
+    },
+    flush() {
+      entry.body += decoder.decode();
+    },
+  });
+  return new Response(response.body.pipeThrough(copy), {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 /** Starts the fake on 127.0.0.1 and resolves once it listens. */
@@ -95,7 +126,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       receivedAt: Date.now(),
     };
     if (options.record !== false) requests.push(recorded);
-    return await route(req, recorded, {
+    const response = await route(req, recorded, {
       behavior: () => fake.behavior,
       nextId,
       onSocket: (socket) => {
@@ -103,6 +134,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         socket.addEventListener("close", () => sockets.delete(socket));
       },
     });
+    return options.recordResponses ? recordResponse(recorded, response, isUpgrade) : response;
   };
   const server = Deno.serve(serveOptions, handler);
   const addr = await listening;

@@ -15,6 +15,8 @@ export interface ResponsesRequest {
   generate?: boolean;
   previous_response_id?: string;
   store?: boolean;
+  tools?: { type?: string; name?: string }[];
+  input?: unknown;
 }
 
 /** Ids for one answer: the response and its single output message. */
@@ -115,6 +117,13 @@ export function responsesStreamEvents(
     });
     return numbered(payloads);
   }
+  const script = behavior.functionCallScript;
+  if (script && wantsScriptedFunctionCall(request, script)) {
+    return numbered([
+      ...payloads,
+      ...functionCallPayloads(request, ids, script, responsesUsage(behavior)),
+    ]);
+  }
   const text = answerText(behavior);
   const where = { item_id: ids.message, output_index: 0, content_index: 0 };
   payloads.push(
@@ -148,6 +157,44 @@ export function responsesStreamEvents(
     },
   );
   return numbered(payloads);
+}
+
+/** Whether `request` offers the scripted function and does not yet bring a function's output back. */
+export function wantsScriptedFunctionCall(request: ResponsesRequest, script: { name: string }): boolean {
+  if (!(request.tools ?? []).some((t) => t?.name === script.name)) return false;
+  const input = Array.isArray(request.input) ? request.input : [];
+  return !input.some((item) => (item as { type?: unknown })?.type === "function_call_output");
+}
+
+/** The events after `response.created` of an answer that is one `function_call` item. */
+function functionCallPayloads(
+  request: ResponsesRequest,
+  ids: ResponsesIds,
+  script: { name: string; arguments: Record<string, unknown> },
+  usage: unknown,
+): Record<string, unknown>[] {
+  const args = JSON.stringify(script.arguments);
+  const itemId = ids.message.replace(/^msg_/, "fc_");
+  const callId = ids.message.replace(/^msg_/, "call_");
+  const item = (status: string, argumentsText: string) => ({
+    id: itemId,
+    type: "function_call",
+    status,
+    call_id: callId,
+    name: script.name,
+    arguments: argumentsText,
+  });
+  const done = item("completed", args);
+  return [
+    { type: "response.output_item.added", output_index: 0, item: item("in_progress", "") },
+    { type: "response.function_call_arguments.delta", item_id: itemId, output_index: 0, delta: args },
+    { type: "response.function_call_arguments.done", item_id: itemId, output_index: 0, arguments: args },
+    { type: "response.output_item.done", output_index: 0, item: done },
+    {
+      type: "response.completed",
+      response: responseObject(request, ids.response, { status: "completed", output: [done], usage }),
+    },
+  ];
 }
 
 function numbered(payloads: Record<string, unknown>[]): SseEvent[] {

@@ -12,7 +12,15 @@ import {
   anthropicToolUseEvents,
   wantsScriptedToolUse,
 } from "./anthropic_messages.ts";
-import { geminiError, geminiJson, geminiStreamEvents, parseGeminiPath } from "./gemini_generate.ts";
+import {
+  geminiError,
+  geminiFunctionCallEvents,
+  geminiJson,
+  type GeminiRequest,
+  geminiStreamEvents,
+  parseGeminiPath,
+  wantsScriptedGeminiCall,
+} from "./gemini_generate.ts";
 import type { RecordedRequest } from "./mod.ts";
 import { chatJson, type ChatRequest, chatStreamEvents } from "./openai_chat.ts";
 import {
@@ -140,14 +148,17 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
   }
   const gemini = parseGeminiPath(pathname);
   if (gemini?.method === "streamGenerateContent") {
-    const events = geminiStreamEvents(gemini.model, behavior, ctx.nextId("gemresp"));
+    const script = behavior.functionCallScript;
+    const events = script && wantsScriptedGeminiCall(body as GeminiRequest, script)
+      ? geminiFunctionCallEvents(gemini.model, behavior, ctx.nextId("gemresp"), script)
+      : geminiStreamEvents(gemini.model, behavior, ctx.nextId("gemresp"));
     if (new URL(req.url).searchParams.get("alt") === "sse") {
       return sseResponse(events, { behavior, signal: req.signal, flavor: "crlf" });
     }
     return json(events.map((e) => e.data), 200);
   }
   if (gemini?.method === "generateContent") {
-    return json(geminiJson(gemini.model, behavior, ctx.nextId("gemresp")), 200);
+    return json(geminiJson(gemini.model, behavior, ctx.nextId("gemresp"), body), 200);
   }
   if (gemini?.method === "countTokens") {
     return json({ totalTokens: behavior.usage.input + behavior.usage.cacheRead }, 200);

@@ -75,6 +75,15 @@ export interface Haproxy extends AsyncDisposable {
 
 const HAPROXY = "/usr/sbin/haproxy";
 
+/** Fails loudly, with the install command, unless haproxy is installed (never a silent skip). */
+export function requireHaproxy(): void {
+  if (!haproxyAvailable()) {
+    throw new Error(
+      `${HAPROXY} is missing: run bash scripts/install_test_services.sh (needs root; \`deno task test\` runs it before the tests)`,
+    );
+  }
+}
+
 /** Whether Debian's haproxy is installed (scripts/install_test_services.sh). */
 export function haproxyAvailable(): boolean {
   try {

@@ -4,7 +4,7 @@
  * connections go to the others.
  */
 import assert from "node:assert/strict";
-import { haproxyAvailable, haproxyConfig, startHaproxy } from "./haproxy.ts";
+import { haproxyConfig, requireHaproxy, startHaproxy } from "./haproxy.ts";
 
 /** A plain HTTP backend: `/readyz` follows `ready`, `/who` names it, `/slow` streams for `ms`. */
 function backend(name: string) {
@@ -48,8 +48,8 @@ Deno.test("the haproxy config checks the readiness path and keeps long streams",
 
 Deno.test({
   name: "a backend that stops being ready leaves rotation within a second and finishes its stream",
-  ignore: !haproxyAvailable(),
   async fn() {
+    requireHaproxy();
     const a = backend("a");
     const b = backend("b");
     const lb = await startHaproxy({ backends: [a, b], checkPath: "/readyz", checkIntervalMs: 200 });

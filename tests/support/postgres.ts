@@ -26,6 +26,17 @@ export interface TestPostgres extends AsyncDisposable {
 }
 
 /** Whether this machine has the PostgreSQL 15 server binaries (see scripts/install_test_services.sh). */
+/** Fails loudly, with the install command, unless PostgreSQL 15's server binaries are there. */
+export function requirePostgres(): void {
+  if (!postgresAvailable()) {
+    throw new Error(
+      `${
+        join(BIN, "initdb")
+      } is missing: run bash scripts/install_test_services.sh (needs root; \`deno task test\` runs it before the tests)`,
+    );
+  }
+}
+
 export function postgresAvailable(): boolean {
   try {
     return Deno.statSync(join(BIN, "initdb")).isFile;

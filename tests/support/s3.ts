@@ -27,6 +27,15 @@ export interface TestS3 {
   closeSync(): void;
 }
 
+/** Fails loudly, with the install command, unless Ceph is installed (never a silent skip). */
+export function requireS3(): void {
+  if (!s3Available()) {
+    throw new Error(
+      "Ceph (radosgw, ceph-mon) is missing: run bash scripts/install_test_services.sh (needs root; `deno task test` runs it before the tests)",
+    );
+  }
+}
+
 /** Whether the Ceph packages are installed (see scripts/install_test_services.sh). */
 export function s3Available(): boolean {
   try {

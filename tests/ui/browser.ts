@@ -17,6 +17,15 @@ export const CHROMIUM_ARGS = [
 ];
 export const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
 
+/** Fails loudly, with the install command, unless Debian's chromium is there (never a silent skip). */
+export function requireChromium(): void {
+  if (!hasChromium) {
+    throw new Error(
+      `${CHROMIUM} is missing: run bash scripts/install_browser.sh (needs root; \`deno task test\` runs it before the tests)`,
+    );
+  }
+}
+
 /** Logs in through the form at `base` and waits for the Overview. */
 export async function login(page: Page, base: string, name: string, password: string): Promise<void> {
   await page.goto(`${base}/`);

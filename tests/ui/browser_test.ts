@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { chromium, type Page } from "playwright-core";
 import { ADMIN, seedToolSession, startUiStack, VIEWER } from "./stack.ts";
-import { CHROMIUM, CHROMIUM_ARGS, hasChromium, login } from "./browser.ts";
+import { CHROMIUM, CHROMIUM_ARGS, login, requireChromium } from "./browser.ts";
 
 const ARTIFACTS = join(new URL("../..", import.meta.url).pathname, "test-artifacts", "ui");
 const ALICE = { name: "alice", team: "platform", token: "alice-token-123" };
@@ -71,10 +71,10 @@ async function proxied(client: Deno.HttpClient, text: string): Promise<number> {
 Deno.test({
   name:
     "in a browser: log in, read every page, reorder and edit the chain, watch live traffic, and a viewer is refused",
-  ignore: !hasChromium,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
+    requireChromium();
     await Deno.mkdir(ARTIFACTS, { recursive: true });
     const stack = await startUiStack({
       developers: [ALICE, { name: "bob", team: "research" }],

@@ -9,18 +9,19 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { chromium } from "playwright-core";
 import { runHarness } from "../agents/harness.ts";
-import { agentsInstalled } from "../agents/scenarios.ts";
+import { requireAgents } from "../agents/scenarios.ts";
 import { ADMIN, startUiStack } from "./stack.ts";
-import { CHROMIUM, CHROMIUM_ARGS, hasChromium, login } from "./browser.ts";
+import { CHROMIUM, CHROMIUM_ARGS, login, requireChromium } from "./browser.ts";
 
 const ARTIFACTS = join(new URL("../..", import.meta.url).pathname, "test-artifacts", "ui");
 
 Deno.test({
   name: "the session of a real Claude Code run shows the Bash call it made, its arguments and its output",
-  ignore: !agentsInstalled() || !hasChromium,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
+    requireAgents();
+    requireChromium();
     const dataDir = await Deno.makeTempDir({ prefix: "recondo-claude-tool-" });
     let sessionId: string;
     try {
