@@ -18,8 +18,9 @@ export interface ExchangeTap {
   /**
    * The exchange is over (`exchange.outcome` is set). `parsed` carries what the provider parsers made of
    * it, `null` for exchanges that are not model turns.
-   * In `strict` durability the proxy awaits the returned promise before releasing the response's last
-   * bytes; in `batched` it does not wait.
+   * In `strict` durability the proxy awaits the returned promise before releasing the response's final
+   * event (`message_stop`, `[DONE]`, a turn's last WebSocket message…) and its end of stream; in `batched`
+   * it does not wait. The final event's bytes reach `responseChunk` before `end`, like all others.
    */
   end(exchange: Exchange, parsed: CaptureParsed | null): Promise<void>;
 }

@@ -7,6 +7,7 @@
  */
 import type { Json } from "./_json.ts";
 import { anthropicMessagesAdapter } from "./anthropic_messages.ts";
+import { type EventEnds, JsonValueEnds, SseEventEnds } from "./event_ends.ts";
 import { googleGenerateAdapter } from "./google_generate.ts";
 import { JsonValueStream } from "./json_stream.ts";
 import { openaiChatAdapter } from "./openai_chat.ts";
@@ -62,6 +63,7 @@ export function createResponseParser(
   let sse: SseDecoder | null = null;
   let json: JsonValueStream | null = null;
   let result: ParsedResponse | null = null;
+  let ends: EventEnds | null = null;
   const wsDecoder = new TextDecoder();
 
   function handle(name: string | null, text: string): void {
@@ -118,6 +120,24 @@ export function createResponseParser(
   return {
     push(chunk: Uint8Array): StreamEvent[] {
       return safely(() => consume(chunk));
+    },
+    pushFindingFinal(chunk: Uint8Array) {
+      let finalAt: number | null = null;
+      const events = safely(() => {
+        if (framing === null) framing = sniff(chunk);
+        if (framing !== null) ends ??= framing === "sse" ? new SseEventEnds() : new JsonValueEnds();
+        // One piece per event end: the piece after which the builder turns terminal holds the final event.
+        const cuts = ends?.ends(chunk) ?? [];
+        let from = 0;
+        for (const to of cuts.length === 0 ? [chunk.length] : [...cuts, chunk.length]) {
+          if (to <= from) continue;
+          const before = builder.isTerminal;
+          consume(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to));
+          if (finalAt === null && !before && builder.isTerminal) finalAt = from;
+          from = to;
+        }
+      });
+      return { events, finalAt };
     },
     pushMessage(message: string | Uint8Array): StreamEvent[] {
       return safely(() => {

@@ -94,6 +94,19 @@ export interface ParsedResponse {
 /** Incremental response parser: `push` bytes as they arrive, `finish` at the end. Never throws. */
 export interface ResponseParser {
   push(chunk: Uint8Array): StreamEvent[];
+  /**
+   * `push`, and where in `chunk` the response's final event begins when this chunk completes it (the event
+   * a client takes as the answer being done: Anthropic `message_stop`, Chat `data: [DONE]`, Responses
+   * `response.completed`, Gemini's chunk with a `finishReason`, the last brace of a JSON body, or a provider
+   * `error`). `finalAt` is the offset just after the event before it (0 when the final event began in an
+   * earlier chunk); null when this chunk did not complete it. Strict durability holds the bytes from there
+   * on until the record is durable. Feed one response through either this or `push`, not both: it keeps
+   * byte state of its own across chunks.
+   * @example
+   * const { finalAt } = parser.pushFindingFinal(chunk);
+   * if (finalAt !== null) send(chunk.subarray(0, finalAt)); // and hold chunk.subarray(finalAt)
+   */
+  pushFindingFinal(chunk: Uint8Array): { events: StreamEvent[]; finalAt: number | null };
   /** For WebSocket APIs: one message from the server. */
   pushMessage?(message: string): StreamEvent[];
   finish(): ParsedResponse;

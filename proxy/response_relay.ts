@@ -3,15 +3,22 @@
  * the upstream's pace and nothing is buffered whole), feeding the provider parser, the policy chain's
  * event hooks and the capture tap on the way. An upstream that sends nothing for `idleTimeoutMs` is cut;
  * a stream that keeps sending may run for hours.
+ *
+ * In strict durability the client must not see the answer done before its record is durable, and a client
+ * takes the provider's final event (`message_stop`, `[DONE]`, `response.completed`, Gemini's last chunk) as
+ * done, not the end of the stream. So the parser finds the final event's first byte in the chunk that
+ * completes it (`ResponseParser.pushFindingFinal`); the bytes before it go out at once, the final event and
+ * whatever follows it wait until capture reports the record durable, then go out with the end of stream.
  * @module
  */
 import type { Exchange } from "../core/exchange.ts";
+import { log } from "../core/log.ts";
 import type { ExchangeTap } from "../capture/sink.ts";
 import type { PolicyChain } from "../policies/chain.ts";
 import type { Block } from "../policies/types.ts";
 import { providerErrorBody, providerErrorResponse } from "../providers/errors.ts";
 import { headerRecord } from "./headers.ts";
-import type { ParsedResponse, ResponseParser } from "../providers/types.ts";
+import type { ParsedResponse, ResponseParser, StreamEvent } from "../providers/types.ts";
 
 export type RelayEnd = "complete" | "blocked" | "upstream-error" | "client-aborted";
 
@@ -22,9 +29,15 @@ export interface RelayOptions {
   parser: ResponseParser | null;
   tap: ExchangeTap;
   idleTimeoutMs: number;
-  /** Called exactly once when the relay ends, before the client sees the end (awaited in strict mode). */
+  /**
+   * Called exactly once when the relay ends, before the client sees the end (awaited in strict mode, and
+   * then before the client sees the final event).
+   */
   onEnd(outcome: RelayEnd, parsed: ParsedResponse | null): Promise<void>;
-  /** Whether the client's end of stream waits for `onEnd` (strict durability). */
+  /**
+   * Whether the client's end of stream, and the response's final event, wait for `onEnd` (strict
+   * durability). Without a parser only the end of stream can wait: a body read whole waits whole.
+   */
   holdEndUntilDurable: boolean;
   onBytes(count: number): void;
   /** Aborts the upstream fetch (and its connection). */
@@ -85,12 +98,23 @@ export async function relayBody(
   return bytes;
 }
 
+/**
+ * Most bytes held after a final event. Providers send nothing after it; an upstream that goes on past this
+ * gets its bytes released (the exchange says so) rather than buffered without bound.
+ */
+const MAX_HELD_BYTES = 1024 * 1024;
+
 function startRelay(options: RelayOptions) {
   const { exchange, chain, parser, tap } = options;
   // Taken only when reading chunk by chunk: `collect` hands the untouched stream to `bytes()`.
   let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   const getReader = () => (reader ??= options.body.getReader());
   const checkEventsFirst = chain.watchesEvents && parser !== null;
+  // Strict durability parses each streamed chunk before it goes out, to find the final event in it.
+  const findFinal = options.holdEndUntilDurable && parser !== null;
+  /** From the final event on, the bytes waiting for the record to be durable; null before it. */
+  let held: Uint8Array[] | null = null;
+  let heldBytes = 0;
   let ended = false;
   let cancelled = false;
   // One watchdog per stream instead of a timer and a promise race per chunk (measured hot in profiles).
@@ -165,40 +189,84 @@ function startRelay(options: RelayOptions) {
     return "failed";
   };
 
-  /** Counts, captures and parses a chunk the client gets (after any event check). */
-  const forward = (chunk: Uint8Array): void => {
+  /** Counts, captures and (unless `parsed` already) parses a chunk the client gets or is held for it. */
+  const forward = (chunk: Uint8Array, parsed = false): void => {
     options.onBytes(chunk.byteLength);
     tap.responseChunk(chunk);
-    if (!checkEventsFirst && parser) parser.push(chunk);
+    if (!parsed && parser) parser.push(chunk);
+  };
+
+  /** Keeps bytes from the final event on; past MAX_HELD_BYTES, lets them go (the exchange notes it). */
+  const hold = (bytes: Uint8Array, controller: ReadableStreamDefaultController<Uint8Array>): boolean => {
+    (held ??= []).push(bytes);
+    heldBytes += bytes.byteLength;
+    if (heldBytes <= MAX_HELD_BYTES) return false;
+    exchange.errors.push(
+      `strict durability: ${heldBytes} bytes from the final event on went out before the record was durable`,
+    );
+    log.warn("relay.hold_exceeded", { exchangeId: exchange.id, bytes: heldBytes });
+    release(controller);
+    return true;
+  };
+
+  /** Sends what was held: once the record is durable, or past the bound. */
+  const release = (controller: ReadableStreamDefaultController<Uint8Array>): void => {
+    if (held && held.length > 0) controller.enqueue(held.length === 1 ? held[0] : concat(held, heldBytes));
+    held = null;
+    heldBytes = 0;
   };
 
   const stream = (already: Uint8Array[]): ReadableStream<Uint8Array> =>
     new ReadableStream<Uint8Array>({
       async pull(controller) {
-        const result = already.length > 0 ? { done: false as const, value: already.shift()! } : await read();
-        if (result === "failed") {
-          await end("upstream-error");
-          return controller.error(failure);
-        }
-        if (result.done) {
-          await end("complete");
-          controller.close();
-          return;
-        }
-        const chunk = result.value;
-        if (checkEventsFirst) {
-          const block = checkEvents(exchange, chain, parser, chunk);
-          if (block) {
-            controller.enqueue(sseErrorEvent(exchange, block));
-            await getReader().cancel("blocked by policy").catch(() => {});
-            options.abortUpstream("blocked by policy");
-            await end("blocked");
+        // Loops only while the bytes read are all held: a pull must enqueue or end, or it is not called again.
+        while (true) {
+          const result = already.length > 0
+            ? { done: false as const, value: already.shift()! }
+            : await read();
+          if (result === "failed") {
+            await end("upstream-error");
+            release(controller);
+            return controller.error(failure);
+          }
+          if (result.done) {
+            await end("complete");
+            release(controller);
             controller.close();
             return;
           }
+          const chunk = result.value;
+          if (held && findFinal) {
+            // Everything after the final event waits with it (providers send nothing more but the end).
+            parser.pushFindingFinal(chunk);
+            forward(chunk, true);
+            if (hold(chunk.slice(), controller)) return;
+            continue;
+          }
+          let events: StreamEvent[] | null = null;
+          let finalAt: number | null = null;
+          if (findFinal) ({ events, finalAt } = parser.pushFindingFinal(chunk));
+          else if (checkEventsFirst) events = parser.push(chunk);
+          const block = checkEventsFirst && events ? checkEvents(exchange, chain, events) : null;
+          if (block) {
+            await getReader().cancel("blocked by policy").catch(() => {});
+            options.abortUpstream("blocked by policy");
+            await end("blocked");
+            controller.enqueue(sseErrorEvent(exchange, block));
+            controller.close();
+            return;
+          }
+          if (finalAt === null) {
+            controller.enqueue(chunk);
+            forward(chunk, events !== null);
+            return;
+          }
+          // The final event: what came before it goes out now; it waits (a copy: capture owns the chunk).
+          if (finalAt > 0) controller.enqueue(chunk.subarray(0, finalAt));
+          const released = hold(chunk.slice(finalAt), controller);
+          forward(chunk, true);
+          if (finalAt > 0 || released) return;
         }
-        controller.enqueue(chunk);
-        forward(chunk);
       },
       async cancel(reason) {
         cancelled = true;
@@ -222,13 +290,8 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
-function checkEvents(
-  exchange: Exchange,
-  chain: PolicyChain,
-  parser: ResponseParser,
-  chunk: Uint8Array,
-): Block | null {
-  for (const event of parser.push(chunk)) {
+function checkEvents(exchange: Exchange, chain: PolicyChain, events: StreamEvent[]): Block | null {
+  for (const event of events) {
     const block = chain.runEvent(exchange, event);
     if (block) return block;
   }

@@ -2,7 +2,9 @@
  * WebSocket relay (Codex talks Responses over `wss://api.openai.com/v1/responses`). The upstream socket is
  * opened first with the client's handshake headers, so a refused upstream becomes a plain HTTP error the
  * client can fall back from (Codex retries over SSE on a non-101); then the client is upgraded with the
- * subprotocol the upstream chose. Every message is relayed as it comes and handed to capture.
+ * subprotocol the upstream chose. Every message is relayed as it comes and handed to capture. In strict
+ * durability the server message that ends a model turn (`response.completed`, `.incomplete`, `.failed`,
+ * `error`) reaches the client only once that turn's record is durable; messages after it wait behind it.
  * @module
  */
 import type { Exchange, WsMessage } from "../core/exchange.ts";
@@ -109,8 +111,10 @@ export async function relayWebSocket(
   client.binaryType = "arraybuffer";
   upstream.binaryType = "arraybuffer";
 
+  const strict = deps.limits().strict;
   const pending: (string | ArrayBuffer)[] = [];
-  const note = (from: WsMessage["from"], data: string | ArrayBuffer) => {
+  /** Returns, for a server message that ended a turn, the promise that its record is taken. */
+  const note = (from: WsMessage["from"], data: string | ArrayBuffer): Promise<void> | null => {
     const message: WsMessage = {
       from,
       at: Date.now(),
@@ -118,17 +122,31 @@ export async function relayWebSocket(
     };
     exchange.timing.firstByte ??= from === "server" ? message.at : null;
     tap.wsMessage(message);
-    if (from === "server") turns?.server(message);
-    else turns?.client(message);
+    if (from === "server") return turns?.server(message) ?? null;
+    turns?.client(message);
+    return null;
   };
   client.onopen = () => {
     for (const data of pending.splice(0)) client.send(data);
   };
-  upstream.onmessage = (event) => {
-    note("server", event.data);
-    if (client.readyState === WebSocket.OPEN) client.send(event.data);
-    else pending.push(event.data);
+  const toClient = (data: string | ArrayBuffer) => {
+    if (client.readyState === WebSocket.OPEN) client.send(data);
+    else if (client.readyState === WebSocket.CONNECTING) pending.push(data);
   };
+  /** Settles once every held server message went out; null while nothing is held. */
+  let held: Promise<void> | null = null;
+  upstream.onmessage = (event) => {
+    const durable = note("server", event.data);
+    if (!strict || (!durable && !held)) return toClient(event.data);
+    // A turn's final message waits for its record; later messages keep their order behind it.
+    const after = (held ?? Promise.resolve()).then(() => durable).then(() => toClient(event.data));
+    held = after;
+    void after.then(() => {
+      if (held === after) held = null;
+    });
+  };
+  /** Runs `close` once the held server messages went out. */
+  const afterHeld = (close: () => void) => held ? void held.then(close) : close();
   // Client messages pass the chain's message hooks in order before they go upstream; capture records
   // what was actually sent (after redaction).
   let queue = Promise.resolve();
@@ -186,10 +204,12 @@ export async function relayWebSocket(
     void endExchange(exchange, { chain, tap, parsed: null, capture: null });
   };
   upstream.onclose = (event) => {
-    if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING) {
-      client.close(closeCode(event.code), event.reason);
-    }
-    finish("complete");
+    afterHeld(() => {
+      if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING) {
+        client.close(closeCode(event.code), event.reason);
+      }
+      finish("complete");
+    });
   };
   client.onclose = (event) => {
     if (upstream.readyState === WebSocket.OPEN) upstream.close(closeCode(event.code), event.reason);

@@ -45,14 +45,15 @@ export function createWsTurnRecorder(
     return open;
   };
 
-  const end = (turn: OpenTurn, done: WsTurn, outcome: Exchange["outcome"]) => {
+  /** Records the turn; resolves once capture has it (durably, in strict mode). Never rejects. */
+  const end = (turn: OpenTurn, done: WsTurn, outcome: Exchange["outcome"]): Promise<void> => {
     turn.exchange.outcome = outcome;
     turn.exchange.timing.end = Date.now();
     const isTurn = done.request?.prewarm !== true;
     const parsed = isTurn ? done.response : null;
     const capture = isTurn ? { request: done.request, response: done.response } : null;
-    void endExchange(turn.exchange, { chain: options.chain, tap: turn.tap, parsed, capture });
     open = null;
+    return endExchange(turn.exchange, { chain: options.chain, tap: turn.tap, parsed, capture });
   };
 
   return {
@@ -63,20 +64,23 @@ export function createWsTurnRecorder(
       const turn = open ?? (request ? start(message.at) : null);
       turn?.tap.wsMessage(message);
     },
-    /** A server message as it was relayed to the client. */
-    server(message: WsMessage): void {
+    /**
+     * A server message on its way to the client. When it ends a turn (`response.completed` and the other
+     * final events), returns the promise that the turn's record is taken: strict durability relays the
+     * message only once it resolves. Otherwise null.
+     */
+    server(message: WsMessage): Promise<void> | null {
       const turn = open ?? start(message.at);
       turn.exchange.timing.firstByte ??= message.at;
       turn.tap.wsMessage(message);
       const { completed } = options.session.server(message.data);
-      if (completed) {
-        end(turn, completed, completed.response.errors.length > 0 ? "upstream-error" : "complete");
-      }
+      if (!completed) return null;
+      return end(turn, completed, completed.response.errors.length > 0 ? "upstream-error" : "complete");
     },
     /** The connection ended: a turn still open is recorded as cut short. */
     close(outcome: Exchange["outcome"]): void {
       const pending = options.session.close();
-      if (open && pending) end(open, pending, outcome === "complete" ? "upstream-error" : outcome);
+      if (open && pending) void end(open, pending, outcome === "complete" ? "upstream-error" : outcome);
     },
   };
 }
