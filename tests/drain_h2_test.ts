@@ -37,7 +37,14 @@ Deno.test({
           if (i % 2 === 1) await sleep(250);
         }
       });
-      await sleep(1_500);
+      // Drain once every client has a connection that served a stream (a fixed delay is not enough on a
+      // loaded machine), and a moment later so most are mid-stream again.
+      const deadline = Date.now() + 30_000;
+      while (outcomes.some((list) => !list.includes("complete"))) {
+        assert.ok(Date.now() < deadline, `clients without a completed stream: ${JSON.stringify(outcomes)}`);
+        await sleep(20);
+      }
+      await sleep(200);
       const inFlightAtDrain = gateway.inFlight();
       const drained = await gateway.drain({ graceMs: 30_000 });
       await Promise.all(runs);
