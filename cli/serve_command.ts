@@ -70,6 +70,8 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
         policyServices: wiring.services,
         control: control?.plane ?? undefined,
         hmacKey: wiring.hmacKey,
+        // Never `deno bundle` at run time (it fetches esbuild): `deno task build` made the bundle.
+        buildBundle: false,
       })
       : null;
     const gateway = running = await startGateway({
