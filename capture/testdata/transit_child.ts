@@ -27,5 +27,7 @@ await Promise.all(Array.from({ length: Number(countText) }, async (_, i) => {
   await tap.end(ex, fakeParsed({ userText: `prompt ${i}`, sessionId: `s-${i}` }));
   acked.push(ex.id);
 }));
-console.log(JSON.stringify({ acked, spilled: capture.stats().spilledTotal }));
+await Deno.stdout.write(
+  new TextEncoder().encode(JSON.stringify({ acked, spilled: capture.stats().spilledTotal }) + "\n"),
+);
 await new Promise(() => {});
