@@ -38,9 +38,12 @@ export class BodyCollector {
     return concatChunks(this.#chunks);
   }
 
-  /** The body in one fresh buffer nobody else holds: safe to transfer to another thread. */
-  copy(): Uint8Array {
-    const out = new Uint8Array(this.length);
+  /**
+   * The body in one fresh buffer in shared memory: posted to another thread without a copy, and still
+   * readable here to post again.
+   */
+  shared(): Uint8Array {
+    const out = new Uint8Array(new SharedArrayBuffer(this.length));
     let offset = 0;
     for (const c of this.#chunks) {
       out.set(c, offset);

@@ -13,14 +13,15 @@ Deno.test("a body longer than the limit is cut there and the cut is named", () =
   assert.equal(whole.cut, null, "exactly at the limit is not a cut");
 });
 
-Deno.test("copy() owns its buffer; bytes() hands a single chunk over as it is", () => {
+Deno.test("shared() copies into shared memory of its own; bytes() hands a single chunk over as it is", () => {
   const chunk = new Uint8Array([9, 8, 7]);
   const body = new BodyCollector("request");
   body.add(chunk);
   assert.equal(body.bytes(), chunk);
-  const copy = body.copy();
+  const copy = body.shared();
   chunk[0] = 0;
   assert.deepEqual([...copy], [9, 8, 7], "the copy does not change with the chunk it came from");
   assert.equal(copy.byteOffset, 0);
-  assert.equal(copy.buffer.byteLength, 3, "a buffer of its own, safe to transfer");
+  assert.ok(copy.buffer instanceof SharedArrayBuffer, "posted to the worker without a copy");
+  assert.equal(copy.buffer.byteLength, 3, "a buffer of its own");
 });

@@ -15,7 +15,7 @@ import type { CaptureSink } from "./sink.ts";
 /** The part of `config.capture` that capture itself reads (retention runs elsewhere). */
 export type CaptureConfig =
   & Pick<Config["capture"], "durability" | "flushIntervalMs" | "s3">
-  & Partial<Pick<Config["capture"], "workerNice">>;
+  & Partial<Pick<Config["capture"], "workerNice" | "maxInTransitBytes" | "workerStallMs">>;
 
 /** Inputs of `createCapture`. */
 export interface CaptureOptions {
@@ -38,9 +38,14 @@ export interface CaptureOptions {
   inProcess?: boolean;
 }
 
-/** Pipeline counters, plus how often a failed capture worker was replaced. */
+/** Pipeline counters, plus those of the channel to the capture worker. */
 export interface CaptureStats extends PipelineStats {
+  /** Bytes posted to the worker and not yet durable in its journal. */
+  inTransitBytes?: number;
+  /** Times a failed or wedged capture worker was replaced. */
   workerRestarts?: number;
+  /** Of those, times the worker was alive but made no progress for `capture.workerStallMs`. */
+  workerWedged?: number;
 }
 
 /** A running capture. */

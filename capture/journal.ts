@@ -162,6 +162,13 @@ export class Journal {
     }
   }
 
+  /** Payload length of an unapplied entry, without reading it. */
+  entryBytes(id: number): number {
+    const at = this.#locations.get(id);
+    if (!at) throw new Error(`Capture journal has no unapplied entry ${id}`);
+    return at.length;
+  }
+
   /** Entries of previous runs, oldest first; ends a segment quietly at a torn or corrupt tail. */
   async *replay(): AsyncIterable<ReplayEntry> {
     for (const segment of this.#old) {

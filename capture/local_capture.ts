@@ -19,8 +19,13 @@ import { createPipeline } from "./pipeline.ts";
 /** `CaptureOptions` with the price as a function (a worker builds it from overrides). */
 export type LocalCaptureOptions = Omit<CaptureOptions, "inProcess" | "priceOverrides"> & { price: PriceFn };
 
+/** A capture on this thread, which also takes records the proxy's thread spilled (`Pipeline.acceptRecord`). */
+export interface LocalCapture extends Capture {
+  acceptRecord(payload: Uint8Array): Promise<void>;
+}
+
 /** Opens stores and journal, replays, and starts the pipeline on this thread. */
-export async function startLocalCapture(options: LocalCaptureOptions): Promise<Capture> {
+export async function startLocalCapture(options: LocalCaptureOptions): Promise<LocalCapture> {
   const { paths, env } = options;
   const hmacKey = await loadOrCreateHmacKey(paths.secretKey);
   const signingKey = await loadOrCreateSigningKey(paths.signingKey);
@@ -71,7 +76,14 @@ export async function startLocalCapture(options: LocalCaptureOptions): Promise<C
       await sign();
       await closeStores(db, objects);
     })();
-  return { sink: { begin: pipeline.sink.begin, close }, stats: pipeline.stats, close, db, objects };
+  return {
+    sink: { begin: pipeline.sink.begin, close },
+    stats: pipeline.stats,
+    acceptRecord: pipeline.acceptRecord,
+    close,
+    db,
+    objects,
+  };
 }
 
 async function closeStores(db: Db, objects: ObjectStore): Promise<void> {

@@ -75,6 +75,11 @@ export interface Pipeline {
   stats(): PipelineStats;
   /** Persists entries left in the journal by an earlier run; returns how many. */
   replay(): Promise<number>;
+  /**
+   * Takes a record built and encoded elsewhere (`encodeRecord`: one the proxy's thread spilled to its own
+   * journal while the worker lagged) as `end()` takes an exchange; resolves once it is in this journal.
+   */
+  acceptRecord(payload: Uint8Array): Promise<void>;
   /** Resolves once everything accepted so far is persisted or given up on. */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -273,6 +278,18 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return durable;
   }
 
+  function acceptRecord(payload: Uint8Array): Promise<void> {
+    if (closed) return Promise.reject(new Error("Cannot accept a capture record after close"));
+    const record = decodeRecord(payload);
+    const { id, durable } = journal.append(payload);
+    enqueue(id, record, payload.length);
+    durable.catch((error) => {
+      counters.failed++;
+      log.error("capture.journal_failed", { exchangeId: record.exchange.id, error });
+    });
+    return durable;
+  }
+
   function begin(_exchange: Exchange): ExchangeTap {
     counters.inFlight++;
     const request = new BodyCollector("request", maxBodyBytes);
@@ -384,6 +401,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (count) log.info("capture.replayed", { records: count });
       return count;
     },
+    acceptRecord,
     drain,
     async close() {
       closed = true;

@@ -2,6 +2,9 @@
  * The capture worker: persistence (journal, hashing, gzip, object writes, SQL) runs here, on its own
  * thread, so the proxy's event loop never spends time on it. The proxy's thread posts each finished
  * exchange (`worker_protocol.ts`); this thread runs the same pipeline `startLocalCapture` runs in-process.
+ * Every message is reported back once it is durable in the journal (one `durable` message per journal
+ * flush), whatever the durability mode: until then the proxy's thread keeps it, to post it again to a
+ * replacement should this worker die or wedge.
  * @module
  */
 /// <reference lib="deno.worker" />
@@ -10,14 +13,15 @@ import { log } from "../core/log.ts";
 import type { Exchange } from "../core/exchange.ts";
 import { priceUsage } from "../providers/mod.ts";
 import { createPriceOverrides } from "../providers/price_overrides.ts";
-import type { Capture } from "./capture.ts";
-import { startLocalCapture } from "./local_capture.ts";
-import type { EndMessage, FromWorker, InitMessage, ToWorker } from "./worker_protocol.ts";
+import { type LocalCapture, startLocalCapture } from "./local_capture.ts";
+import type { EndMessage, FromWorker, InitMessage, RecordMessage, ToWorker } from "./worker_protocol.ts";
 
 const STATS_INTERVAL_MS = 200;
 
-let capture: Capture | null = null;
+let capture: LocalCapture | null = null;
 let received = 0;
+let durable: number[] = [];
+let failed: [number, string][] = [];
 
 function post(message: FromWorker): void {
   self.postMessage(message);
@@ -40,7 +44,8 @@ async function start(init: InitMessage): Promise<void> {
   try {
     capture = await startLocalCapture({
       paths: init.paths,
-      config: init.config,
+      // The proxy's thread decides who waits; here every record reports when it is in the journal.
+      config: { capture: { ...init.config.capture, durability: "strict" } },
       env: new Map(init.env),
       price: (provider, model, usage, at) => priceUsage(provider, model, usage, new Date(at), overrides).usd,
       idleGapMs: init.idleGapMs,
@@ -55,30 +60,53 @@ async function start(init: InitMessage): Promise<void> {
   post({ type: "ready", stats: running.stats() });
 }
 
-function accept(message: EndMessage): void {
+/** Reports `seq` as durable (or not) with the others of the same journal flush, in one message. */
+function report(seq: number, error: unknown): void {
+  if (durable.length === 0 && failed.length === 0) {
+    queueMicrotask(() => {
+      post({ type: "durable", seqs: durable, failed });
+      durable = [];
+      failed = [];
+    });
+  }
+  if (error === null) durable.push(seq);
+  else failed.push([seq, String(error)]);
+}
+
+/** The bytes of a body the proxy may share: copied out, so nothing here holds shared memory. */
+function own(bytes: Uint8Array): Uint8Array {
+  return bytes.buffer instanceof SharedArrayBuffer ? new Uint8Array(bytes) : bytes;
+}
+
+function accept(message: EndMessage | RecordMessage): void {
   received++;
   if (!capture) {
-    log.error("capture.worker_not_ready", { exchangeId: message.exchange.id });
+    log.error("capture.worker_not_ready", { seq: message.seq });
     return;
   }
+  let journaled: Promise<void>;
+  try {
+    journaled = message.type === "record" ? capture.acceptRecord(message.payload) : end(capture, message);
+  } catch (error) {
+    journaled = Promise.reject(error);
+  }
+  journaled.then(() => report(message.seq, null), (error) => report(message.seq, error ?? "unknown"));
+}
+
+function end(running: LocalCapture, message: EndMessage): Promise<void> {
   const exchange: Exchange = {
     ...message.exchange,
-    requestBody: message.request,
+    requestBody: own(message.request),
     wsMessages: message.messages,
   };
-  const tap = capture.sink.begin(exchange);
-  if (message.response.length) tap.responseChunk(message.response);
-  const durable = tap.end(exchange, message.parsed);
-  if (!message.ack) return;
-  durable.then(
-    () => post({ type: "durable", seq: message.seq, error: null }),
-    (error) => post({ type: "durable", seq: message.seq, error: String(error) }),
-  );
+  const tap = running.sink.begin(exchange);
+  if (message.response.length) tap.responseChunk(own(message.response));
+  return tap.end(exchange, message.parsed);
 }
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const message = event.data;
-  if (message.type === "end") accept(message);
+  if (message.type === "end" || message.type === "record") accept(message);
   else if (message.type === "init") await start(message);
   else if (message.type === "close") {
     try {

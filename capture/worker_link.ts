@@ -1,12 +1,20 @@
 /**
  * One capture worker thread and the conversation with it: start and wait until it has replayed the
- * journal, post finished exchanges, match durability acknowledgements, keep its latest stats, and close.
- * A worker that fails after it was ready is reported once through `onFailure`; the owner decides what
- * comes next (`worker_capture.ts` starts a new one).
+ * journal, post messages, pass on its durability reports, keep its latest stats and when it was last
+ * heard from, and close. A worker that fails after it was ready, or is killed as wedged, is reported once
+ * through `failed`; the owner (`worker_channel.ts`) decides what comes next.
  * @module
  */
 import type { PipelineStats } from "./pipeline.ts";
-import type { EndMessage, FromWorker, InitMessage } from "./worker_protocol.ts";
+import type { FromWorker, InitMessage, ToWorker } from "./worker_protocol.ts";
+
+/** What a link reports to its owner. */
+export interface LinkEvents {
+  /** Messages the worker has in its journal, and those it failed to journal. */
+  durable(seqs: number[], failed: [number, string][]): void;
+  /** The worker died after it was ready (not called for a failed start, nor after `close`). */
+  failed(reason: string): void;
+}
 
 interface Pending {
   resolve(): void;
@@ -16,17 +24,16 @@ interface Pending {
 /** See the module doc. */
 export class WorkerLink {
   #worker: Worker;
-  #acks = new Map<number, Pending>();
   #ready: Pending | null = null;
   #closed: (() => void) | null = null;
   #failure: string | null = null;
-  #onFailure: (reason: string) => void;
+  #events: LinkEvents;
   #stats: PipelineStats | null = null;
-  #posted = 0;
   #received = 0;
+  #heardAt = Date.now();
 
-  private constructor(url: URL, onFailure: (reason: string) => void) {
-    this.#onFailure = onFailure;
+  private constructor(url: URL, events: LinkEvents) {
+    this.#events = events;
     this.#worker = new Worker(url, { type: "module" });
     this.#worker.onmessage = (event: MessageEvent<FromWorker>) => this.#receive(event.data);
     this.#worker.onerror = (event) => {
@@ -36,8 +43,8 @@ export class WorkerLink {
   }
 
   /** Starts a worker and resolves once it has opened the stores and replayed the journal. */
-  static async start(url: URL, init: InitMessage, onFailure: (reason: string) => void): Promise<WorkerLink> {
-    const link = new WorkerLink(url, onFailure);
+  static async start(url: URL, init: InitMessage, events: LinkEvents): Promise<WorkerLink> {
+    const link = new WorkerLink(url, events);
     try {
       await new Promise<void>((resolve, reject) => {
         link.#ready = { resolve, reject };
@@ -49,18 +56,14 @@ export class WorkerLink {
     } finally {
       link.#ready = null;
     }
+    link.#heardAt = Date.now();
     return link;
   }
 
-  /** Posts an exchange; with `ack` the promise resolves once the worker has it durable in the journal. */
-  post(message: EndMessage, transfer: Transferable[]): Promise<void> {
-    if (this.#failure) return Promise.reject(new Error(this.#failure));
-    const durable = message.ack
-      ? new Promise<void>((resolve, reject) => this.#acks.set(message.seq, { resolve, reject }))
-      : Promise.resolve();
+  /** Posts a message; throws once the worker has failed. */
+  post(message: ToWorker, transfer: Transferable[] = []): void {
+    if (this.#failure) throw new Error(this.#failure);
     this.#worker.postMessage(message, transfer);
-    this.#posted++;
-    return durable;
   }
 
   /** The worker's pipeline stats as last reported (every 200 ms). */
@@ -68,9 +71,28 @@ export class WorkerLink {
     return this.#stats;
   }
 
-  /** Exchanges posted that the worker had not taken in at its last report. */
-  get inTransit(): number {
-    return this.#posted - this.#received;
+  /** Messages the worker had taken in at its last report. */
+  get received(): number {
+    return this.#received;
+  }
+
+  /** `Date.now()` when the worker last sent anything (stats come every 200 ms from a live event loop). */
+  get heardAt(): number {
+    return this.#heardAt;
+  }
+
+  /** Whether the worker has failed or been killed or closed. */
+  get down(): boolean {
+    return this.#failure !== null;
+  }
+
+  /**
+   * Ends a worker that no longer makes progress and reports it as failed. On Deno 2.9 `terminate()` cannot
+   * stop a thread spinning in a synchronous loop (denoland/deno#35657): such a thread stops, and releases
+   * its files, only once its loop returns to the event loop.
+   */
+  kill(reason: string): void {
+    this.#fail(reason);
   }
 
   /** Asks the worker to persist what it holds and close its stores, then ends the thread. */
@@ -86,14 +108,12 @@ export class WorkerLink {
   }
 
   #receive(message: FromWorker): void {
+    this.#heardAt = Date.now();
     if (message.type === "stats") {
       this.#stats = message.stats;
       this.#received = message.received;
     } else if (message.type === "durable") {
-      const ack = this.#acks.get(message.seq);
-      this.#acks.delete(message.seq);
-      if (message.error === null) ack?.resolve();
-      else ack?.reject(new Error(message.error));
+      if (!this.#failure) this.#events.durable(message.seqs, message.failed);
     } else if (message.type === "ready") {
       this.#stats = message.stats;
       this.#ready?.resolve();
@@ -109,10 +129,9 @@ export class WorkerLink {
     this.#failure = reason;
     const wasReady = this.#ready === null;
     this.#ready?.reject(new Error(reason));
-    for (const ack of this.#acks.values()) ack.reject(new Error(reason));
-    this.#acks.clear();
+    const closing = this.#closed !== null;
     this.#closed?.();
     this.#worker.terminate();
-    if (wasReady) this.#onFailure(reason);
+    if (wasReady && !closing) this.#events.failed(reason);
   }
 }

@@ -22,27 +22,38 @@ export interface InitMessage {
   signIntervalMs: number;
 }
 
-/** One finished exchange, with its bodies already cut to the capture limit. */
+/**
+ * One finished exchange, with its bodies already cut to the capture limit. The bodies may live in a
+ * `SharedArrayBuffer`: the proxy's thread keeps the message until the worker reports it durable, to post it
+ * again to a replacement worker, and the worker copies the bytes out.
+ */
 export interface EndMessage {
   type: "end";
-  /** Sequence number of this end on the proxy's thread; the worker acknowledges by it in strict mode. */
+  /** Sequence number of this message on the proxy's thread; the worker reports durability by it. */
   seq: number;
   exchange: Omit<Exchange, "requestBody" | "wsMessages">;
   parsed: CaptureParsed | null;
   request: Uint8Array;
   response: Uint8Array;
   messages: WsMessage[];
-  /** Whether the proxy waits for the record to be durable (strict durability). */
-  ack: boolean;
+}
+
+/** A record the proxy's thread built and spilled to its own journal (`encodeRecord` bytes), posted later. */
+export interface RecordMessage {
+  type: "record";
+  seq: number;
+  payload: Uint8Array;
 }
 
 /** Messages the worker receives. */
-export type ToWorker = InitMessage | EndMessage | { type: "close" };
+export type ToWorker = InitMessage | EndMessage | RecordMessage | { type: "close" };
 
 /** Messages the worker sends. */
 export type FromWorker =
   | { type: "ready"; stats: PipelineStats }
   | { type: "failed"; message: string }
-  | { type: "durable"; seq: number; error: string | null }
+  /** Messages now in the worker's journal (`seqs`), and those it could not journal, with why. */
+  | { type: "durable"; seqs: number[]; failed: [number, string][] }
+  /** Every 200 ms: the pipeline's counters and how many messages the worker has taken in. */
   | { type: "stats"; stats: PipelineStats; received: number }
   | { type: "closed" };

@@ -70,6 +70,8 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
         policyServices: wiring.services,
         control: control?.plane ?? undefined,
         hmacKey: wiring.hmacKey,
+        // Never `deno bundle` at run time (it fetches esbuild): `deno task build` made the bundle.
+        buildBundle: false,
       })
       : null;
     const gateway = running = await startGateway({
@@ -101,7 +103,7 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
       );
       gateway.metrics.gaugeFrom(
         "recondo_capture_spilled",
-        "Exchanges spilled to the journal while the store lagged",
+        "Exchanges held only in a journal while the capture worker or the store lagged",
         () => capture.stats().spilled,
       );
       gateway.metrics.gaugeFrom(
@@ -110,9 +112,19 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
         () => capture.stats().written,
       );
       gateway.metrics.gaugeFrom(
+        "recondo_capture_in_transit_bytes",
+        "Bytes of exchanges posted to the capture worker and not yet in its journal",
+        () => capture.stats().inTransitBytes ?? 0,
+      );
+      gateway.metrics.gaugeFrom(
         "recondo_capture_worker_restarts",
-        "Times a failed capture worker was replaced (each replays the journal)",
+        "Times a failed or wedged capture worker was replaced (each replays the journal)",
         () => capture.stats().workerRestarts ?? 0,
+      );
+      gateway.metrics.gaugeFrom(
+        "recondo_capture_worker_wedged",
+        "Times a capture worker that made no progress for capture.workerStallMs was replaced",
+        () => capture.stats().workerWedged ?? 0,
       );
       gateway.metrics.gaugeFrom(
         "recondo_capture_failed",

@@ -115,6 +115,16 @@ export const configSchema = z.object({
      * capture catches up behind it (its backlog is bounded and spills to the journal).
      */
     workerNice: z.number().int().min(0).max(19).default(10),
+    /**
+     * Bytes of finished exchanges posted to the capture worker and not yet in its journal; beyond this,
+     * exchanges spill to `<data dir>/journal/spill/` and are posted as room frees up.
+     */
+    maxInTransitBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    /**
+     * A capture worker with work pending that takes in nothing, or persists nothing, for this long is
+     * wedged and replaced like one that died.
+     */
+    workerStallMs: z.number().int().positive().default(60_000),
     /** Captured turns older than `days` are deleted by policy, checked every `intervalMinutes`. */
     retention: retentionSchema.prefault({}),
     /** The S3 object store (used when `bucket` is set or `RECONDO_OBJECTS=s3`); `RECONDO_S3_*` wins. */

@@ -61,6 +61,8 @@ if [ "${RECONDO_TEST_NO_INSTALL:-}" != "1" ]; then
   # Its last line (the bin directory) is for callers that want it; here only its messages matter.
   step bash -c 'bash scripts/install_agents.sh >/dev/null'
 fi
+# The UI islands' bundle (the one step that may fetch: esbuild from npm on first use); a no-op when current.
+step deno task -q build
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

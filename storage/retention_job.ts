@@ -72,6 +72,7 @@ export function startRetention(
         objectsDeleted: result.objects_deleted,
         objectsShared: result.objects_shared,
         objectsLocked: result.objects_locked,
+        objectsHeld: result.objects_held,
         lockedUntil: result.locked_until,
         objectsFailed: result.objects_failed,
         ms: now() - started,

@@ -2,7 +2,8 @@
  * The object half of deletion by policy. Bodies are content-addressed and shared between turns, so a body
  * goes only when no remaining turn or exchange names it. S3 Object Lock may still retain it: then it is
  * kept (not an error), noted in `retention_pending_objects` with the lock's end, and a later run removes
- * it once the lock has expired — unless a new turn names it by then.
+ * it once the lock has expired — unless a new turn names it by then. A legal hold (on any version) keeps
+ * it the same way; a hold has no end, so it is noted as due at once and every later run asks again.
  * @module
  */
 import { newId } from "../core/ids.ts";
@@ -35,7 +36,7 @@ export async function objectStillNamed(db: Db, sha: string): Promise<boolean> {
 
 const MAX_FAILURES_LISTED = 20;
 
-type Outcome = "deleted" | "shared" | "locked" | "failed";
+type Outcome = "deleted" | "shared" | "locked" | "held" | "failed";
 
 async function removeOne(
   db: Db,
@@ -56,6 +57,11 @@ async function removeOne(
     if (!result.locked_until || iso > result.locked_until) result.locked_until = iso;
     await notePending(db, sha, until.getTime(), options.reason, now);
     return "locked";
+  }
+  if (await objects.legalHold(sha)) {
+    result.objects_held++;
+    await notePending(db, sha, now, options.reason, now);
+    return "held";
   }
   // Recorded first: the deletion itself is part of the audit trail, even if the store then fails.
   await db.run(
@@ -99,7 +105,7 @@ export async function removeUnnamedObjects(
 
 /**
  * Retries objects earlier runs kept under Object Lock whose lock has since expired (by the recorded
- * date; the store is asked again, since a lock can be extended).
+ * date; the store is asked again, since a lock can be extended), and those kept under a legal hold.
  */
 export async function sweepPendingObjects(
   db: Db,
@@ -117,10 +123,11 @@ export async function sweepPendingObjects(
     if (!due.length) return;
     for (const { sha256, reason } of due) {
       after = sha256;
-      const { objects_locked, locked_until, objects_shared } = result;
+      const { objects_locked, locked_until, objects_held, objects_shared } = result;
       const outcome = await removeOne(db, objects, sha256, result, { ...options, reason });
       // A pending object was reported when it was first kept; a re-check that keeps it only moves its date.
       if (outcome === "locked") Object.assign(result, { objects_locked, locked_until });
+      if (outcome === "held") result.objects_held = objects_held;
       if (outcome === "shared") result.objects_shared = objects_shared;
       if (outcome === "deleted") result.pending_removed++;
       if (outcome === "deleted" || outcome === "shared") {

@@ -59,6 +59,8 @@ export interface RetentionResult {
   objects_shared: number;
   /** Objects kept because S3 Object Lock still retains them: a later run removes them. */
   objects_locked: number;
+  /** Objects kept because an S3 legal hold is on (any version): every later run asks again. */
+  objects_held: number;
   /** The latest lock end among them (ISO 8601), or `null`. */
   locked_until: string | null;
   /** Objects the store failed to delete. */
@@ -111,6 +113,7 @@ export async function runRetention(
     objects_deleted: 0,
     objects_shared: 0,
     objects_locked: 0,
+    objects_held: 0,
     locked_until: null,
     objects_failed: 0,
     failures: [],
@@ -166,6 +169,7 @@ export async function runRetention(
       turns: result.turns,
       objectsDeleted: result.objects_deleted,
       objectsLocked: result.objects_locked,
+      objectsHeld: result.objects_held,
     });
     options.onProgress?.(result);
     if (deletedInBatch === 0 && batch.length < batchSize) break;

@@ -1,10 +1,17 @@
 /**
  * Retention against a real S3-compatible server with Object Lock (Ceph RGW, tests/support/s3.ts): bodies
  * still under a lock are kept and reported, not errors; unlocked bodies lose every version, not just
- * gain a delete marker; a body whose lock expires is removed by a later run.
+ * gain a delete marker; a body whose lock expires is removed by a later run. A body with a legal hold on
+ * any of its versions is kept the same way until the hold is lifted.
  */
 import assert from "node:assert/strict";
-import { ListObjectVersionsCommand, PutObjectRetentionCommand } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  PutObjectLegalHoldCommand,
+  PutObjectRetentionCommand,
+} from "@aws-sdk/client-s3";
 import { startS3, type TestS3 } from "../tests/support/s3.ts";
 import { testBothEngines } from "./db/test_engines.ts";
 import { openS3ObjectStore } from "./objects/s3.ts";
@@ -95,6 +102,90 @@ testBothEngines(
       assert.equal(objectDeletions.length, 4, "a deletions row for each body actually removed");
       await locked.close();
       await unlocked.close();
+    } finally {
+      await s3.close();
+    }
+  },
+  "sqlite",
+);
+
+testBothEngines(
+  "retention keeps a body with a legal hold on any version, reports it, and removes it once the hold is off",
+  async ({ db }) => {
+    const s3 = await startS3();
+    try {
+      const bucket = await s3.createBucket({ objectLock: true });
+      const objects = store(s3, bucket, null);
+      const t0 = Date.now() - 100 * DAY;
+      await captureTestTurn(db, objects, { at: t0, sessionId: "h", prompt: "held", response: "held answer" });
+      await captureTestTurn(db, objects, {
+        at: t0 + 1000,
+        sessionId: "h",
+        prompt: "free",
+        response: "free one",
+      });
+      const rows = await db.query<{ request_sha256: string; response_sha256: string }>(
+        "SELECT request_sha256, response_sha256 FROM turns ORDER BY seq",
+      );
+      const [held, free] = rows.map((r) => [r.request_sha256, r.response_sha256]);
+      const keyOf = (sha: string) => `gw/objects/${sha.slice(0, 2)}/${sha}.gz`;
+      // The hold sits on the first version of the held request body; a second version is stored over it,
+      // so only a check of every version finds it.
+      const first = await s3.client.send(
+        new ListObjectVersionsCommand({ Bucket: bucket, Prefix: keyOf(held[0]) }),
+      );
+      const heldVersion = first.Versions![0].VersionId!;
+      await s3.client.send(
+        new PutObjectLegalHoldCommand({
+          Bucket: bucket,
+          Key: keyOf(held[0]),
+          VersionId: heldVersion,
+          LegalHold: { Status: "ON" },
+        }),
+      );
+      await s3.client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: keyOf(held[0]), Body: "newer version" }),
+      );
+      assert.equal(await versions(s3, bucket, held[0]), 2);
+      assert.equal(await objects.legalHold(held[0]), true, "the hold on the older version is found");
+      assert.equal(await objects.legalHold(held[1]), false);
+      assert.equal(await objects.retainedUntil(held[0]), null, "no Object Lock retention, only the hold");
+      await assert.rejects(
+        s3.client.send(
+          new DeleteObjectCommand({ Bucket: bucket, Key: keyOf(held[0]), VersionId: heldVersion }),
+        ),
+        "the server itself refuses to delete a held version",
+      );
+
+      const run = await runRetention(db, objects, { olderThan: Date.now() - DAY }, {
+        reason: "retention: test",
+      });
+      assert.equal(run.turns, 2);
+      assert.equal(run.objects_held, 1, "the held request body is kept");
+      assert.equal(run.objects_locked, 0);
+      assert.equal(run.objects_failed, 0, "a hold is not an error");
+      assert.equal(run.objects_deleted, 3, "the other three bodies are removed");
+      assert.equal(await versions(s3, bucket, held[0]), 2, "both versions are still there");
+      for (const sha of [held[1], ...free]) assert.equal(await versions(s3, bucket, sha), 0);
+
+      const again = await runRetention(db, objects, null, { reason: "retention: test" });
+      assert.equal(again.objects_deleted, 0, "still held: kept again");
+      assert.equal(again.objects_held, 0, "reported when first kept, not on every run");
+      assert.equal(await versions(s3, bucket, held[0]), 2);
+
+      await s3.client.send(
+        new PutObjectLegalHoldCommand({
+          Bucket: bucket,
+          Key: keyOf(held[0]),
+          VersionId: heldVersion,
+          LegalHold: { Status: "OFF" },
+        }),
+      );
+      const last = await runRetention(db, objects, null, { reason: "retention: test" });
+      assert.equal(last.pending_removed, 1, "removed by the run after the hold was lifted");
+      assert.equal(await versions(s3, bucket, held[0]), 0);
+      assert.deepEqual(await db.query("SELECT sha256 FROM retention_pending_objects"), []);
+      await objects.close();
     } finally {
       await s3.close();
     }

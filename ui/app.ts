@@ -75,6 +75,12 @@ export interface UiOptions {
   routesDir?: string;
   islandsDir?: string;
   staticDir?: string;
+  /**
+   * Whether a missing islands bundle is built (`deno bundle`, which fetches esbuild from npm). `serve`
+   * says `false`: it uses the bundle `deno task build` made and logs `ui.bundle_missing` without one.
+   * Default `true` (tests, benches).
+   */
+  buildBundle?: boolean;
   now?: () => number;
   /** Session lifetimes (defaults 2 h idle, 12 h absolute). */
   idleMs?: number;
@@ -115,11 +121,12 @@ export async function createUi(options: UiOptions): Promise<Ui> {
     discoverRoutes(routesDir),
     discoverIslands(options.islandsDir ?? join(ROOT, "islands")),
   ]);
-  const bundle = buildIslands(islands, staticDir, join(ROOT, "deno.json"));
+  const build = options.buildBundle ?? true;
+  const bundle = buildIslands(islands, staticDir, join(ROOT, "deno.json"), { build });
   let bundlePath: string | null = null;
   bundle.then(
     (b) => bundlePath = b.path,
-    (error) => log.error("ui.bundle_failed", { reason: error.message }),
+    (error) => log.error(build ? "ui.bundle_failed" : "ui.bundle_missing", { reason: error.message }),
   );
 
   const auth = await createAuth({

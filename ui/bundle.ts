@@ -21,11 +21,16 @@ async function sha256Hex(text: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Bundles `islands` into `<staticDir>/build/`, or reuses the bundle of the same sources. */
+/**
+ * Bundles `islands` into `<staticDir>/build/`, or reuses the bundle of the same sources. With
+ * `build: false` (what `serve` does) a missing bundle is an error naming `deno task build`, never a
+ * `deno bundle` run: that would fetch esbuild from the npm registry.
+ */
 export async function buildIslands(
   islands: Island[],
   staticDir: string,
   configFile: string,
+  options: { build?: boolean } = {},
 ): Promise<Bundle> {
   const buildDir = join(staticDir, "build");
   await Deno.mkdir(buildDir, { recursive: true });
@@ -42,6 +47,12 @@ export async function buildIslands(
     return { path: `/static/build/${name}`, file, bytes: info.size };
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  if (options.build === false) {
+    throw new Error(
+      `The UI's islands bundle ${file} is missing: run \`deno task build\` (recondo build-ui) before serve; ` +
+        "serve does not bundle, since that would fetch esbuild from the npm registry",
+    );
   }
   // Unique names: several processes (parallel tests, replicas sharing a checkout) may build at once.
   const unique = crypto.randomUUID().slice(0, 8);

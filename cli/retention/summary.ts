@@ -9,7 +9,7 @@ import type { RetentionResult } from "../../storage/retention_run.ts";
 export function printProgress(p: RetentionResult): void {
   console.error(
     `retention: ${p.turns} turns deleted, ${p.objects_deleted} bodies removed, ` +
-      `${p.objects_locked} kept under Object Lock…`,
+      `${p.objects_locked} kept under Object Lock, ${p.objects_held} under legal hold…`,
   );
 }
 
@@ -40,6 +40,9 @@ export function printResult(result: RetentionResult, json: boolean): void {
       `  kept: ${result.objects_locked} under Object Lock until ${result.locked_until} at the latest; ` +
         "a later run removes them",
     );
+  }
+  if (result.objects_held) {
+    console.log(`  kept: ${result.objects_held} under legal hold; a later run removes them once it is off`);
   }
   if (result.objects_failed) {
     console.log(`  ${result.objects_failed} bodies the store failed to delete:`);

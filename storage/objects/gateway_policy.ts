@@ -47,6 +47,8 @@ export function gatewayIamPolicy(
         // retainedUntil(): HeadObject only returns ObjectLockRetainUntilDate with this permission, and
         // retention uses it to keep a locked body for a later run instead of failing.
         "s3:GetObjectRetention",
+        // legalHold(): retention keeps a body under a legal hold (any version) instead of failing to delete.
+        "s3:GetObjectLegalHold",
         // delete() by retention: a versioned bucket needs each version deleted by id to remove the bytes;
         // Object Lock still refuses while a lock holds. No s3:BypassGovernanceRetention: never granted.
         "s3:DeleteObject",

@@ -82,6 +82,12 @@ class LocalObjectStore implements ObjectStore {
     return Promise.resolve(null);
   }
 
+  /** A local folder has no legal hold either. */
+  legalHold(sha: string): Promise<boolean> {
+    assertSha256Hex(sha);
+    return Promise.resolve(false);
+  }
+
   async *list(): AsyncIterable<string> {
     for await (const a of readDirSafe(this.root)) {
       if (!a.isDirectory || a.name.length !== 2) continue;

@@ -7,6 +7,7 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectLegalHoldCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
@@ -160,6 +161,29 @@ class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async legalHold(sha: string): Promise<boolean> {
+    const key = this.#key(sha);
+    const bucket = this.options.bucket;
+    try {
+      // A hold is per version, and retention deletes every version: any version on hold keeps the object.
+      const listed = await this.client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
+      const versions = (listed.Versions ?? []).filter((v) => v.Key === key);
+      for (const version of versions) {
+        const versionId = version.VersionId && version.VersionId !== "null" ? version.VersionId : undefined;
+        const hold = await this.client.send(
+          new GetObjectLegalHoldCommand({ Bucket: bucket, Key: key, VersionId: versionId }),
+        ).catch((error) => {
+          if (isNoHold(error) || isNotFound(error)) return null;
+          throw error;
+        });
+        if (hold?.LegalHold?.Status === "ON") return true;
+      }
+      return false;
+    } catch (error) {
+      throw new Error(`Cannot read the legal hold of ${sha} in s3://${bucket}`, { cause: error });
+    }
+  }
+
   async *list(): AsyncIterable<string> {
     let token: string | undefined;
     do {
@@ -182,6 +206,14 @@ class S3ObjectStore implements ObjectStore {
     this.client.destroy();
     return Promise.resolve();
   }
+}
+
+/** No hold was ever set on the version, or the bucket has no Object Lock (so no holds at all). */
+function isNoHold(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const e = error as { name?: string; message?: string };
+  return e.name === "NoSuchObjectLockConfiguration" || e.name === "ObjectLockConfigurationNotFoundError" ||
+    (e.name === "InvalidRequest" && /object lock/i.test(e.message ?? ""));
 }
 
 function isNotFound(error: unknown): boolean {

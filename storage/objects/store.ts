@@ -38,6 +38,12 @@ export interface ObjectStore {
    * be in the past: the caller compares it with its own clock.
    */
   retainedUntil(sha256Hex: string): Promise<Date | null>;
+  /**
+   * Whether an S3 Object Lock legal hold is on for the object, on any of its versions: retention keeps
+   * such an object (deleting it would fail) and asks again on later runs, since a hold has no end date.
+   * `false` for a backend without holds.
+   */
+  legalHold(sha256Hex: string): Promise<boolean>;
   /** Every stored hash, in no particular order. */
   list(): AsyncIterable<string>;
   close(): Promise<void>;
