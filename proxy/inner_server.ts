@@ -36,6 +36,9 @@ export function startInnerServer(options: InnerServerOptions): Deno.HttpServer<D
       return new Response("Recondo internal error\n", { status: 500 });
     },
   }, (req, info) => {
+    // Deno.serve hands on what the client sent as the URL without checking it (`http://[::1` as an
+    // absolute-form target or as the Host header, h2's :authority): refuse it before any handler parses it.
+    if (!URL.canParse(req.url)) return badRequest(req.url);
     const context = options.registry.get(info.remoteAddr.port);
     if (!context) return new Response("Not a proxied connection\n", { status: 421 });
     if (!options.inFlight) return route(req, context, options);
@@ -169,6 +172,10 @@ async function passThrough(req: Request, url: URL, deps: ExchangeDeps): Promise<
       `Recondo could not reach ${url.host}: ${(error as Error).message}`,
     );
   }
+}
+
+function badRequest(url: string): Response {
+  return new Response(`Recondo cannot parse the request URL "${url.slice(0, 200)}"\n`, { status: 400 });
 }
 
 function isWebSocket(req: Request): boolean {

@@ -1,0 +1,82 @@
+/**
+ * Regression tests for what the fuzzer (tests/fuzz/) found: input Recondo cannot parse gets a 400 or a
+ * close, never a 5xx of its own, and a refused client leaves no connection behind.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { rawExchange, startTestGateway, startUpstream } from "./support/gateway.ts";
+import {
+  collect,
+  exchange,
+  frame,
+  h1Complete,
+  h1Statuses,
+  h2Frames,
+  h2Status,
+  literal,
+  PREFACE,
+  tunnel,
+} from "./fuzz/wire.ts";
+import { Rng } from "./fuzz/rng.ts";
+
+const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
+
+function gatewayWithUpstream() {
+  const upstream = startUpstream(() => new Response("upstream-ok"));
+  return { upstream, config: { otherHosts: "refuse", limits: { headerTimeoutMs: 300 } } };
+}
+
+Deno.test({
+  name: "an absolute URL or Host header the URL parser rejects gets 400, not 500, wherever the request comes",
+  ...SANITIZE,
+  async fn() {
+    const { upstream, config } = gatewayWithUpstream();
+    await using _ = upstream;
+    await using gw = await startTestGateway({ config, overrides: { "api.openai.com": upstream.origin } });
+    const status = async (raw: string) => h1Statuses(Buffer.from(await rawExchange(gw.port, raw, 2000)));
+    // The front door's own check.
+    assert.deepEqual(await status("GET http://[::1 HTTP/1.1\r\n\r\n"), [400]);
+    assert.deepEqual(await status("GET http://x:99999/ HTTP/1.1\r\n\r\n"), [400]);
+    // Behind a valid first request the inner server parses the head alone; and a bad Host header.
+    const pipelined = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET http://[::1 HTTP/1.1\r\n\r\n";
+    assert.deepEqual(await status(pipelined), [200, 400]);
+    assert.deepEqual(await status("GET /healthz HTTP/1.1\r\nHost: [::1\r\n\r\n"), [400]);
+    assert.deepEqual(await status("GET /metrics HTTP/1.1\r\nHost: a b\r\n\r\n"), [400]);
+
+    // Inside an intercepted tunnel: h1 with a bad Host, h2 with an :authority whose port is out of range
+    // (h2's own parser resets the stream of an :authority like `[::1`; this one reaches our handler).
+    const rng = new Rng(1);
+    const h1 = await tunnel(gw.port, {
+      host: "api.openai.com",
+      ca: gw.caPem,
+      alpn: ["http/1.1"],
+      deadlineMs: 2000,
+    });
+    assert.ok(h1);
+    const got = await exchange(h1, Buffer.from("GET /v1/models HTTP/1.1\r\nHost: [::1\r\n\r\n"), rng, {
+      deadlineMs: 2000,
+      complete: h1Complete,
+    });
+    h1.destroy();
+    assert.deepEqual(h1Statuses(got.bytes), [400]);
+
+    const h2 = await tunnel(gw.port, {
+      host: "api.openai.com",
+      ca: gw.caPem,
+      alpn: ["h2"],
+      deadlineMs: 2000,
+    });
+    assert.ok(h2);
+    const block = Buffer.concat([
+      literal(":method", "GET"),
+      literal(":scheme", "https"),
+      literal(":authority", "api.openai.com:99999"),
+      literal(":path", "/v1/models"),
+    ]);
+    const answer = collect(h2, { deadlineMs: 2000, complete: (b) => h2Frames(b).some((f) => f.type === 1) });
+    h2.write(Buffer.concat([PREFACE, frame(0x4, 0, 0), frame(0x1, 0x5, 1, block)]));
+    const frames = h2Frames((await answer).bytes).filter((f) => f.type === 1 && f.streamId === 1);
+    h2.destroy();
+    assert.deepEqual(frames.map((f) => h2Status(f.payload)), [400]);
+  },
+});
