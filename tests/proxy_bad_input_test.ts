@@ -80,3 +80,33 @@ Deno.test({
     assert.deepEqual(frames.map((f) => h2Status(f.payload)), [400]);
   },
 });
+
+Deno.test({
+  name: "clients refused with 400 or 408 are closed once they close, not kept open for good",
+  ...SANITIZE,
+  async fn() {
+    const { upstream, config } = gatewayWithUpstream();
+    await using _ = upstream;
+    await using gw = await startTestGateway({ config, overrides: { "api.openai.com": upstream.origin } });
+    const open = async () => {
+      const text = await rawExchange(
+        gw.port,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      );
+      return Number(/^recondo_open_connections (\d+)$/m.exec(text)?.[1]);
+    };
+    const before = await open();
+    assert.match(await rawExchange(gw.port, "GET / HTTP/1.1\r\n", 2000), /^HTTP\/1\.1 408 /);
+    assert.match(await rawExchange(gw.port, "GE T / HTTP/1.1\r\n\r\n", 2000), /^HTTP\/1\.1 400 /);
+    assert.match(
+      await rawExchange(gw.port, "CONNECT example.com:443 HTTP/1.1\r\n\r\n", 2000),
+      /^HTTP\/1\.1 403 /,
+    );
+    let after = await open();
+    for (let i = 0; i < 20 && after !== before; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      after = await open();
+    }
+    assert.equal(after, before, "every refused connection was closed");
+  },
+});
