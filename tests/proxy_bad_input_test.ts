@@ -110,3 +110,42 @@ Deno.test({
     assert.equal(after, before, "every refused connection was closed");
   },
 });
+
+Deno.test({
+  name: "an upgrade: websocket request that is no WebSocket handshake gets 400, and no upstream socket opens",
+  ...SANITIZE,
+  async fn() {
+    let upstreamSockets = 0;
+    await using upstream = startUpstream((req) => {
+      if (req.headers.get("upgrade") !== "websocket") return new Response("upstream-ok");
+      upstreamSockets++;
+      const { response, socket } = Deno.upgradeWebSocket(req);
+      socket.onopen = () => socket.close();
+      return response;
+    });
+    const config = { otherHosts: "refuse", limits: { headerTimeoutMs: 300 } };
+    await using gw = await startTestGateway({ config, overrides: { "api.openai.com": upstream.origin } });
+    const rng = new Rng(2);
+    for (
+      const head of [
+        // Found by the fuzzer (tls target): 502 when the upstream refused, 500 when it accepted.
+        "TRACE /v1/responses HTTP/1.0\r\nHost: api.openai.com\r\nUpgrade: websocket\r\n\r\n",
+        "GET /v1/responses HTTP/1.1\r\nHost: api.openai.com\r\nUpgrade: websocket\r\n\r\n",
+        "GET /v1/responses HTTP/1.1\r\nHost: api.openai.com\r\nUpgrade: websocket\r\nConnection: upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+      ]
+    ) {
+      const secure = await tunnel(gw.port, {
+        host: "api.openai.com",
+        ca: gw.caPem,
+        alpn: ["http/1.1"],
+        deadlineMs: 2000,
+      });
+      assert.ok(secure);
+      const got = await exchange(secure, Buffer.from(head), rng, { deadlineMs: 2000, complete: h1Complete });
+      secure.destroy();
+      assert.deepEqual(h1Statuses(got.bytes), [400], head);
+    }
+    assert.equal(upstreamSockets, 0);
+  },
+});
