@@ -95,6 +95,14 @@ function route(
   options: InnerServerOptions,
 ): Response | Promise<Response> {
   if (context.kind === "local") return options.local(req);
+  // Methods the upstream clients refuse to send (fetch: "Method is forbidden"): the client's error, not
+  // an upstream failure, so 405 here rather than a 502 from the attempt.
+  if (FORBIDDEN_METHODS.has(req.method.toUpperCase())) {
+    return new Response(`Recondo does not forward ${req.method} requests\n`, {
+      status: 405,
+      headers: { allow: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" },
+    });
+  }
   if (context.kind === "intercept") {
     const target = routeTarget(context);
     return isWebSocket(req)
@@ -103,6 +111,9 @@ function route(
   }
   return forwardPlain(req, context, options);
 }
+
+/** Methods neither upstream engine sends (Fetch standard's forbidden methods). */
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 
 function routeTarget(context: ConnectionContext): ExchangeTarget {
   return {

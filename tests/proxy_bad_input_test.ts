@@ -149,3 +149,34 @@ Deno.test({
     assert.equal(upstreamSockets, 0);
   },
 });
+
+Deno.test({
+  name: "TRACE and TRACK requests get 405, not a 502 from the upstream client refusing them",
+  ...SANITIZE,
+  async fn() {
+    const { upstream, config } = gatewayWithUpstream();
+    await using _ = upstream;
+    await using gw = await startTestGateway({ config, overrides: { "api.openai.com": upstream.origin } });
+    const rng = new Rng(3);
+    // Found by the fuzzer (tls target, seed 20261206): "Method is forbidden" from fetch became a 502.
+    for (const method of ["TRACE", "TRACK", "trace"]) {
+      const secure = await tunnel(gw.port, {
+        host: "api.openai.com",
+        ca: gw.caPem,
+        alpn: ["http/1.1"],
+        deadlineMs: 2000,
+      });
+      assert.ok(secure);
+      const head = `${method} /v1/models HTTP/1.1\r\nHost: api.openai.com\r\n\r\n`;
+      const got = await exchange(secure, Buffer.from(head), rng, { deadlineMs: 2000, complete: h1Complete });
+      secure.destroy();
+      assert.deepEqual(h1Statuses(got.bytes), [405], method);
+    }
+    assert.deepEqual(
+      h1Statuses(
+        Buffer.from(await rawExchange(gw.port, "TRACE http://api.openai.com/ HTTP/1.1\r\n\r\n", 1500)),
+      ),
+      [405],
+    );
+  },
+});
