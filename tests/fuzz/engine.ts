@@ -86,11 +86,19 @@ export async function runTarget(target: FuzzTarget, options: RunOptions): Promis
   let current: { iteration: number; input: Uint8Array } = { iteration: -1, input: new Uint8Array() };
   const onRejection = (event: PromiseRejectionEvent) => {
     event.preventDefault();
-    record(current.iteration, `unhandled rejection: ${describe(event.reason)}`, current.input);
+    record(
+      current.iteration,
+      `unhandled rejection: ${describe(event.reason)}${stackOf(event.reason)}`,
+      current.input,
+    );
   };
   const onError = (event: ErrorEvent) => {
     event.preventDefault();
-    record(current.iteration, `uncaught error: ${describe(event.error)}`, current.input);
+    record(
+      current.iteration,
+      `uncaught error: ${describe(event.error)}${stackOf(event.error)}`,
+      current.input,
+    );
   };
   globalThis.addEventListener("unhandledrejection", onRejection);
   globalThis.addEventListener("error", onError);
@@ -148,4 +156,10 @@ export async function runTarget(target: FuzzTarget, options: RunOptions): Promis
 export function describe(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
+}
+
+/** The first frames of an error's stack (where an uncaught error came from matters more than the input). */
+function stackOf(error: unknown): string {
+  if (!(error instanceof Error) || !error.stack) return "";
+  return ` (${error.stack.split("\n").slice(1, 5).map((l) => l.trim()).join(" < ")})`;
 }
