@@ -259,4 +259,13 @@ function respondAndClose(
     ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
   ];
   socket.end(`${lines.join("\r\n")}\r\n\r\n${body}`);
+  // The head was read with the socket paused: read on (discarding) so that the client's FIN is seen and
+  // the socket closes. Left paused, it stayed open for good, one per refused client. A client that never
+  // closes its side is cut after LINGER_MS.
+  socket.resume();
+  const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+  socket.once("close", () => clearTimeout(linger));
 }
+
+/** How long a client answered with an error may keep its side open before it is cut. */
+const LINGER_MS = 5_000;

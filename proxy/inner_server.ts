@@ -36,6 +36,9 @@ export function startInnerServer(options: InnerServerOptions): Deno.HttpServer<D
       return new Response("Recondo internal error\n", { status: 500 });
     },
   }, (req, info) => {
+    // Deno.serve hands on what the client sent as the URL without checking it (`http://[::1` as an
+    // absolute-form target or as the Host header, h2's :authority): refuse it before any handler parses it.
+    if (!URL.canParse(req.url)) return badRequest(req.url);
     const context = options.registry.get(info.remoteAddr.port);
     if (!context) return new Response("Not a proxied connection\n", { status: 421 });
     if (!options.inFlight) return route(req, context, options);
@@ -92,6 +95,14 @@ function route(
   options: InnerServerOptions,
 ): Response | Promise<Response> {
   if (context.kind === "local") return options.local(req);
+  // Methods the upstream clients refuse to send (fetch: "Method is forbidden"): the client's error, not
+  // an upstream failure, so 405 here rather than a 502 from the attempt.
+  if (FORBIDDEN_METHODS.has(req.method.toUpperCase())) {
+    return new Response(`Recondo does not forward ${req.method} requests\n`, {
+      status: 405,
+      headers: { allow: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" },
+    });
+  }
   if (context.kind === "intercept") {
     const target = routeTarget(context);
     return isWebSocket(req)
@@ -100,6 +111,9 @@ function route(
   }
   return forwardPlain(req, context, options);
 }
+
+/** Methods neither upstream engine sends (Fetch standard's forbidden methods). */
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 
 function routeTarget(context: ConnectionContext): ExchangeTarget {
   return {
@@ -169,6 +183,10 @@ async function passThrough(req: Request, url: URL, deps: ExchangeDeps): Promise<
       `Recondo could not reach ${url.host}: ${(error as Error).message}`,
     );
   }
+}
+
+function badRequest(url: string): Response {
+  return new Response(`Recondo cannot parse the request URL "${url.slice(0, 200)}"\n`, { status: 400 });
 }
 
 function isWebSocket(req: Request): boolean {

@@ -32,6 +32,9 @@ export function parseHead(raw: Buffer): Omit<RequestHeadLine, "raw"> | null {
   if (parts.length !== 3 || !TOKEN.test(parts[0]) || !/^HTTP\/1\.[01]$/.test(parts[2]) || parts[1] === "") {
     return null;
   }
+  // An absolute-form target the URL parser rejects (`http://[::1`, a port above 65535) is a client
+  // error here, not a failure of the inner server later.
+  if (parts[1].includes("://") && !URL.canParse(parts[1])) return null;
   const headers: Record<string, string> = {};
   for (const line of lines.slice(1)) {
     if (line === "") continue;

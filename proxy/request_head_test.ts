@@ -36,3 +36,12 @@ Deno.test("authorities parse names, IPv6 and ports, and reject the rest", () => 
     assert.equal(parseAuthority(bad, 443), null, bad);
   }
 });
+
+Deno.test("absolute-form targets the URL parser rejects are malformed heads", () => {
+  for (
+    const target of ["http://[::1", "http://x:99999/", "http://%zz/", "HTTP://[fe80::1%25eth0]/", "http://"]
+  ) {
+    assert.equal(parseHead(Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x`)), null, target);
+  }
+  assert.equal(parseHead(Buffer.from("GET http://[::1]:8080/a HTTP/1.1"))?.target, "http://[::1]:8080/a");
+});

@@ -142,7 +142,9 @@ function send(
     const onAbort = () => request.destroy(toError(init.signal.reason, "request aborted"));
     if (init.signal.aborted) return reject(toError(init.signal.reason, "request aborted"));
     init.signal.addEventListener("abort", onAbort, { once: true });
-    request.once("error", (error) => {
+    // `on`, not `once`: Deno's ClientRequest can emit the same socket error twice (seen when a client
+    // left mid-upload), and a second "error" without a listener is an uncaught error that ends the process.
+    request.on("error", (error) => {
       init.signal.removeEventListener("abort", onAbort);
       reject(error);
     });

@@ -44,6 +44,10 @@ export async function relayWebSocket(
   deps: ExchangeDeps,
   options: RelayWebSocketOptions = {},
 ): Promise<Response> {
+  // A request that only says `upgrade: websocket` cannot be upgraded: check it before opening the
+  // upstream, or the client gets a 502 (upstream refused) or a 500 (Deno.upgradeWebSocket throws).
+  const notUpgradable = upgradeProblem(req);
+  if (notUpgradable) return new Response(`${notUpgradable}\n`, { status: 400 });
   const url = new URL(req.url);
   const path = url.pathname + url.search;
   // Read everything from the request before upgrading: afterwards its headers throw "Request closed".
@@ -248,4 +252,21 @@ function truncateReason(reason: string): string {
 /** Codes 1005/1006/1015 are reserved for reporting and cannot be sent; map them to a normal close. */
 function closeCode(code: number): number {
   return code === 1005 || code === 1006 || code === 1015 || code < 1000 ? 1000 : code;
+}
+
+/** Why `req` is not a WebSocket handshake Deno can upgrade (RFC 6455 §4.2.1), or null when it is one. */
+export function upgradeProblem(req: Request): string | null {
+  const tokens = (name: string) =>
+    (req.headers.get(name) ?? "").toLowerCase().split(",").map((t) => t.trim());
+  if (req.method !== "GET") {
+    return `Recondo: a WebSocket handshake must be a GET, not ${req.method.slice(0, 20)}`;
+  }
+  if (!tokens("connection").includes("upgrade")) {
+    return "Recondo: a WebSocket handshake needs Connection: upgrade";
+  }
+  if (!req.headers.get("sec-websocket-key")) return "Recondo: a WebSocket handshake needs Sec-WebSocket-Key";
+  if (req.headers.get("sec-websocket-version") !== "13") {
+    return "Recondo: a WebSocket handshake needs Sec-WebSocket-Version: 13";
+  }
+  return null;
 }
