@@ -103,6 +103,11 @@ function route(
       headers: { allow: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" },
     });
   }
+  // A GET or HEAD with a body (any case: fetch normalises `get` to GET) cannot be sent on: a malformed
+  // request, 400, not a 502 from the attempt.
+  if (BODYLESS_METHODS.has(req.method.toUpperCase()) && hasBody(req)) {
+    return new Response(`Recondo does not forward a ${req.method} request with a body\n`, { status: 400 });
+  }
   if (context.kind === "intercept") {
     const target = routeTarget(context);
     return isWebSocket(req)
@@ -110,6 +115,14 @@ function route(
       : handleExchange(req, target, options.deps);
   }
   return forwardPlain(req, context, options);
+}
+
+/** Methods whose requests the Fetch standard forbids a body. */
+const BODYLESS_METHODS = new Set(["GET", "HEAD"]);
+
+function hasBody(req: Request): boolean {
+  const length = req.headers.get("content-length");
+  return req.headers.has("transfer-encoding") || (length !== null && length.trim() !== "0");
 }
 
 /** Methods neither upstream engine sends (Fetch standard's forbidden methods). */

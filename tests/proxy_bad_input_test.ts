@@ -180,3 +180,28 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "a GET or HEAD with a body, in any letter case, gets 400, not a 502 from the upstream client",
+  ...SANITIZE,
+  async fn() {
+    const { upstream, config } = gatewayWithUpstream();
+    await using _ = upstream;
+    await using gw = await startTestGateway({ config, overrides: { "api.openai.com": upstream.origin } });
+    const rng = new Rng(5);
+    // Found by the fuzzer (tls target, seed 7, iteration 1305): fetch refuses a GET body, which became a 502.
+    for (const method of ["get", "GET", "head"]) {
+      const secure = await tunnel(gw.port, {
+        host: "api.openai.com",
+        ca: gw.caPem,
+        alpn: ["http/1.1"],
+        deadlineMs: 2000,
+      });
+      assert.ok(secure);
+      const head = `${method} /v1/models HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: 5\r\n\r\nhello`;
+      const got = await exchange(secure, Buffer.from(head), rng, { deadlineMs: 2000, complete: h1Complete });
+      secure.destroy();
+      assert.deepEqual(h1Statuses(got.bytes), [400], method);
+    }
+  },
+});
