@@ -40,14 +40,22 @@ export type PreparedBody =
     pack: { sha256: string; members: PackMember[] } | null;
   };
 
-const RECENT_LIMIT = 256;
-/** Recent segmented bodies by first segment: candidates to be the base of the next turn's manifest. */
+const RECENT_LIMIT = 1024;
+/**
+ * Recent segmented bodies under each of their first `KEYS` segments: candidates to be the base of the next
+ * turn's manifest. Several keys, because the first segment alone can be shared by every session (an
+ * OpenAI system message) or change once (the first turn's breakpoint); the candidate sharing the longest
+ * prefix wins. A hint only: the base is checked in the database, and a miss costs a full manifest.
+ */
 const recent = new Map<string, { sha256: string; parts: Part[] }>();
+const KEYS = 3;
 
-function remember(key: string, value: { sha256: string; parts: Part[] }): void {
-  recent.delete(key);
-  recent.set(key, value);
-  if (recent.size > RECENT_LIMIT) recent.delete(recent.keys().next().value!);
+function remember(keys: readonly string[], value: { sha256: string; parts: Part[] }): void {
+  for (const key of keys) {
+    recent.delete(key);
+    recent.set(key, value);
+  }
+  while (recent.size > RECENT_LIMIT) recent.delete(recent.keys().next().value!);
 }
 
 function placeholders(n: number, from = 1): string {
@@ -90,19 +98,22 @@ export async function prepareBody(
     return { kind: "whole", sha256: sha, size: bytes.length };
   }
   const { parts, segments } = partsOf(bytes, spans);
-  const first = parts.find((p) => p.kind === "segment")!;
-  const key = (first as { sha256: string }).sha256;
+  const keys = parts.flatMap((p) => p.kind === "segment" ? [p.sha256] : []).slice(0, KEYS);
   if ((await db.query("SELECT 1 AS x FROM body_manifests WHERE sha256 = $1", [sha])).length) {
-    remember(key, { sha256: sha, parts });
+    remember(keys, { sha256: sha, parts });
     return { kind: "known", sha256: sha, size: bytes.length };
   }
   let base: { sha256: string; parts: number } | null = null;
-  const candidate = recent.get(key);
-  if (candidate) {
-    const shared = commonPrefix(candidate.parts, parts);
-    const found = shared >= 2 &&
-      (await db.query("SELECT 1 AS x FROM body_manifests WHERE sha256 = $1", [candidate.sha256])).length;
-    if (found) base = { sha256: candidate.sha256, parts: shared };
+  const candidates = keys.map((k) => recent.get(k)).filter((c) => c !== undefined && c.sha256 !== sha);
+  const ranked = candidates
+    .map((c) => ({ sha256: c!.sha256, parts: commonPrefix(c!.parts, parts) }))
+    .filter((c) => c.parts >= 2)
+    .sort((a, b) => b.parts - a.parts);
+  for (const c of ranked) {
+    if ((await db.query("SELECT 1 AS x FROM body_manifests WHERE sha256 = $1", [c.sha256])).length) {
+      base = c;
+      break;
+    }
   }
   const own = parts.slice(base?.parts ?? 0);
   const ownShas = [...new Set(own.flatMap((p) => p.kind === "segment" ? [p.sha256] : []))];
@@ -129,7 +140,7 @@ export async function prepareBody(
     await objects.put(built.sha256, built.gzipped, { kind: "pack", size: built.size });
     pack = { sha256: built.sha256, members: built.members };
   }
-  remember(key, { sha256: sha, parts });
+  remember(keys, { sha256: sha, parts });
   return { kind: "segmented", sha256: sha, size: bytes.length, base, own, reused, pack };
 }
 
