@@ -32,6 +32,8 @@ export interface PersistOptions {
   /** Quiet time after which a conversation without a client session id starts a new session. */
   idleGapMs: number;
   price?: PriceFn;
+  /** Store chat request bodies as segments (default true); `false` stores every body whole, as before. */
+  segment?: boolean;
 }
 
 /** What happened to a record. */
@@ -95,7 +97,7 @@ export async function prepareRecord(
   db: Db,
   objects: ObjectStore,
   input: CaptureRecord,
-  options: { lookUp?: boolean } = {},
+  options: { lookUp?: boolean; segment?: boolean } = {},
 ): Promise<PreparedRecord | null> {
   const record = withParsedRequest(input);
   const ex = record.exchange;
@@ -105,11 +107,17 @@ export async function prepareRecord(
   }
   const ws = ex.kind === "websocket";
   const [request, response] = await Promise.all([
-    prepareBody(db, objects, record.requestBody, ws ? null : splitBody(record.requestBody), {
-      kind: ws ? "ws-client" : "request",
-      size: record.requestBody.length,
-      contentType: ex.request.headers["content-type"],
-    }),
+    prepareBody(
+      db,
+      objects,
+      record.requestBody,
+      ws || options.segment === false ? null : splitBody(record.requestBody),
+      {
+        kind: ws ? "ws-client" : "request",
+        size: record.requestBody.length,
+        contentType: ex.request.headers["content-type"],
+      },
+    ),
     prepareBody(db, objects, record.responseBody, null, {
       kind: ws ? "ws-server" : "response",
       size: record.responseBody.length,
@@ -331,7 +339,7 @@ export async function persistRecord(
   input: CaptureRecord,
   options: PersistOptions,
 ): Promise<PersistResult> {
-  const prepared = await prepareRecord(db, objects, input);
+  const prepared = await prepareRecord(db, objects, input, { segment: options.segment });
   if (!prepared) return { status: "duplicate", exchangeId: input.exchange.id };
   return await db.transaction((tx) => writePrepared(tx, db.engine, prepared, options));
 }
