@@ -1,6 +1,7 @@
 /**
  * Writes one capture record into the stores: bodies into the object store first (so no row ever points
- * at a missing object), then, in one database transaction, the exchange row, and for model turns the
+ * at a missing object; a chat request body as its new segments and a manifest, `storage/bodies/`), then,
+ * in one database transaction, the body claims and manifest, the exchange row, and for model turns the
  * session, the turn with its chain link, its tool calls and tool results, the session totals (computed in
  * SQL, `x = x + n`, so concurrent turns add up) and the policy decisions as events. Writing the same
  * record twice (a journal replay) is recognised by the exchange id and changes nothing.
@@ -11,10 +12,11 @@ import { parseRequest } from "../providers/mod.ts";
 import type { ApiName, Usage } from "../providers/types.ts";
 import { GENESIS_HASH, sortToolResults, turnHash } from "../storage/chain.ts";
 import type { Db, Queryable, SqlValue } from "../storage/db/db.ts";
-import { storeBody } from "../storage/objects/content.ts";
+import { commitBody, prepareBody, type PreparedBody } from "../storage/bodies/write.ts";
 import type { ObjectStore } from "../storage/objects/store.ts";
 import { type ConversationFacts, conversationFacts } from "./conversation.ts";
 import type { CaptureRecord } from "./record.ts";
+import { splitBody } from "./segments/split.ts";
 import { resolveSession } from "./sessions.ts";
 
 /** Prices a turn in USD as billed at `at` (epoch ms), or `null` when the model's price is unknown. */
@@ -30,6 +32,8 @@ export interface PersistOptions {
   /** Quiet time after which a conversation without a client session id starts a new session. */
   idleGapMs: number;
   price?: PriceFn;
+  /** Store chat request bodies as segments (default true); `false` stores every body whole, as before. */
+  segment?: boolean;
 }
 
 /** What happened to a record. */
@@ -79,6 +83,8 @@ export interface PreparedRecord {
   record: CaptureRecord;
   requestSha: string;
   responseSha: string;
+  /** How each body was stored; `writePrepared` commits their rows and claims. */
+  bodies: { request: PreparedBody; response: PreparedBody };
   facts: ConversationFacts | null;
 }
 
@@ -91,7 +97,7 @@ export async function prepareRecord(
   db: Db,
   objects: ObjectStore,
   input: CaptureRecord,
-  options: { lookUp?: boolean } = {},
+  options: { lookUp?: boolean; segment?: boolean } = {},
 ): Promise<PreparedRecord | null> {
   const record = withParsedRequest(input);
   const ex = record.exchange;
@@ -100,19 +106,31 @@ export async function prepareRecord(
     if (known.length) return null;
   }
   const ws = ex.kind === "websocket";
-  const [requestSha, responseSha] = await Promise.all([
-    storeBody(objects, record.requestBody, {
-      kind: ws ? "ws-client" : "request",
-      size: record.requestBody.length,
-      contentType: ex.request.headers["content-type"],
-    }),
-    storeBody(objects, record.responseBody, {
+  const [request, response] = await Promise.all([
+    prepareBody(
+      db,
+      objects,
+      record.requestBody,
+      ws || options.segment === false ? null : splitBody(record.requestBody),
+      {
+        kind: ws ? "ws-client" : "request",
+        size: record.requestBody.length,
+        contentType: ex.request.headers["content-type"],
+      },
+    ),
+    prepareBody(db, objects, record.responseBody, null, {
       kind: ws ? "ws-server" : "response",
       size: record.responseBody.length,
       contentType: ex.response?.headers["content-type"],
     }),
   ]);
-  return { record, requestSha, responseSha, facts: record.parsed ? conversationFacts(record) : null };
+  return {
+    record,
+    requestSha: request.sha256,
+    responseSha: response.sha256,
+    bodies: { request, response },
+    facts: record.parsed ? conversationFacts(record) : null,
+  };
 }
 
 /**
@@ -129,6 +147,8 @@ export async function writePrepared(
   const ex = record.exchange;
   const dup = await tx.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [ex.id]);
   if (dup.length) return { status: "duplicate" as const, exchangeId: ex.id };
+  await commitBody(tx, engine, prepared.bodies.request, record.capturedAt);
+  await commitBody(tx, engine, prepared.bodies.response, record.capturedAt);
   const start = ex.timing.start;
   const end = ex.timing.end ?? record.capturedAt;
   const ttfb = ex.timing.firstByte === null ? null : ex.timing.firstByte - start;
@@ -319,7 +339,7 @@ export async function persistRecord(
   input: CaptureRecord,
   options: PersistOptions,
 ): Promise<PersistResult> {
-  const prepared = await prepareRecord(db, objects, input);
+  const prepared = await prepareRecord(db, objects, input, { segment: options.segment });
   if (!prepared) return { status: "duplicate", exchangeId: input.exchange.id };
   return await db.transaction((tx) => writePrepared(tx, db.engine, prepared, options));
 }

@@ -12,7 +12,7 @@ import { type Column, count, renderTable, usd, useColor, when } from "./inspect/
 import { renderSession, renderTurn, sessionColumns } from "./inspect/views.ts";
 import { parseTime } from "./inspect/time_range.ts";
 import { getSession, getTurn, listSessions, type SearchHit, searchTurns } from "../storage/queries.ts";
-import { loadBody } from "../storage/objects/content.ts";
+import { readBody } from "../storage/bodies/read.ts";
 
 interface FilterArgs {
   json: boolean;
@@ -120,8 +120,10 @@ export const turnCommand: CommandModule<object, TurnArgs> = {
     if (!turn) throw new Error(`No turn "${args.id}"`);
     if (wantBody) {
       const sha = args.request ? turn.request_sha256 : turn.response_sha256;
-      const body = await loadBody(stores.objects!, sha);
-      if (body === null) throw new Error(`Object ${sha} of turn "${args.id}" is missing from the store`);
+      const body = await readBody(stores.db, stores.objects!, sha);
+      if (body === null) {
+        throw new Error(`Body ${sha} of turn "${args.id}" is missing from the store or damaged (run verify)`);
+      }
       await Deno.stdout.write(body);
       return;
     }

@@ -1,14 +1,19 @@
 /**
  * The object half of deletion by policy. Bodies are content-addressed and shared between turns, so a body
- * goes only when no remaining turn or exchange names it. S3 Object Lock may still retain it: then it is
- * kept (not an error), noted in `retention_pending_objects` with the lock's end, and a later run removes
- * it once the lock has expired — unless a new turn names it by then. A legal hold (on any version) keeps
- * it the same way; a hold has no end, so it is noted as due at once and every later run asks again.
+ * goes only when no remaining turn or exchange names it. A segmented body (`storage/bodies/`) is a
+ * manifest row: it goes when no turn, exchange or later manifest (its delta base) names it, and then each
+ * of its segments that no other manifest names, and a pack once none of its segments remains. S3 Object
+ * Lock may still retain an object: then it is kept (not an error), noted in `retention_pending_objects`
+ * with the lock's end, and a later run removes it once the lock has expired — unless a new turn names it
+ * by then. A legal hold (on any version) keeps it the same way; a hold has no end, so it is noted as due
+ * at once and every later run asks again. Every removal is decided under the hash's row lock (`storage/bodies/claims.ts`), which capture
+ * takes too, so a turn captured meanwhile never names a removed object.
  * @module
  */
 import { newId } from "../core/ids.ts";
 import { log } from "../core/log.ts";
-import type { Db } from "./db/db.ts";
+import { claimForRemoval, endRemoval } from "./bodies/claims.ts";
+import type { Db, Queryable } from "./db/db.ts";
 import type { ObjectStore } from "./objects/store.ts";
 import type { RetentionResult } from "./retention_run.ts";
 
@@ -19,19 +24,59 @@ export interface ObjectRemovalOptions {
 }
 
 /**
- * Whether any remaining row names the object. One round trip; each branch is an indexed lookup
- * (migration 030) and `LIMIT 1` stops at the first hit.
+ * Whether any remaining row names the hash: a turn or exchange (a body), a manifest (as its delta base or
+ * as one of its segments), a segment (as its pack). One round trip; each branch is an indexed lookup
+ * (migrations 030, 050) and `LIMIT 1` stops at the first hit.
  */
-export async function objectStillNamed(db: Db, sha: string): Promise<boolean> {
+export async function objectStillNamed(db: Queryable, sha: string): Promise<boolean> {
   const rows = await db.query(
     `SELECT 1 AS x FROM turns WHERE request_sha256 = $1
      UNION ALL SELECT 1 AS x FROM turns WHERE response_sha256 = $1
      UNION ALL SELECT 1 AS x FROM exchanges WHERE request_sha256 = $1
      UNION ALL SELECT 1 AS x FROM exchanges WHERE response_sha256 = $1
+     UNION ALL SELECT 1 AS x FROM body_manifests WHERE base_sha256 = $1
+     UNION ALL SELECT 1 AS x FROM manifest_segments WHERE segment_sha256 = $1
+     UNION ALL SELECT 1 AS x FROM stored_objects WHERE pack_sha256 = $1
      LIMIT 1`,
     [sha],
   );
   return rows.length > 0;
+}
+
+/**
+ * Removes the manifest of a segmented body under its row lock unless something still names it; returns
+ * what it named (its own segments and its base), or `null` when it was kept or is already gone.
+ */
+async function removeManifest(db: Db, sha: string): Promise<string[] | null> {
+  return await db.transaction(async (tx) => {
+    const [row] = await tx.query<{ base_sha256: string | null }>(
+      `SELECT base_sha256 FROM body_manifests WHERE sha256 = $1${
+        db.engine === "postgres" ? " FOR UPDATE" : ""
+      }`,
+      [sha],
+    );
+    if (!row || await objectStillNamed(tx, sha)) return null;
+    const segments = await tx.query<{ segment_sha256: string }>(
+      "SELECT segment_sha256 FROM manifest_segments WHERE body_sha256 = $1",
+      [sha],
+    );
+    await tx.run("DELETE FROM manifest_segments WHERE body_sha256 = $1", [sha]);
+    await tx.run("DELETE FROM body_manifests WHERE sha256 = $1", [sha]);
+    const named = segments.map((s) => String(s.segment_sha256));
+    return row.base_sha256 ? [...named, String(row.base_sha256)] : named;
+  });
+}
+
+async function recordDeletion(
+  db: Db,
+  sha: string,
+  options: ObjectRemovalOptions,
+  now: number,
+): Promise<void> {
+  await db.run(
+    "INSERT INTO deletions (id, target, target_id, reason, deleted_at) VALUES ($1, 'object', $2, $3, $4)",
+    [newId(now), sha, options.reason, now],
+  );
 }
 
 const MAX_FAILURES_LISTED = 20;
@@ -50,6 +95,33 @@ async function removeOne(
     return "shared";
   }
   const now = options.now();
+  const [stored] = await db.query<{ pack_sha256: string | null }>(
+    "SELECT pack_sha256 FROM stored_objects WHERE sha256 = $1",
+    [sha],
+  );
+  const manifest = await db.query("SELECT 1 AS x FROM body_manifests WHERE sha256 = $1", [sha]);
+  if (manifest.length) {
+    const named = await removeManifest(db, sha);
+    if (!named) {
+      result.objects_shared++;
+      return "shared";
+    }
+    await recordDeletion(db, sha, options, now);
+    result.manifests_deleted++;
+    for (const next of named) await removeOne(db, objects, next, result, options);
+    // A body of the same bytes may also be stored whole (captured before segments existed).
+    if (!stored && !(await objects.has(sha))) return "deleted";
+  }
+  if (stored?.pack_sha256) {
+    if (await claimForRemoval(db, sha, now, (tx) => objectStillNamed(tx, sha)) === "named") {
+      result.objects_shared++;
+      return "shared";
+    }
+    await endRemoval(db, sha, true);
+    result.segments_deleted++;
+    await removeOne(db, objects, stored.pack_sha256, result, options);
+    return "deleted";
+  }
   const until = await objects.retainedUntil(sha);
   if (until && until.getTime() > now) {
     result.objects_locked++;
@@ -63,24 +135,24 @@ async function removeOne(
     await notePending(db, sha, now, options.reason, now);
     return "held";
   }
+  if (await claimForRemoval(db, sha, now, (tx) => objectStillNamed(tx, sha)) === "named") {
+    result.objects_shared++;
+    return "shared";
+  }
   // Recorded first: the deletion itself is part of the audit trail, even if the store then fails.
-  await db.run(
-    "INSERT INTO deletions (id, target, target_id, reason, deleted_at) VALUES ($1, 'object', $2, $3, $4)",
-    [newId(now), sha, options.reason, now],
-  );
+  await recordDeletion(db, sha, options, now);
   try {
     await objects.delete(sha);
   } catch (error) {
+    await endRemoval(db, sha, false);
     const message = error instanceof Error ? error.message : String(error);
     result.objects_failed++;
     if (result.failures.length < MAX_FAILURES_LISTED) result.failures.push({ sha256: sha, error: message });
     log.warn("retention.object_failed", { sha256: sha, error });
     return "failed";
   }
+  await endRemoval(db, sha, true);
   result.objects_deleted++;
-  // Capture deduplicates by asking the store first: a turn captured in the instant between our check and
-  // the delete may name a body that is now gone. Rare (old bodies seldom recur); make it visible.
-  if (await objectStillNamed(db, sha)) log.error("retention.object_race", { sha256: sha });
   return "deleted";
 }
 

@@ -69,6 +69,10 @@ export interface RetentionResult {
   failures: { sha256: string; error: string }[];
   /** Of `objects_deleted`, those an earlier run kept under a lock that has since expired. */
   pending_removed: number;
+  /** Manifests of segmented bodies removed (database rows; their packs count in `objects_deleted`). */
+  manifests_deleted: number;
+  /** Segments no remaining manifest named, removed from their packs' index. */
+  segments_deleted: number;
 }
 
 function whereOf(selection: RetentionSelection): { sql: string; params: SqlValue[] } {
@@ -118,6 +122,8 @@ export async function runRetention(
     objects_failed: 0,
     failures: [],
     pending_removed: 0,
+    manifests_deleted: 0,
+    segments_deleted: 0,
   };
   if (options.dryRun) {
     const [count] = await db.query<{ turns: number; sessions: number }>(

@@ -4,7 +4,7 @@
  * @module
  */
 import { persistRecord } from "../capture/persist.ts";
-import { buildRecord } from "../capture/record.ts";
+import { buildRecord, type CaptureRecord } from "../capture/record.ts";
 import { fakeExchange, fakeParsed, messagesBody, usage } from "../capture/test_exchange.ts";
 import type { Db } from "./db/db.ts";
 import type { ObjectStore } from "./objects/store.ts";
@@ -25,10 +25,12 @@ export interface TestTurn {
   cacheWrite5m?: number;
   reasoning?: number;
   developer?: string;
+  /** The request body's exact bytes, instead of a small body built from `prompt` and `extra`. */
+  requestBody?: Uint8Array;
 }
 
-/** Captures `turn` and returns its turn id. Price: $0.001 per input and $0.002 per output token. */
-export async function captureTestTurn(db: Db, objects: ObjectStore, turn: TestTurn): Promise<string> {
+/** The capture record of `turn`, as the proxy hands it to the capture worker. */
+export function testRecord(turn: TestTurn): CaptureRecord {
   const ex = fakeExchange({ at: turn.at });
   if (turn.developer) ex.client = { ...ex.client, developer: turn.developer };
   const parsed = fakeParsed({
@@ -43,12 +45,22 @@ export async function captureTestTurn(db: Db, objects: ObjectStore, turn: TestTu
     toolCalls: [{ id: `call-${ex.id}`, name: "Bash", arguments: "{}", server: false }],
   });
   const bodies = {
-    request: messagesBody(turn.prompt, turn.extra),
+    request: turn.requestBody ?? messagesBody(turn.prompt, turn.extra),
     response: new TextEncoder().encode(turn.response),
   };
-  await persistRecord(db, objects, buildRecord(ex, parsed, bodies, new Uint8Array(32)), {
-    idleGapMs: 24 * 3_600_000,
-    price: (_provider, _model, u) => u.input * 0.001 + u.output * 0.002,
-  });
-  return ex.id;
+  return buildRecord(ex, parsed, bodies, new Uint8Array(32));
+}
+
+/** Persist options of the test turns. Price: $0.001 per input and $0.002 per output token. */
+export const TEST_PERSIST = {
+  idleGapMs: 24 * 3_600_000,
+  price: (_p: unknown, _m: unknown, u: { input: number; output: number }) =>
+    u.input * 0.001 + u.output * 0.002,
+};
+
+/** Captures `turn` and returns its turn id. */
+export async function captureTestTurn(db: Db, objects: ObjectStore, turn: TestTurn): Promise<string> {
+  const record = testRecord(turn);
+  await persistRecord(db, objects, record, TEST_PERSIST);
+  return record.exchange.id;
 }

@@ -156,6 +156,7 @@ tamperTest("untouched captures verify clean, one session or all, with exit 0", a
   assert.deepEqual(all.report, {
     ok: true,
     checked_objects: 8,
+    checked_segments: 0,
     checked_turns: 4,
     checked_sessions: 2,
     checked_signatures: 2,

@@ -27,6 +27,8 @@ export interface SeedTurn {
   client?: Exchange["client"];
   decisions?: Exchange["decisions"];
   response?: string;
+  /** The request body's exact bytes instead of a small one built from the prompt. */
+  requestBody?: Uint8Array;
 }
 
 /** A seeded data dir. */
@@ -82,7 +84,7 @@ export async function seedCapture(
         ...(t.client ? { client: t.client } : {}),
         decisions: t.decisions ?? [],
       });
-      const request = messagesBody(t.prompt, t.userText ? [t.userText] : []);
+      const request = t.requestBody ?? messagesBody(t.prompt, t.userText ? [t.userText] : []);
       const response = new TextEncoder().encode(
         t.response ?? `event: message_stop\ndata: ${t.text ?? "ok"}\n\n`,
       );

@@ -12,6 +12,8 @@ import { type Problem, short } from "./report.ts";
 export interface ObjectRef {
   referenced: boolean;
   turnId: string | null;
+  /** Every turn that refers to it (a shared body or segment is reported for each of them). */
+  turnIds: string[];
   sessionId: string | null;
   /** How many turns and exchanges refer to it (deduplicated bodies are shared). */
   uses: number;

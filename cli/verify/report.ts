@@ -6,8 +6,11 @@
  */
 
 /**
- * - `object_modified`: an object's bytes (decompressed) no longer hash to its address, or are not gzip.
- * - `object_missing`: a turn or exchange names an object the store does not have.
+ * - `object_modified`: an object's bytes (decompressed) no longer hash to its address, or are not gzip; a
+ *   segment of a segmented body does not hash to its name (reported for every turn whose body uses it), or
+ *   the body reassembled from its manifest does not hash to its address (a manifest row was edited).
+ * - `object_missing`: a turn or exchange names an object the store does not have; a segment of a
+ *   segmented body, its pack, or a manifest its delta chain builds on is gone (reported per turn).
  * - `row_modified`: a turn's row, tool calls or tool results no longer hash to its recorded hash, or its
  *   exchange row disagrees with it.
  * - `turn_deleted`: a sequence number is missing (or a signed head / the session head / an exchange
@@ -42,7 +45,10 @@ export interface Problem {
 /** The whole result. */
 export interface VerifyReport {
   ok: boolean;
+  /** Bodies and objects re-hashed (a segmented body counts once, however many segments it has). */
   checked_objects: number;
+  /** Distinct segments of segmented bodies checked. */
+  checked_segments: number;
   checked_turns: number;
   checked_sessions: number;
   checked_signatures: number;

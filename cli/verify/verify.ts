@@ -2,7 +2,8 @@
  * `recondo verify` without the command line: checks one session or everything on any engine and either
  * object store. Each session's rows are read in one snapshot (a transaction, REPEATABLE READ on
  * PostgreSQL) so a gateway writing at the same time cannot make a consistent chain look broken; then
- * every object the checked rows name is re-hashed, and with `all` every object the store lists.
+ * every object the checked rows name is re-hashed (a segmented body reassembled from its manifest and
+ * segments first, `segment_check.ts`), and with `all` every object the store lists.
  * @example
  * const report = await verifyStores(db, objects, { all: true, keys: await trustedKeys(db, localKey) });
  * if (!report.ok) Deno.exit(1);
@@ -12,6 +13,7 @@ import type { Db, Queryable, Row } from "../../storage/db/db.ts";
 import type { ObjectStore } from "../../storage/objects/store.ts";
 import { checkSessionChain, type SessionRows } from "./chain_check.ts";
 import { checkObjects, type ObjectRef } from "./object_check.ts";
+import { checkSegmentedBodies } from "./segment_check.ts";
 import { isFailure, type Problem, type VerifyReport } from "./report.ts";
 import type { TrustedKeys } from "./trusted_keys.ts";
 
@@ -89,14 +91,17 @@ async function sessionIds(db: Db, options: VerifyOptions): Promise<string[]> {
 function addRef(refs: Map<string, ObjectRef>, sha: unknown, turnId: unknown, sessionId: unknown): void {
   if (typeof sha !== "string" || !sha) return;
   const ref = refs.get(sha);
+  const turn = typeof turnId === "string" ? turnId : null;
   if (ref) {
     ref.uses++;
     if (!ref.referenced) ref.referenced = true;
+    if (turn && !ref.turnIds.includes(turn)) ref.turnIds.push(turn);
     return;
   }
   refs.set(sha, {
     referenced: true,
-    turnId: typeof turnId === "string" ? turnId : null,
+    turnId: turn,
+    turnIds: turn ? [turn] : [],
     sessionId: typeof sessionId === "string" ? sessionId : null,
     uses: 1,
   });
@@ -143,7 +148,9 @@ export async function verifyStores(
       addRef(refs, ex.response_sha256, null, null);
     }
     for await (const sha of objects.list()) {
-      if (!refs.has(sha)) refs.set(sha, { referenced: false, turnId: null, sessionId: null, uses: 0 });
+      if (!refs.has(sha)) {
+        refs.set(sha, { referenced: false, turnId: null, turnIds: [], sessionId: null, uses: 0 });
+      }
     }
   }
   const deleted = new Map<string, { reason: string; deleted_at: number }>();
@@ -152,7 +159,14 @@ export async function verifyStores(
   ) {
     deleted.set(String(d.target_id), { reason: String(d.reason), deleted_at: Number(d.deleted_at) });
   }
-  const checked = await checkObjects(objects, refs, {
+  // Segmented bodies are reassembled and re-hashed; every other object (whole bodies, packs) as before.
+  const segmented = await checkSegmentedBodies(db, objects, refs, {
+    concurrency: options.concurrency,
+    onProgress: (done, total) => options.onProgress?.("objects", done, total),
+  });
+  problems.push(...segmented.problems);
+  const whole = new Map([...refs].filter(([sha]) => !segmented.bodies.has(sha)));
+  const checked = await checkObjects(objects, whole, {
     deleted,
     concurrency: options.concurrency,
     onProgress: (done, total) => options.onProgress?.("objects", done, total),
@@ -160,7 +174,8 @@ export async function verifyStores(
   problems.push(...checked.problems);
   return {
     ok: !problems.some(isFailure),
-    checked_objects: checked.checked,
+    checked_objects: checked.checked + segmented.bodies.size,
+    checked_segments: segmented.segments,
     checked_turns: checkedTurns,
     checked_sessions: ids.length,
     checked_signatures: checkedSignatures,

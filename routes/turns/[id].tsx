@@ -2,7 +2,8 @@ import type { Handlers, PageProps } from "../_lib/context.ts";
 import { count, duration, time, usd } from "../../components/format.ts";
 import { Body } from "../../components/Body.tsx";
 import { getTurn, type TurnDetail } from "../../storage/queries.ts";
-import { loadBody, sha256Hex } from "../../storage/objects/content.ts";
+import { readBody } from "../../storage/bodies/read.ts";
+import { sha256Hex } from "../../storage/objects/content.ts";
 
 interface Captured {
   sha256: string;
@@ -29,7 +30,7 @@ async function load(
 ): Promise<Captured> {
   const store = ctx.services.objects;
   if (!store || !/^[0-9a-f]{64}$/.test(sha)) return { sha256: sha, text: null, verified: null, bytes: null };
-  const bytes = await loadBody(store, sha);
+  const bytes = await readBody(ctx.services.db, store, sha);
   if (!bytes) return { sha256: sha, text: null, verified: verify ? false : null, bytes: null };
   const text = new TextDecoder().decode(bytes.length > MAX_SHOWN ? bytes.subarray(0, MAX_SHOWN) : bytes);
   return { sha256: sha, text, verified: verify ? sha256Hex(bytes) === sha : null, bytes: bytes.length };

@@ -1,13 +1,13 @@
 /**
  * Captured exchanges read back for `recondo policies simulate`: the request as it was sent (head from the
- * `exchanges` row, body from the object store) with the turn's usage and cost, oldest first, in pages so a
+ * `exchanges` row, body from the object store, reassembled from its segments when it was split) with the turn's usage and cost, oldest first, in pages so a
  * week of traffic never sits in memory at once.
  * @module
  */
 import type { ProviderName } from "../../core/exchange.ts";
 import type { RecordedExchange } from "../../policies/versions/simulate.ts";
 import type { Db, Row } from "../db/db.ts";
-import { loadBody } from "../objects/content.ts";
+import { readBody } from "../bodies/read.ts";
 import type { ObjectStore } from "../objects/store.ts";
 
 const PAGE = 200;
@@ -31,16 +31,16 @@ export async function* capturedExchanges(
        ORDER BY e.started_at, e.id LIMIT ${PAGE}`,
       [after[0], after[1], until],
     );
-    for (const row of rows) yield await recorded(row, objects);
+    for (const row of rows) yield await recorded(db, row, objects);
     if (rows.length < PAGE) return;
     const last = rows[rows.length - 1];
     after = [Number(last.started_at), String(last.id)];
   }
 }
 
-async function recorded(row: Row, objects: ObjectStore | null): Promise<RecordedExchange> {
+async function recorded(db: Db, row: Row, objects: ObjectStore | null): Promise<RecordedExchange> {
   const sha = row.request_sha256 ? String(row.request_sha256) : null;
-  const body = sha && objects && Number(row.request_bytes) > 0 ? await loadBody(objects, sha) : null;
+  const body = sha && objects && Number(row.request_bytes) > 0 ? await readBody(db, objects, sha) : null;
   const hasTurn = row.turn_id !== null && row.turn_id !== undefined;
   return {
     id: String(row.id),

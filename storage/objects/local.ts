@@ -64,6 +64,29 @@ class LocalObjectStore implements ObjectStore {
     }
   }
 
+  async getRange(sha: string, start: number, end: number): Promise<Uint8Array | null> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(this.#path(sha), { read: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+    try {
+      await file.seek(start, Deno.SeekMode.Start);
+      const out = new Uint8Array(Math.max(0, end - start));
+      let read = 0;
+      while (read < out.length) {
+        const n = await file.read(out.subarray(read));
+        if (n === null) break;
+        read += n;
+      }
+      return out.subarray(0, read);
+    } finally {
+      file.close();
+    }
+  }
+
   has(sha: string): Promise<boolean> {
     return exists(this.#path(sha));
   }

@@ -113,6 +113,29 @@ class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async getRange(sha: string, start: number, end: number): Promise<Uint8Array | null> {
+    if (end <= start) return new Uint8Array(0);
+    try {
+      const out = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.options.bucket,
+          Key: this.#key(sha),
+          Range: `bytes=${start}-${end - 1}`,
+        }),
+      );
+      if (!out.Body) return null;
+      return await out.Body.transformToByteArray();
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw new Error(
+        `Cannot read bytes ${start}-${end - 1} of object ${sha} from s3://${this.options.bucket}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
   async has(sha: string): Promise<boolean> {
     try {
       await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.#key(sha) }));

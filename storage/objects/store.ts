@@ -7,8 +7,11 @@
 
 /** What a stored object is, kept beside it where the backend can (S3 metadata). */
 export interface ObjectMeta {
-  /** `request`, `response` (bodies), `ws-client`/`ws-server` (WebSocket transcripts). */
-  kind: "request" | "response" | "ws-client" | "ws-server";
+  /**
+   * `request`, `response` (bodies), `ws-client`/`ws-server` (WebSocket transcripts), `pack` (the new
+   * segments of one request body, `storage/bodies/pack.ts`).
+   */
+  kind: "request" | "response" | "ws-client" | "ws-server" | "pack";
   /** Uncompressed size in bytes. */
   size: number;
   /** The body's content type when known. */
@@ -26,6 +29,11 @@ export interface ObjectStore {
   put(sha256Hex: string, gzipped: Uint8Array, meta: ObjectMeta): Promise<void>;
   /** The gzipped bytes, or `null` when no such object exists. */
   get(sha256Hex: string): Promise<Uint8Array | null>;
+  /**
+   * Bytes `[start, end)` of the stored (gzipped) object, or `null` when it is missing: one member of a
+   * segment pack (`storage/bodies/pack.ts`) without fetching the whole pack. On S3 a ranged GET.
+   */
+  getRange(sha256Hex: string, start: number, end: number): Promise<Uint8Array | null>;
   has(sha256Hex: string): Promise<boolean>;
   /**
    * Removes an object (retention) for good: on a versioned S3 bucket every version, not just a delete
