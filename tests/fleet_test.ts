@@ -12,6 +12,9 @@
  *
  * The control-plane and drain tests build on the same `startFleet` (tests/support/fleet.ts).
  */
+import { readBody } from "../storage/bodies/read.ts";
+import { openS3ObjectStore, s3OptionsFromEnv } from "../storage/objects/s3.ts";
+import { sha256Hex } from "../storage/objects/content.ts";
 import assert from "node:assert/strict";
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import pg from "pg";
@@ -152,12 +155,29 @@ async function claudeThroughTheBalancer(fleet: Fleet): Promise<void> {
   assert.equal(turns.length, modelRequests.length, "each model request is captured once");
   assert.equal(new Set(turns.map((t) => t.exchange_id)).size, turns.length);
 
-  // The bodies are in the shared bucket, content-addressed (storage/objects/s3.ts), and in no data dir.
-  for (const sha of turns.flatMap((t) => [t.request_sha256, t.response_sha256])) {
-    const head = await fleet.s3.client.send(
-      new HeadObjectCommand({ Bucket: fleet.bucket, Key: `objects/${sha.slice(0, 2)}/${sha}.gz` }),
-    );
-    assert.ok((head.ContentLength ?? 0) > 0, `object ${sha} is empty in the bucket`);
+  // The bodies are in the shared bucket: the response whole, content-addressed (storage/objects/s3.ts), the
+  // request possibly as segments in packs (storage/bodies/); both read back to their exact recorded hash.
+  const objects = openS3ObjectStore({
+    ...s3OptionsFromEnv({ get: (name) => fleet.storeEnv[name] }),
+    credentials: fleet.s3.credentials,
+  });
+  try {
+    for (const t of turns) {
+      const head = await fleet.s3.client.send(
+        new HeadObjectCommand({
+          Bucket: fleet.bucket,
+          Key: `objects/${t.response_sha256.slice(0, 2)}/${t.response_sha256}.gz`,
+        }),
+      );
+      assert.ok((head.ContentLength ?? 0) > 0, `response object ${t.response_sha256} is empty in the bucket`);
+      for (const sha of [t.request_sha256, t.response_sha256]) {
+        const body = await readBody(fleet.db, objects, sha);
+        assert.ok(body, `body ${sha} cannot be read back from the bucket`);
+        assert.equal(sha256Hex(body), sha);
+      }
+    }
+  } finally {
+    await objects.close();
   }
   for (const g of fleet.gateways) {
     const local = await Deno.stat(`${g.dataDir}/objects`).then(() => true, () => false);
