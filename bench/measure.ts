@@ -5,7 +5,15 @@
  */
 import { join } from "node:path";
 import type { LoadResult, LoadSpec } from "./load_client.ts";
-import { type ProcessGroup, procStats, type Service } from "./processes.ts";
+import {
+  allProcStats,
+  type ProcessGroup,
+  procStats,
+  procTreeStats,
+  rssOfPids,
+  type Service,
+  treeOf,
+} from "./processes.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -87,7 +95,10 @@ export interface ThroughputResult {
   cpuMs: { proxy: number | null; upstream: number; client: number };
 }
 
-/** `connections` clients looping for `durationMs`; samples the proxy's RSS and every process's CPU. */
+/**
+ * `connections` clients looping for `durationMs`; samples the proxy's RSS and every process's CPU. The proxy
+ * is read as a process tree (`procTreeStats`): squid's certificate helpers count as squid's.
+ */
 export async function measureThroughput(
   context: Context,
   paths: Path[],
@@ -107,8 +118,10 @@ export async function measureThroughput(
       const total = results.get(path.name)!;
       let before: { proxy: number; upstream: number } | null = null;
       let sampler: ReturnType<typeof setInterval> | undefined;
+      // The proxy's process tree is listed once per window (a /proc scan takes ~2 ms); RSS polls only it.
+      let tree: number[] = [];
       const sampleRss = () => {
-        if (path.proxy) total.loadRssKb = Math.max(total.loadRssKb, procStats(path.proxy.pid).rssKb);
+        if (path.proxy) total.loadRssKb = Math.max(total.loadRssKb, rssOfPids(tree));
       };
       const result = await runClient(context, path, {
         mode: "throughput",
@@ -116,8 +129,9 @@ export async function measureThroughput(
         durationMs: options.durationMs,
         warmup: options.warmup,
       }, () => {
+        tree = path.proxy ? treeOf(allProcStats(), path.proxy.pid).pids : [];
         before = {
-          proxy: path.proxy ? procStats(path.proxy.pid).cpuMs : 0,
+          proxy: path.proxy ? procTreeStats(path.proxy.pid).cpuMs : 0,
           upstream: procStats(context.upstream.pid).cpuMs,
         };
         sampler = setInterval(sampleRss, 100);
@@ -136,7 +150,7 @@ export async function measureThroughput(
       total.cpuMs.client += result.cpuMs;
       total.cpuMs.upstream += procStats(context.upstream.pid).cpuMs - start.upstream;
       if (path.proxy && total.cpuMs.proxy !== null) {
-        total.cpuMs.proxy += procStats(path.proxy.pid).cpuMs - start.proxy;
+        total.cpuMs.proxy += procTreeStats(path.proxy.pid).cpuMs - start.proxy;
       }
     }
   }

@@ -144,6 +144,101 @@ export function procStats(pid: number): { rssKb: number; cpuMs: number } {
   return { rssKb: rss ? Number(rss[1]) : Number.NaN, cpuMs: ticks * (1000 / CLOCK_TICKS) };
 }
 
+/** One line of `/proc/<pid>/stat`, the fields the benchmark reads (times in clock ticks, RSS in pages). */
+export interface ProcStat {
+  pid: number;
+  ppid: number;
+  /** utime + stime: this process's own CPU, all its threads. */
+  ticks: number;
+  /** cutime + cstime: CPU of its children that have exited and been waited for. */
+  childTicks: number;
+  rssPages: number;
+}
+
+/** Parses `/proc/<pid>/stat` (the command name may contain spaces and parentheses). */
+export function parseStat(text: string): ProcStat {
+  const open = text.indexOf("(");
+  // Fields after the command name start at field 3 (state); ppid is 4, utime 14 … cstime 17, rss 24.
+  const fields = text.slice(text.lastIndexOf(")") + 2).trim().split(" ");
+  return {
+    pid: Number(text.slice(0, open).trim()),
+    ppid: Number(fields[1]),
+    ticks: Number(fields[11]) + Number(fields[12]),
+    childTicks: Number(fields[13]) + Number(fields[14]),
+    rssPages: Number(fields[21]),
+  };
+}
+
+/**
+ * The process `root` and all its descendants in `stats` (e.g. squid and its certificate helpers), and their
+ * CPU in ticks: every member's own time plus the time of its children that already exited and were waited
+ * for (cutime + cstime), so a helper that ends between two readings still counts, through its parent.
+ */
+export function treeOf(
+  stats: readonly ProcStat[],
+  root: number,
+): { pids: number[]; ticks: number; rssPages: number } {
+  const children = new Map<number, ProcStat[]>();
+  for (const s of stats) children.set(s.ppid, [...children.get(s.ppid) ?? [], s]);
+  const rootStat = stats.find((s) => s.pid === root);
+  if (!rootStat) throw new Error(`Cannot sum the process tree of pid ${root}: no such process`);
+  const members: ProcStat[] = [];
+  const queue = [rootStat];
+  while (queue.length) {
+    const next = queue.shift()!;
+    members.push(next);
+    queue.push(...children.get(next.pid) ?? []);
+  }
+  return {
+    pids: members.map((m) => m.pid),
+    ticks: members.reduce((sum, m) => sum + m.ticks + m.childTicks, 0),
+    rssPages: members.reduce((sum, m) => sum + m.rssPages, 0),
+  };
+}
+
+/** Every process's `/proc/<pid>/stat`, read now. */
+export function allProcStats(): ProcStat[] {
+  const out: ProcStat[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      out.push(parseStat(Deno.readTextFileSync(`/proc/${entry.name}/stat`)));
+    } catch {
+      // exited while listing
+    }
+  }
+  return out;
+}
+
+/**
+ * Like `procStats`, summed over `pid` and every process below it (squid's certificate helpers, any worker
+ * processes): RSS of all members (shared pages counted in each) and CPU as `treeOf` counts it.
+ */
+export function procTreeStats(pid: number): { rssKb: number; cpuMs: number; processes: number } {
+  const tree = treeOf(allProcStats(), pid);
+  return {
+    rssKb: tree.rssPages * (PAGE_BYTES / 1024),
+    cpuMs: tree.ticks * (1000 / CLOCK_TICKS),
+    processes: tree.pids.length,
+  };
+}
+
+/** Summed RSS of `pids` (a tree listed once by `treeOf`), skipping those that have exited: cheap to poll. */
+export function rssOfPids(pids: readonly number[]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += procStats(pid).rssKb;
+    } catch {
+      // exited since the tree was listed
+    }
+  }
+  return kb;
+}
+
+/** The kernel's page size; 4 KiB on x86-64 and the arm64 kernels this runs on. */
+const PAGE_BYTES = 4096;
+
 /** USER_HZ; 100 on every Linux this runs on (the kernel ABI fixes it for /proc). */
 const CLOCK_TICKS = 100;
 

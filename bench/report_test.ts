@@ -29,33 +29,64 @@ const info: RunInfo = {
   notes: [],
 };
 
-Deno.test("targets compare Recondo with direct and mitmdump measured in the same run", () => {
+Deno.test("targets compare Recondo with direct, mitmdump and squid measured in the same run", () => {
   const direct = path("direct", { latencyMs: [0.2, 0.2, 0.3], completed: 10_000, ttfbMs: [2] });
   const recondo = path("Recondo", {
-    latencyMs: [0.4, 0.45, 0.5],
-    completed: 6_000,
+    latencyMs: [0.9, 0.95, 1.0],
+    completed: 4_000,
     ttfbMs: [2.5],
     eventDelayMs: [1, 1, 1, 12],
     eventsPerStream: [2, 2],
+    cpuPerRequestMs: { proxy: 0.5, upstream: 0, client: 0 },
   });
-  const mitm = path("mitmdump", { completed: 1_000 });
-  const checks = checkTargets(direct, recondo, mitm, info);
-  assert.deepEqual(checks.map((c) => c.met), [true, true, true, true, false]);
-  assert.match(checks[4].measured, /4\/4 events arrived, 1 ≥ 10 ms late/);
+  const mitm = path("mitmdump", { completed: 700 });
+  const squid = path("squid", {
+    latencyMs: [0.6],
+    completed: 5_000,
+    cpuPerRequestMs: { proxy: 0.25, upstream: 0, client: 0 },
+  });
+  const checks = checkTargets(direct, recondo, { mitm, squid }, info);
+  assert.deepEqual(checks.map((c) => c.target), [
+    "≥ 0.7× squid's req/s at 32 connections",
+    "≥ 5× mitmdump's req/s at 32 connections",
+    "proxy CPU per request ≤ 2.5× squid's",
+    "added p50 at 1 connection ≤ squid's + 0.5 ms",
+    "SSE first-byte overhead ≤ 1 ms",
+    "no event held back",
+  ]);
+  assert.deepEqual(checks.map((c) => c.met), [true, true, true, true, true, false]);
+  assert.equal(checks[0].measured, "0.80× squid");
+  assert.match(checks[2].measured, /0\.500 vs 0\.250 ms \(2\.00× squid\)/);
+  assert.match(checks[3].measured, /\+0\.750 vs squid \+0\.400 ms \(\+0\.350 ms\)/);
+  assert.match(checks[5].measured, /4\/4 events arrived, 1 ≥ 10 ms late/);
   assert.equal(heldBack(recondo, 20), 1);
 });
 
-Deno.test("targets are missed when Recondo is slower than the ratios allow", () => {
+Deno.test("targets are missed when Recondo is slower or costlier than squid and mitmdump allow", () => {
   const direct = path("direct", { latencyMs: [0.2], completed: 10_000, ttfbMs: [2] });
   const recondo = path("Recondo", {
-    latencyMs: [0.6],
-    completed: 4_000,
+    latencyMs: [1.2],
+    completed: 3_000,
     ttfbMs: [3.5],
     eventsPerStream: [2],
+    cpuPerRequestMs: { proxy: 0.6, upstream: 0, client: 0 },
   });
-  const checks = checkTargets(direct, recondo, path("mitmdump", { completed: 1_000 }), info);
-  assert.deepEqual(checks.map((c) => c.met), [false, false, false, false, false]);
-  assert.equal(checkTargets(direct, recondo, null, info)[2].met, null);
+  const squid = path("squid", {
+    latencyMs: [0.6],
+    completed: 5_000,
+    cpuPerRequestMs: { proxy: 0.2, upstream: 0, client: 0 },
+  });
+  const checks = checkTargets(direct, recondo, { mitm: path("mitmdump", { completed: 1_000 }), squid }, info);
+  assert.deepEqual(checks.map((c) => c.met), [false, false, false, false, false, false]);
+});
+
+Deno.test("a peer that did not run leaves its targets unmeasured, not failed", () => {
+  const direct = path("direct", { latencyMs: [0.2], completed: 10_000, ttfbMs: [2] });
+  const recondo = path("Recondo", { latencyMs: [0.5], completed: 4_000, ttfbMs: [2], eventsPerStream: [] });
+  const checks = checkTargets(direct, recondo, { mitm: null, squid: null }, info);
+  assert.deepEqual(checks.map((c) => c.met), [null, null, null, null, true, true]);
+  assert.equal(checks[0].measured, "squid not run");
+  assert.equal(checks[1].measured, "mitmdump not run");
 });
 
 Deno.test("replaceSection swaps one section and keeps the others in place", () => {

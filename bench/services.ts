@@ -1,11 +1,14 @@
 /**
  * Starts what the benchmark measures: the Node HTTPS upstream, Recondo (`main.ts serve` on the real deno
- * binary) and `mitmdump`, each as its own process in the run's `ProcessGroup`.
+ * binary), `mitmdump` and squid with ssl-bump, each as its own process in the run's `ProcessGroup`.
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { makeTestCertificate } from "../tests/fake_provider/tls.ts";
 import { freePort, type ProcessGroup, type Service, waitUntil } from "./processes.ts";
+import { CERTGEN, renderSquidConf, renderSquidHosts, squidSslDb } from "./squid_conf.ts";
+
+const SQUID = "/usr/sbin/squid";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 export const HOST = "api.anthropic.com";
@@ -16,6 +19,8 @@ export interface Proxy {
   url: string;
   caPem: string;
   service: Service;
+  /** The `host:port` clients ask it to CONNECT to, when not `api.anthropic.com:443` (squid). */
+  connectTo?: string;
 }
 
 /**
@@ -133,22 +138,35 @@ export async function startRecondo(group: ProcessGroup, options: RecondoOptions)
   return { name, url, caPem, service };
 }
 
-/** Whether `mitmdump` is on PATH; tries `apt-get install -y mitmproxy` once when it is not. */
-export async function ensureMitmdump(): Promise<{ ok: true } | { ok: false; reason: string }> {
-  const has =
-    async () => (await new Deno.Command("mitmdump", { args: ["--version"], stdout: "null", stderr: "null" })
-      .output()
-      .then((o) => o.success).catch(() => false));
-  if (await has()) return { ok: true };
-  const install = await new Deno.Command("apt-get", {
-    args: ["install", "-y", "-q", "mitmproxy"],
-    env: { DEBIAN_FRONTEND: "noninteractive" },
-    stdout: "null",
-    stderr: "piped",
-  }).output().catch((error: Error) => ({ success: false, stderr: new TextEncoder().encode(error.message) }));
-  if (install.success && await has()) return { ok: true };
-  const reason = new TextDecoder().decode(install.stderr).trim().split("\n").slice(-2).join(" ");
-  return { ok: false, reason: `mitmdump is not installed and apt-get install mitmproxy failed: ${reason}` };
+/**
+ * Makes sure the peer proxies are installed: runs scripts/install_bench_peers.sh (idempotent; apt-get
+ * only for what is missing) and reports, per peer, whether its binary is there afterwards.
+ */
+export async function ensureBenchPeers(): Promise<Record<"mitmdump" | "squid", PeerAvailability>> {
+  const script = join(ROOT, "scripts", "install_bench_peers.sh");
+  const install = await new Deno.Command("bash", { args: [script], stdout: "null", stderr: "piped" }).output()
+    .catch((error: Error) => ({ success: false, stderr: new TextEncoder().encode(error.message) }));
+  const failure = install.success
+    ? ""
+    : `: ${script} failed: ${
+      new TextDecoder().decode(install.stderr).trim().split("\n").slice(-2).join(" ")
+    }`;
+  const runs = (command: string, args: string[]) =>
+    new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output().then((o) => o.success)
+      .catch(() => false);
+  const check = (name: string, ok: boolean): PeerAvailability =>
+    ok ? { ok: true } : { ok: false, reason: `${name} is not installed${failure}` };
+  return {
+    mitmdump: check("mitmdump", await runs("mitmdump", ["--version"])),
+    squid: check("squid", await runs(SQUID, ["-v"]) && await exists(CERTGEN)),
+  };
+}
+
+/** Whether a peer can be started, or why not. */
+export type PeerAvailability = { ok: true } | { ok: false; reason: string };
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
 }
 
 /**
@@ -201,4 +219,81 @@ export async function startMitmdump(
     caPem: await Deno.readTextFile(caFile),
     service,
   };
+}
+
+/**
+ * squid (Debian `squid-openssl`) with ssl-bump, configured by bench/squid_conf.ts, as its own instance: a
+ * state directory owned by `proxy`, a fresh certificate database, a CA of its own and a service name
+ * unique to this run (`squid -N -n <name>`), so leftover shared memory from another run cannot stop it.
+ * `squid -N` stays in the foreground as the spawned pid; its certificate helpers are its children (count
+ * them with `procTreeStats`). Clients CONNECT to `api.anthropic.com:<upstream port>` (see `renderSquidConf`).
+ */
+export async function startSquid(
+  group: ProcessGroup,
+  options: { upstreamPort: number; upstreamCaFile: string; stateDir: string },
+): Promise<Proxy> {
+  const port = freePort();
+  const stateDir = options.stateDir;
+  await Deno.mkdir(stateDir, { recursive: true });
+  // squid drops to `proxy` after reading its configuration; that user must reach the state directory.
+  await Deno.chmod(dirname(stateDir), 0o711);
+  const ca = makeTestCertificate(["recondo-bench-squid"]);
+  const files = {
+    caCert: join(stateDir, "ca.pem"),
+    caKey: join(stateDir, "ca.key"),
+    upstreamCa: join(stateDir, "upstream-ca.pem"),
+    conf: join(stateDir, "squid.conf"),
+    hosts: join(stateDir, "hosts"),
+  };
+  await Deno.writeTextFile(files.caCert, ca.caCert);
+  await Deno.writeTextFile(files.caKey, ca.key, { mode: 0o600 });
+  await Deno.copyFile(options.upstreamCaFile, files.upstreamCa);
+  const conf = {
+    port,
+    stateDir,
+    caCertFile: files.caCert,
+    caKeyFile: files.caKey,
+    upstream: { host: "127.0.0.1", port: options.upstreamPort, caFile: files.upstreamCa },
+    interceptedHost: HOST,
+  };
+  await Deno.writeTextFile(files.conf, renderSquidConf(conf));
+  await Deno.writeTextFile(files.hosts, renderSquidHosts(conf));
+  await run(CERTGEN, ["-c", "-s", squidSslDb(stateDir), "-M", "16MB"]);
+  await run("chown", ["-R", "proxy:proxy", stateDir]);
+  const name = `recondobench${Deno.pid}p${port}`; // squid allows letters and digits only
+  const service = group.spawn("squid", SQUID, { args: ["-N", "-n", name, "-f", files.conf] });
+  service.drainStdout();
+  await waitUntil(
+    async () => {
+      if (service.exitCode() !== null) {
+        const log = await Deno.readTextFile(join(stateDir, "cache.log")).catch(() => "");
+        throw new Error(
+          `squid exited with code ${service.exitCode()}: ${service.stderrTail()} ${log.slice(-1500)}`,
+        );
+      }
+      try {
+        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    () => `squid did not listen on ${port} within 30 s; stderr: ${service.stderrTail()}`,
+  );
+  return {
+    name: "squid",
+    url: `http://127.0.0.1:${port}`,
+    caPem: ca.caCert,
+    service,
+    connectTo: `${HOST}:${options.upstreamPort}`,
+  };
+}
+
+async function run(command: string, args: string[]): Promise<void> {
+  const out = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
+  if (!out.success) {
+    const text = new TextDecoder().decode(out.stderr) || new TextDecoder().decode(out.stdout);
+    throw new Error(`${command} ${args.join(" ")} failed with code ${out.code}: ${text.trim()}`);
+  }
 }
