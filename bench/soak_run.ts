@@ -54,6 +54,13 @@ export interface SoakResult {
   gatewayCpuMs: number;
 }
 
+/**
+ * The allocator settings `deno task serve`, the container image and the systemd unit run with (fixed glibc
+ * trim and mmap thresholds instead of dynamic ones). Measured, 1,000 streams × 1 min: peak RSS 661 → 459 MB,
+ * RSS a minute after 559 → 343 MB; `MALLOC_ARENA_MAX=2` alone moved neither.
+ */
+export const SERVE_MALLOC_ENV = { MALLOC_TRIM_THRESHOLD_: "131072", MALLOC_MMAP_THRESHOLD_: "65536" };
+
 export function fdCount(pid: number): number {
   let n = 0;
   for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) n++;
@@ -87,7 +94,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       upstreamCaFile: files.ca,
       dataDir,
       cpuProfileDir: null,
-      env: options.gatewayEnv,
+      env: { ...SERVE_MALLOC_ENV, ...options.gatewayEnv },
       entry: options.gatewayEntry,
     });
     const pid = recondo.service.pid;
