@@ -8,7 +8,8 @@ import { replaceSection } from "./report.ts";
 
 const FILE = join(new URL("../", import.meta.url).pathname, "BENCHMARKS.md");
 const PREAMBLE = "# Benchmarks\n\n`deno task bench` rewrites the measured sections below (bench/run.ts); " +
-  '`bench/layers.ts` rewrites "Intercept path by layer". Other sections are written by hand.\n';
+  '`bench/layers.ts` rewrites "Intercept path by layer"; `deno task soak` rewrites "Soak". Other sections ' +
+  "are written by hand.\n";
 
 /** Replaces (or appends) each `heading → markdown` section; returns the file's path. */
 export async function writeSections(sections: Record<string, string>): Promise<string> {

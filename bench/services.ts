@@ -75,9 +75,11 @@ export async function writeUpstreamCertificate(
 export async function startUpstream(
   group: ProcessGroup,
   files: { cert: string; key: string },
+  env?: Record<string, string>,
 ): Promise<{ port: number; service: Service }> {
   const service = group.spawn("upstream", "node", {
     args: [join(ROOT, "bench", "upstream.mjs"), files.cert, files.key],
+    env,
   });
   const line = await service.nextJson(10_000) as { port: number };
   service.drainStdout();
@@ -95,13 +97,16 @@ export interface RecondoOptions {
   cpuProfileDir: string | null;
   /** More environment for the gateway (e.g. `RECONDO_STORE`, `RECONDO_DB_URL`). */
   env?: Record<string, string>;
+  /** Another entry module instead of `main.ts serve` (a debug wrapper around it), relative to the repo. */
+  entry?: string[];
 }
 
 /** `deno run main.ts serve` (or the proxy-only entry) with the upstream override; resolves once `/healthz` answers. */
 export async function startRecondo(group: ProcessGroup, options: RecondoOptions): Promise<Proxy> {
   const port = freePort();
   const profile = options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-  const entry = options.variant === "serve" ? ["main.ts", "serve"] : ["bench/gateway_only.ts"];
+  const entry = options.entry ??
+    (options.variant === "serve" ? ["main.ts", "serve"] : ["bench/gateway_only.ts"]);
   const name = options.variant === "serve" ? "Recondo" : "Recondo, capture off";
   const service = group.spawn(name, options.deno, {
     cwd: ROOT,

@@ -98,6 +98,12 @@ export const configSchema = z.object({
     idleTimeoutMs: z.number().int().positive().default(300_000),
     /** How long to wait for the upstream's response head. */
     headersTimeoutMs: z.number().int().positive().default(120_000),
+    /**
+     * Idle keep-alive connections kept per upstream host, by each of the two engines (Deno's fetch and
+     * `node:https`); busy connections are never limited. Bounds what a burst leaves open: without it,
+     * 1,000 concurrent streams left ~1,000 idle upstream connections (and file descriptors) behind.
+     */
+    maxIdleConnectionsPerHost: z.number().int().min(0).default(32),
   }).prefault({}),
   limits: z.object({
     /** Largest request body a policy may ask to see whole; larger ones get 413. */

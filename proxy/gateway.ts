@@ -101,6 +101,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const client = await createUpstreamClient({
     extraCaFiles: [paths.extraRoots, ...(extraCa ? [extraCa] : [])],
     proxyUrl: config.upstream.proxy,
+    maxIdlePerHost: config.upstream.maxIdleConnectionsPerHost,
   });
   const hmacKey = await loadOrCreateHmacKey(paths.secretKey);
   const resolveIdentity = createIdentityResolver(hmacKey);

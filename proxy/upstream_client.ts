@@ -31,7 +31,15 @@ import { headerRecord } from "./headers.ts";
 export interface UpstreamClientOptions {
   extraCaFiles: string[];
   proxyUrl?: string;
+  /**
+   * Idle keep-alive connections kept per host by each engine (`upstream.maxIdleConnectionsPerHost`); so
+   * at most twice this many per host once traffic stops. Default `DEFAULT_MAX_IDLE_PER_HOST`.
+   */
+  maxIdlePerHost?: number;
 }
+
+/** Idle upstream connections kept per host and engine unless configured. */
+export const DEFAULT_MAX_IDLE_PER_HOST = 32;
 
 export interface UpstreamRequestInit {
   method: string;
@@ -75,20 +83,30 @@ export async function createUpstreamClient(options: UpstreamClientOptions): Prom
   const secureContext = extra.length > 0
     ? tls.createSecureContext({ ca: [...tls.rootCertificates, ...extra] })
     : undefined;
+  const maxIdle = options.maxIdlePerHost ?? DEFAULT_MAX_IDLE_PER_HOST;
   const agentOptions = {
     keepAlive: true,
     keepAliveMsecs: 30_000,
+    // Node's default keeps 256 free sockets per host: the bound is ours, and explicit.
+    maxFreeSockets: maxIdle,
     scheduling: "lifo" as const,
     secureContext,
   };
   const httpsAgent: http.Agent = options.proxyUrl
     ? new HttpsProxyAgent(options.proxyUrl, agentOptions)
     : new https.Agent(agentOptions);
-  const httpAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 30_000, scheduling: "lifo" });
+  const httpAgent = new http.Agent({
+    keepAlive: true,
+    keepAliveMsecs: 30_000,
+    maxFreeSockets: maxIdle,
+    scheduling: "lifo",
+  });
   const denoClient = Deno.createHttpClient({
     caCerts: extra.length > 0 ? extra : undefined,
     proxy: options.proxyUrl ? { url: options.proxyUrl } : undefined,
     allowHost: true,
+    // hyper keeps every idle connection for 90 s by default, however many a burst opened.
+    poolMaxIdlePerHost: maxIdle,
   });
   return {
     fetch(url, init) {
