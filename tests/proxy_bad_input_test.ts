@@ -160,17 +160,8 @@ Deno.test({
     const rng = new Rng(3);
     // Found by the fuzzer (tls target, seed 20261206): "Method is forbidden" from fetch became a 502.
     for (const method of ["TRACE", "TRACK", "trace"]) {
-      const secure = await tunnel(gw.port, {
-        host: "api.openai.com",
-        ca: gw.caPem,
-        alpn: ["http/1.1"],
-        deadlineMs: 2000,
-      });
-      assert.ok(secure);
       const head = `${method} /v1/models HTTP/1.1\r\nHost: api.openai.com\r\n\r\n`;
-      const got = await exchange(secure, Buffer.from(head), rng, { deadlineMs: 2000, complete: h1Complete });
-      secure.destroy();
-      assert.deepEqual(h1Statuses(got.bytes), [405], method);
+      assert.deepEqual(await statusesInTunnel(gw, head, rng), [405], method);
     }
     assert.deepEqual(
       h1Statuses(
@@ -191,17 +182,29 @@ Deno.test({
     const rng = new Rng(5);
     // Found by the fuzzer (tls target, seed 7, iteration 1305): fetch refuses a GET body, which became a 502.
     for (const method of ["get", "GET", "head"]) {
-      const secure = await tunnel(gw.port, {
-        host: "api.openai.com",
-        ca: gw.caPem,
-        alpn: ["http/1.1"],
-        deadlineMs: 2000,
-      });
-      assert.ok(secure);
       const head = `${method} /v1/models HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: 5\r\n\r\nhello`;
-      const got = await exchange(secure, Buffer.from(head), rng, { deadlineMs: 2000, complete: h1Complete });
-      secure.destroy();
-      assert.deepEqual(h1Statuses(got.bytes), [400], method);
+      assert.deepEqual(await statusesInTunnel(gw, head, rng), [400], method);
     }
   },
 });
+
+/** The statuses the gateway answers `head` with inside an intercepted HTTP/1.1 tunnel to api.openai.com. */
+async function statusesInTunnel(
+  gw: { port: number; caPem: string },
+  head: string,
+  rng: Rng,
+): Promise<number[]> {
+  const secure = await tunnel(gw.port, {
+    host: "api.openai.com",
+    ca: gw.caPem,
+    alpn: ["http/1.1"],
+    deadlineMs: 2000,
+  });
+  assert.ok(secure);
+  try {
+    const got = await exchange(secure, Buffer.from(head), rng, { deadlineMs: 2000, complete: h1Complete });
+    return h1Statuses(got.bytes);
+  } finally {
+    secure.destroy();
+  }
+}
