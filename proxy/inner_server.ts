@@ -39,6 +39,11 @@ export function startInnerServer(options: InnerServerOptions): Deno.HttpServer<D
     // Deno.serve hands on what the client sent as the URL without checking it (`http://[::1` as an
     // absolute-form target or as the Host header, h2's :authority): refuse it before any handler parses it.
     if (!URL.canParse(req.url)) return badRequest(req.url);
+    // A Host that is no host (`a/b?c`) would otherwise move into the URL's path and query.
+    const host = req.headers.get("host");
+    if (host !== null && !HOST_HEADER.test(host)) {
+      return new Response(`Recondo cannot parse the Host header "${host.slice(0, 200)}"\n`, { status: 400 });
+    }
     const context = options.registry.get(info.remoteAddr.port);
     if (!context) return new Response("Not a proxied connection\n", { status: 421 });
     if (!options.inFlight) return route(req, context, options);
@@ -197,6 +202,9 @@ async function passThrough(req: Request, url: URL, deps: ExchangeDeps): Promise<
     );
   }
 }
+
+/** A host name or address with an optional port, as a Host header may carry (RFC 9110 7.2). */
+const HOST_HEADER = /^(?:[A-Za-z0-9._~!$&'()*+,;=%-]+|\[[0-9A-Fa-f:.]+\])(?::\d{0,5})?$/;
 
 function badRequest(url: string): Response {
   return new Response(`Recondo cannot parse the request URL "${url.slice(0, 200)}"\n`, { status: 400 });

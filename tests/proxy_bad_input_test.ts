@@ -188,6 +188,24 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "a Host header that is no host name gets 400, not a rewritten path",
+  ...SANITIZE,
+  async fn() {
+    const { upstream, config } = gatewayWithUpstream();
+    await using _ = upstream;
+    await using gw = await startTestGateway({ config, overrides: { "api.openai.com": upstream.origin } });
+    const rng = new Rng(9);
+    // Found by the fuzzer: `Host: a/b?c` became part of the path the gateway saw and forwarded.
+    for (const host of ["a/b?c", "api.openai.com/v1#x", "user@api.openai.com"]) {
+      const head = `GET /v1/models HTTP/1.1\r\nHost: ${host}\r\n\r\n`;
+      assert.deepEqual(await statusesInTunnel(gw, head, rng), [400], host);
+    }
+    const fine = "GET /v1/models HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n";
+    assert.deepEqual(await statusesInTunnel(gw, fine, rng), [200], "a host with a port is fine");
+  },
+});
+
 /** The statuses the gateway answers `head` with inside an intercepted HTTP/1.1 tunnel to api.openai.com. */
 async function statusesInTunnel(
   gw: { port: number; caPem: string },
