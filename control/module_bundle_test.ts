@@ -14,21 +14,21 @@ async function tree(files: Record<string, string>): Promise<string> {
 Deno.test("a module's local imports are collected recursively; built-ins and bare specifiers are not", async () => {
   const dir = await tree({
     "policies/mine.ts": `import { z } from "zod";\nimport type { PolicyModule } from "recondo/policy";\n` +
-      `import { a } from "./lib/a.ts";\nexport { b } from "../shared/b.ts";\nconst c = await import("./c.ts");\n`,
+      `import { a } from "./lib/a.ts";\nexport { b } from "../common/b.ts";\nconst c = await import("./c.ts");\n`,
     "policies/lib/a.ts": `import "./side.ts";\nexport const a = 1;\n`,
     "policies/lib/side.ts": `export {};\n`,
     "policies/c.ts": `export const c = 3;\n`,
-    "shared/b.ts": `export const b = 2;\n`,
+    "common/b.ts": `export const b = 2;\n`,
   });
   const bundle = await collectModules([{ use: "block-list" }, { use: "./policies/mine.ts" }], dir);
   assert.deepEqual(Object.keys(bundle.manifest).sort(), [
+    "common/b.ts",
     "policies/c.ts",
     "policies/lib/a.ts",
     "policies/lib/side.ts",
     "policies/mine.ts",
-    "shared/b.ts",
   ]);
-  assert.equal(bundle.manifest["shared/b.ts"], sourceHash(`export const b = 2;\n`));
+  assert.equal(bundle.manifest["common/b.ts"], sourceHash(`export const b = 2;\n`));
   assert.equal(bundle.sources.size, 5);
   await Deno.remove(dir, { recursive: true });
 });

@@ -257,12 +257,11 @@ Deno.test({
         assert.equal(await chainVersion(replicas[1]), 1, "gw-b keeps v1");
         assert.equal((await send(alice[1])).status, 200, "gw-b still lets sonnet through under v1");
         assert.equal((await send(alice[1], "claude-opus-4-1")).status, 403, "gw-b still enforces v1");
-        const status = await within(3000, "fleet status shows gw-b's error", async () => {
+        await within(3000, "fleet status shows gw-b's error", async () => {
           const fleet = JSON.parse(await recondo(cli, "fleet", "status", "--json"));
           const b = fleet.find((g: { id: string }) => g.id === "gw-b");
           return b?.chainVersion === 1 && /cannot be built on gw-b/.test(b.chainError ?? "");
         });
-        assert.ok(status >= 0);
         assert.match(replicas[1].log(), /config.reload_rejected/);
       });
 

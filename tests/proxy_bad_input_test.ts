@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { rawExchange, startTestGateway, startUpstream } from "./support/gateway.ts";
+import { rawExchange, startTestGateway, startUpstream, type TestGateway } from "./support/gateway.ts";
 import {
   collect,
   exchange,
@@ -21,18 +21,26 @@ import { Rng } from "./fuzz/rng.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 
-function gatewayWithUpstream() {
+/** A gateway that refuses other hosts, with api.openai.com pointed at a loopback upstream; disposes both. */
+async function gatewayWithUpstream(): Promise<TestGateway> {
   const upstream = startUpstream(() => new Response("upstream-ok"));
-  return { upstream, config: { otherHosts: "refuse", limits: { headerTimeoutMs: 300 } } };
+  const gw = await startTestGateway({
+    config: { otherHosts: "refuse", limits: { headerTimeoutMs: 300 } },
+    overrides: { "api.openai.com": upstream.origin },
+  });
+  const closeGateway = gw[Symbol.asyncDispose].bind(gw);
+  gw[Symbol.asyncDispose] = async () => {
+    await closeGateway();
+    await upstream[Symbol.asyncDispose]();
+  };
+  return gw;
 }
 
 Deno.test({
   name: "an absolute URL or Host header the URL parser rejects gets 400, not 500, wherever the request comes",
   ...SANITIZE,
   async fn() {
-    const { upstream, config } = gatewayWithUpstream();
-    await using _ = upstream;
-    await using gw = await startTestGateway({ config, overrides: { "api.openai.com": upstream.origin } });
+    await using gw = await gatewayWithUpstream();
     const status = async (raw: string) => h1Statuses(Buffer.from(await rawExchange(gw.port, raw, 2000)));
     // The front door's own check.
     assert.deepEqual(await status("GET http://[::1 HTTP/1.1\r\n\r\n"), [400]);
@@ -85,9 +93,7 @@ Deno.test({
   name: "clients refused with 400 or 408 are closed once they close, not kept open for good",
   ...SANITIZE,
   async fn() {
-    const { upstream, config } = gatewayWithUpstream();
-    await using _ = upstream;
-    await using gw = await startTestGateway({ config, overrides: { "api.openai.com": upstream.origin } });
+    await using gw = await gatewayWithUpstream();
     const open = async () => {
       const text = await rawExchange(
         gw.port,
@@ -154,9 +160,7 @@ Deno.test({
   name: "TRACE and TRACK requests get 405, not a 502 from the upstream client refusing them",
   ...SANITIZE,
   async fn() {
-    const { upstream, config } = gatewayWithUpstream();
-    await using _ = upstream;
-    await using gw = await startTestGateway({ config, overrides: { "api.openai.com": upstream.origin } });
+    await using gw = await gatewayWithUpstream();
     const rng = new Rng(3);
     // Found by the fuzzer (tls target, seed 20261206): "Method is forbidden" from fetch became a 502.
     for (const method of ["TRACE", "TRACK", "trace"]) {
@@ -176,9 +180,7 @@ Deno.test({
   name: "a GET or HEAD with a body, in any letter case, gets 400, not a 502 from the upstream client",
   ...SANITIZE,
   async fn() {
-    const { upstream, config } = gatewayWithUpstream();
-    await using _ = upstream;
-    await using gw = await startTestGateway({ config, overrides: { "api.openai.com": upstream.origin } });
+    await using gw = await gatewayWithUpstream();
     const rng = new Rng(5);
     // Found by the fuzzer (tls target, seed 7, iteration 1305): fetch refuses a GET body, which became a 502.
     for (const method of ["get", "GET", "head"]) {
@@ -192,9 +194,7 @@ Deno.test({
   name: "a Host header that is no host name gets 400, not a rewritten path",
   ...SANITIZE,
   async fn() {
-    const { upstream, config } = gatewayWithUpstream();
-    await using _ = upstream;
-    await using gw = await startTestGateway({ config, overrides: { "api.openai.com": upstream.origin } });
+    await using gw = await gatewayWithUpstream();
     const rng = new Rng(9);
     // Found by the fuzzer: `Host: a/b?c` became part of the path the gateway saw and forwarded.
     for (const host of ["a/b?c", "api.openai.com/v1#x", "user@api.openai.com"]) {
