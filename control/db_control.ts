@@ -48,7 +48,7 @@ export interface ControlPlane extends ControlSource {
    */
   publishPolicies(
     entries: unknown[],
-    options: { author: string; note?: string; baseDir?: string; action?: "edit" | "import" },
+    options: { author: string; note?: string; baseDir?: string },
   ): Promise<PolicyVersion>;
   /** Makes version `to` current again, as a new version with its modules. */
   rollbackPolicies(to: number, options: { author: string; note?: string }): Promise<PolicyVersion>;
@@ -160,7 +160,7 @@ export function createDbControl(options: DbControlOptions): ControlPlane {
       return await store.publish({
         entries,
         author: request.author,
-        action: request.action ?? "edit",
+        action: "edit",
         note: request.note ?? null,
         basedOn: latest?.version ?? null,
         createdAt: now(),

@@ -217,8 +217,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const watching = options.watch !== false;
   const watchers: { close(): void }[] = [];
   if (watching) {
-    watchers.push(watchFiles([options.configPath], () => void reload()));
-    if (source.kind === "database") watchers.push(source.watch(() => void reload()));
+    watchers.push(source.watch(() => void reload()));
+    // With the database as the source, the file still holds this process's own settings (limits, capture).
+    if (source.kind === "database") watchers.push(watchFiles([options.configPath], () => void reload()));
   }
   // On a single node, editing a module file the running chain uses reloads it like a config edit.
   let moduleWatch: { close(): void; files: string } | null = null;
