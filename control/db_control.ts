@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { ControlSnapshot, ControlSource } from "../config/control.ts";
 import { type DeveloperConfig, policyEntrySchema } from "../config/schema.ts";
 import { log } from "../core/log.ts";
-import { hashProxyToken } from "../core/proxy_token.ts";
+import { hashProxyToken, withTokenHashed } from "../core/proxy_token.ts";
 import { buildChain } from "../policies/build_chain.ts";
 import type { PolicyServices } from "../policies/types.ts";
 import type { PolicyVersion } from "../policies/versions/store.ts";
@@ -73,12 +73,15 @@ export function createDbControl(options: DbControlOptions): ControlPlane {
   const now = options.now ?? Date.now;
   let seen = -1;
 
-  const toRecord = (d: DeveloperConfig): DeveloperRecord => ({
-    name: d.name,
-    team: d.team ?? null,
-    tokenHash: d.token ? hashProxyToken(options.hmacKey, d.token) : d.tokenHash ?? null,
-    apiKeyHashes: [...(d.apiKeyHashes ?? [])],
-  });
+  const toRecord = (d: DeveloperConfig): DeveloperRecord => {
+    const stored = withTokenHashed(d, options.hmacKey);
+    return {
+      name: stored.name,
+      team: stored.team ?? null,
+      tokenHash: stored.tokenHash ?? null,
+      apiKeyHashes: [...(stored.apiKeyHashes ?? [])],
+    };
+  };
 
   /** The folder a version's modules are in, written from the database when needed. */
   const modulesDir = async (modules: Record<string, string> | null | undefined): Promise<string> => {

@@ -18,7 +18,21 @@ export function newProxyToken(): string {
 
 /** Whether `token` hashes to `expectedHash`, in constant time. */
 export function proxyTokenMatches(key: Uint8Array, token: string, expectedHash: string): boolean {
-  const given = new TextEncoder().encode(hashProxyToken(key, token));
-  const expected = new TextEncoder().encode(expectedHash.toLowerCase());
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return sameSecret(hashProxyToken(key, token), expectedHash.toLowerCase());
+}
+
+/** Whether two secrets are equal, in time that does not depend on where they differ. */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = new TextEncoder().encode(given);
+  const b = new TextEncoder().encode(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** A developer as stored: a token given in clear becomes its keyed hash; the clear token is dropped. */
+export function withTokenHashed<T extends { token?: string; tokenHash?: string }>(
+  developer: T,
+  key: Uint8Array,
+): Omit<T, "token"> {
+  const { token, ...rest } = developer;
+  return token ? { ...rest, tokenHash: hashProxyToken(key, token) } : rest;
 }

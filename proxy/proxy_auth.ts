@@ -5,10 +5,9 @@
  * every exchange of the connection and attributes its spend.
  * @module
  */
-import { timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import type { ClientIdentity } from "../core/exchange.ts";
-import { proxyTokenMatches } from "../core/proxy_token.ts";
+import { proxyTokenMatches, sameSecret } from "../core/proxy_token.ts";
 
 export interface Developer {
   name: string;
@@ -55,10 +54,4 @@ export function authenticate(
     ok: true,
     identity: { developer: developer.name, team: developer.team, address, via: "proxy-auth" },
   };
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -35,7 +35,7 @@ import { buildIslands, type Bundle } from "./bundle.ts";
 import { createConfigEditor } from "./config_edits.ts";
 import { createControlEditing } from "./control_editing.ts";
 import type { ControlPlane } from "../control/db_control.ts";
-import { hashProxyToken } from "../core/proxy_token.ts";
+import { withTokenHashed } from "../core/proxy_token.ts";
 import type { DeveloperConfig } from "../config/schema.ts";
 import { discoverIslands } from "./islands.ts";
 import { createLiveBus, type LivePublisher } from "./live_bus.ts";
@@ -263,7 +263,5 @@ export async function createUi(options: UiOptions): Promise<Ui> {
 /** Tokens issued in the UI are written as keyed hashes (shown once to the admin, stored nowhere). */
 function hashTokens(developers: DeveloperConfig[], key: Uint8Array | undefined): DeveloperConfig[] {
   if (!key) return developers;
-  return developers.map(({ token, ...rest }) =>
-    token ? { ...rest, tokenHash: hashProxyToken(key, token) } : rest
-  );
+  return developers.map((developer) => withTokenHashed(developer, key));
 }
