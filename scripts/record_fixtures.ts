@@ -18,21 +18,23 @@
 import { join } from "node:path";
 import { type RecordedRequest, startFakeProvider } from "../tests/fake_provider/mod.ts";
 import type { FakeBehavior } from "../tests/fake_provider/behavior.ts";
+import { startFakeMetadataServer } from "../tests/fake_provider/gce_metadata.ts";
 import { makeTestCertificate } from "../tests/fake_provider/tls.ts";
 import { type GatewayProcess, startGatewayProcess } from "../tests/agents/gateway_process.ts";
 import { runScenario } from "../tests/agents/run_scenario.ts";
-import { agentsBinDir, type Scenario, SCENARIOS } from "../tests/agents/scenarios.ts";
+import { agentsBinDir, type Scenario, SCENARIOS, VERTEX_HOSTS } from "../tests/agents/scenarios.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const OUT = join(ROOT, "tests", "fixtures", "clients");
 const AGENTS = join(agentsBinDir(), "..", "..");
 
-/** The provider hosts, and Gemini CLI's usage-statistics host, all answered by the fake through the gateway. */
+/** The provider hosts (Vertex AI's too), and Gemini CLI's usage-statistics host, all answered by the fake through the gateway. */
 const HOSTS = [
   "api.anthropic.com",
   "api.openai.com",
   "generativelanguage.googleapis.com",
   "play.googleapis.com",
+  ...VERTEX_HOSTS,
 ];
 const ANSWER = "RECONDO-FAKE-OK";
 /** The prompt of the tool runs: the fake answers it with a command call, then the text once the output is back. */
@@ -202,6 +204,27 @@ function recordings(): Recording[] {
         "statistics on (`play.googleapis.com/log`)",
     },
     {
+      client: "claude-code",
+      run: "claude-vertex",
+      scenario: SCENARIOS["claude-vertex"],
+      prompt: "say hi",
+      behavior: {},
+      about: "`claude -p` on Vertex AI (`CLAUDE_CODE_USE_VERTEX=1`, `CLAUDE_CODE_SKIP_VERTEX_AUTH=1`, " +
+        "`CLOUD_ML_REGION=us-east5`, `ANTHROPIC_VERTEX_PROJECT_ID`, `ANTHROPIC_MODEL=claude-sonnet-4-5@20250929`): " +
+        "`:streamRawPredict` with the model in the path, no credential",
+    },
+    {
+      client: "gemini-cli",
+      run: "gemini-vertex",
+      scenario: SCENARIOS["gemini-vertex"],
+      prompt: TOOL_PROMPT,
+      behavior: { functionCallScript: { name: "list_directory", arguments: { dir_path: "." } } },
+      about: "`gemini -m gemini-2.5-flash -p` on Vertex AI (`GOOGLE_GENAI_USE_VERTEXAI=true`, " +
+        "`GOOGLE_CLOUD_PROJECT`, `GOOGLE_CLOUD_LOCATION=us-east5`, no API key): the access token from the " +
+        "fake metadata server (`GCE_METADATA_HOST`, `METADATA_SERVER_DETECTION=assume-present`) rides in " +
+        "`authorization`; the fake answers with a `list_directory` call and gets the function response back",
+    },
+    {
       client: "sdk",
       run: "sdk",
       binDir: nodeBinDir(),
@@ -344,11 +367,15 @@ async function main(names: string[]): Promise<number> {
   const fakeCaFile = join(work, "fake-provider-ca.pem");
   await Deno.writeTextFile(fakeCaFile, material.caCert);
   const configFile = join(work, "recondo.json");
-  await Deno.writeTextFile(configFile, JSON.stringify({ intercept: ["play.googleapis.com"] }));
+  await Deno.writeTextFile(
+    configFile,
+    JSON.stringify({ intercept: ["play.googleapis.com", ...VERTEX_HOSTS] }),
+  );
   const fake = await startFakeProvider({
     tls: { cert: material.cert, key: material.key },
     recordResponses: true,
   });
+  const metadata = startFakeMetadataServer();
   let gateway: GatewayProcess | undefined;
   let failed = 0;
   try {
@@ -369,6 +396,7 @@ async function main(names: string[]): Promise<number> {
         answer: ANSWER,
         timeoutSec: 90,
         prompt: recording.prompt,
+        metadataHost: metadata.host,
       });
       // The CLI has exited, so every answer has been sent; a moment lets the last recorded bodies complete.
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -388,6 +416,7 @@ async function main(names: string[]): Promise<number> {
   } finally {
     await gateway?.stop();
     await fake.close();
+    await metadata.close();
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
   return failed === 0 ? 0 : 1;

@@ -5,7 +5,7 @@
  *   unshare -n -- deno run -A --unstable-no-legacy-abort tests/agents/run_in_netns.ts [scenario…]
  *     [--http-upstream] [--direct] [--timeout=60] [--config=FILE] [--proxy-auth=NAME:TOKEN] [--gateway-log]
  *
- * Scenarios: claude, codex-ws, codex-http, gemini (default: all). Starts one fake provider (HTTPS by
+ * Scenarios: claude, codex-ws, codex-http, gemini, claude-vertex, gemini-vertex (default: all). Starts one fake provider (HTTPS by
  * default, with its own throwaway CA given to the gateway as an extra root) and one gateway
  * (`main.ts serve`), runs each CLI with `timeout`, a fresh HOME and no stdin, and prints one JSON line
  * per scenario on stdout (see `ScenarioResult`). Progress goes to stderr. `--http-upstream` serves the
@@ -17,6 +17,7 @@
  */
 import { join } from "node:path";
 import { startFakeProvider } from "../fake_provider/mod.ts";
+import { startFakeMetadataServer } from "../fake_provider/gce_metadata.ts";
 import { makeTestCertificate } from "../fake_provider/tls.ts";
 import { DatabaseSync } from "node:sqlite";
 import { type GatewayProcess, startGatewayProcess } from "./gateway_process.ts";
@@ -26,11 +27,17 @@ import {
   SCENARIO_NAMES,
   type ScenarioName,
   SCENARIOS,
+  VERTEX_HOSTS,
 } from "./scenarios.ts";
 import { runScenario } from "./run_scenario.ts";
 
 /** Hosts the fake stands in for. */
-const PROVIDER_HOSTS = ["api.anthropic.com", "api.openai.com", "generativelanguage.googleapis.com"];
+const PROVIDER_HOSTS = [
+  "api.anthropic.com",
+  "api.openai.com",
+  "generativelanguage.googleapis.com",
+  ...VERTEX_HOSTS,
+];
 
 /** Streamed in three deltas, 10 ms apart, so the gateway relays a real multi-event stream. */
 const ANSWER = ["RECONDO-", "FAKE-", "OK"];
@@ -129,6 +136,7 @@ async function main(): Promise<number> {
     tls: args.httpUpstream ? undefined : { cert: material.cert, key: material.key },
     behavior: { answer: ANSWER, eventDelayMs: 10, toolScript: args.toolScript ? TOOL_SCRIPT : undefined },
   });
+  const metadata = startFakeMetadataServer();
   let gateway: GatewayProcess | undefined;
   try {
     const started = performance.now();
@@ -136,7 +144,7 @@ async function main(): Promise<number> {
       gateway = await startGatewayProcess({
         overrides: Object.fromEntries(PROVIDER_HOSTS.map((host) => [host, fake.url])),
         extraCaFile: fakeCaFile,
-        configFile: args.configFile,
+        configFile: await withVertexIntercept(work, args.configFile),
         proxyAuth: args.proxyAuth,
       });
     }
@@ -151,6 +159,7 @@ async function main(): Promise<number> {
         fakeCaFile,
         answer: ANSWER.join(""),
         timeoutSec: args.timeoutSec,
+        metadataHost: metadata.host,
       });
       progress(`${name}: ${result.ok ? "ok" : "FAILED"} (exit ${result.exitCode}, ${result.durationMs} ms)`);
       console.log(JSON.stringify(result));
@@ -168,8 +177,21 @@ async function main(): Promise<number> {
     await gateway?.stop();
     if (args.gatewayLog && gateway) progress(`gateway log:\n${gateway.logTail().join("\n")}`);
     await fake.close();
+    await metadata.close();
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * The gateway's config: the given file (or none) plus the Vertex AI hosts in `intercept`, which the
+ * default intercept list does not name.
+ */
+async function withVertexIntercept(work: string, configFile: string | undefined): Promise<string> {
+  const config = configFile ? JSON.parse(await Deno.readTextFile(configFile)) : {};
+  config.intercept = [...new Set([...(config.intercept ?? []), ...VERTEX_HOSTS])];
+  const file = join(work, "recondo.json");
+  await Deno.writeTextFile(file, JSON.stringify(config));
+  return file;
 }
 
 /** The turns the gateway persisted, once its capture backlog is empty (read-only, beside the running gateway). */

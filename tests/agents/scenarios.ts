@@ -12,7 +12,14 @@ export function agentsBinDir(): string {
 }
 
 /** The scenario names, in the order they run. */
-export const SCENARIO_NAMES = ["claude", "codex-ws", "codex-http", "gemini"] as const;
+export const SCENARIO_NAMES = [
+  "claude",
+  "codex-ws",
+  "codex-http",
+  "gemini",
+  "claude-vertex",
+  "gemini-vertex",
+] as const;
 /** Scenarios run only when named: `claude-tool` lets Claude Code run the fake's scripted Bash call. */
 export const OPT_IN_SCENARIO_NAMES = ["claude-tool"] as const;
 export type ScenarioName = typeof SCENARIO_NAMES[number] | typeof OPT_IN_SCENARIO_NAMES[number];
@@ -29,6 +36,8 @@ export interface ScenarioContext {
   proxyUrl: string;
   /** The fake provider's origin (direct mode). */
   fakeUrl: string;
+  /** `127.0.0.1:PORT` of the fake GCE metadata server (Google credentials for Vertex mode). */
+  metadataHost: string;
   /** The CA the CLI must trust: the gateway's, or in direct mode the fake's. */
   caFile: string;
   prompt: string;
@@ -102,6 +111,14 @@ const codexExec = (extra: (ctx: ScenarioContext) => string[]) => (ctx: ScenarioC
   ctx.prompt,
 ];
 
+/** Claude Code's quiet variables: no telemetry, error reports, updates or other non-model traffic. */
+const CLAUDE_QUIET = {
+  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+  DISABLE_TELEMETRY: "1",
+  DISABLE_ERROR_REPORTING: "1",
+  DISABLE_AUTOUPDATER: "1",
+};
+
 /** Claude Code in print mode with one prompt. */
 const CLAUDE: Scenario = {
   name: "claude",
@@ -112,12 +129,79 @@ const CLAUDE: Scenario = {
     NODE_EXTRA_CA_CERTS: ctx.caFile,
     ...(ctx.mode === "direct" ? { ANTHROPIC_BASE_URL: ctx.fakeUrl } : {}),
     ANTHROPIC_API_KEY: "sk-ant-api03-recondo-fake",
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-    DISABLE_TELEMETRY: "1",
-    DISABLE_ERROR_REPORTING: "1",
-    DISABLE_AUTOUPDATER: "1",
+    ...CLAUDE_QUIET,
   }),
   expect: [{ method: "POST", path: /^\/v1\/messages(\?|$)/, host: "api.anthropic.com" }],
+};
+
+/** The Vertex AI project and region the Vertex scenarios name (the gateway must intercept the region's host). */
+export const VERTEX_PROJECT = "recondo-test";
+export const VERTEX_REGION = "us-east5";
+/** Vertex AI's hosts: the regional one, and the global one (location `global`, express mode). */
+export const VERTEX_HOSTS = [`${VERTEX_REGION}-aiplatform.googleapis.com`, "aiplatform.googleapis.com"];
+
+/** Claude Code on Vertex AI without Google credentials (`CLAUDE_CODE_SKIP_VERTEX_AUTH`), CLIENTS.md. */
+const CLAUDE_VERTEX: Scenario = {
+  name: "claude-vertex",
+  bin: "claude",
+  args: (ctx) => ["-p", ctx.prompt],
+  env: (ctx) => ({
+    ...PROXY_ENV(ctx),
+    NODE_EXTRA_CA_CERTS: ctx.caFile,
+    ...(ctx.mode === "direct" ? { ANTHROPIC_VERTEX_BASE_URL: `${ctx.fakeUrl}/v1` } : {}),
+    ...CLAUDE_QUIET,
+    CLAUDE_CODE_USE_VERTEX: "1",
+    CLAUDE_CODE_SKIP_VERTEX_AUTH: "1",
+    CLOUD_ML_REGION: VERTEX_REGION,
+    ANTHROPIC_VERTEX_PROJECT_ID: VERTEX_PROJECT,
+    ANTHROPIC_MODEL: "claude-sonnet-4-5@20250929",
+  }),
+  expect: [{
+    method: "POST",
+    path:
+      `/v1/projects/${VERTEX_PROJECT}/locations/${VERTEX_REGION}/publishers/anthropic/models/claude-sonnet-4-5@20250929:streamRawPredict`,
+    host: VERTEX_HOSTS[0],
+  }],
+};
+
+/**
+ * Gemini CLI on Vertex AI with a project and region and no API key: Google's credential library takes an
+ * access token from the (fake) metadata server, as on a GCE VM, and sends it as `Authorization: Bearer`.
+ */
+const GEMINI_VERTEX: Scenario = {
+  name: "gemini-vertex",
+  bin: "gemini",
+  args: (ctx) => ["-m", "gemini-2.5-flash", "-p", ctx.prompt],
+  env: (ctx) => ({
+    ...PROXY_ENV(ctx),
+    NODE_EXTRA_CA_CERTS: ctx.caFile,
+    ...(ctx.mode === "direct" ? { GOOGLE_VERTEX_BASE_URL: ctx.fakeUrl } : {}),
+    GOOGLE_GENAI_USE_VERTEXAI: "true",
+    GOOGLE_CLOUD_PROJECT: VERTEX_PROJECT,
+    GOOGLE_CLOUD_LOCATION: VERTEX_REGION,
+    GCE_METADATA_HOST: ctx.metadataHost,
+    METADATA_SERVER_DETECTION: "assume-present",
+    NO_PROXY: "127.0.0.1",
+    no_proxy: "127.0.0.1",
+    GEMINI_CLI_TRUST_WORKSPACE: "true",
+    GEMINI_CLI_NO_RELAUNCH: "true",
+  }),
+  async prepareHome(home) {
+    await Deno.mkdir(join(home, ".gemini"), { recursive: true });
+    const settings = {
+      security: { auth: { selectedType: "vertex-ai" } },
+      privacy: { usageStatisticsEnabled: false },
+      telemetry: { enabled: false },
+      general: { disableAutoUpdate: true, disableUpdateNag: true },
+    };
+    await Deno.writeTextFile(join(home, ".gemini", "settings.json"), JSON.stringify(settings));
+  },
+  expect: [{
+    method: "POST",
+    path:
+      `/v1beta1/projects/${VERTEX_PROJECT}/locations/${VERTEX_REGION}/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse`,
+    host: VERTEX_HOSTS[0],
+  }],
 };
 
 /** All scenarios by name. */
@@ -182,6 +266,8 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       host: "generativelanguage.googleapis.com",
     }],
   },
+  "claude-vertex": CLAUDE_VERTEX,
+  "gemini-vertex": GEMINI_VERTEX,
 };
 
 /** Fails loudly, with the install command, unless every CLI is installed (never a silent skip). */

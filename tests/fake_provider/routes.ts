@@ -30,6 +30,7 @@ import {
   responsesStreamEvents,
 } from "./openai_responses.ts";
 import { sseResponse } from "./sse.ts";
+import { isVertexClaudeCall, parseVertexPath, VERTEX_ANTHROPIC_VERSION, type VertexPath } from "./vertex.ts";
 import { serveResponsesWebSocket } from "./websocket_responses.ts";
 
 /** What the router needs from the running fake. */
@@ -69,6 +70,8 @@ function parseBody<T>(recorded: RecordedRequest): T | undefined {
 export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext): Response {
   const { pathname } = new URL(req.url);
   const behavior = ctx.behavior();
+  const vertex = parseVertexPath(pathname);
+  if (vertex) return vertexRoute(req, recorded, vertex, ctx);
   const family: Family = pathname.startsWith("/v1beta/") || pathname.startsWith("/v1alpha/")
     ? "gemini"
     : pathname.startsWith("/v1/messages") || pathname.startsWith("/api/")
@@ -102,27 +105,7 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
     return errorFor(family, 400, "fake provider got a body that is not JSON", ctx);
   }
 
-  if (pathname === "/v1/messages") {
-    const request = body as AnthropicRequest;
-    const id = ctx.nextId("msg");
-    const headers = { "request-id": ctx.nextId("req") };
-    const tool = behavior.toolScript;
-    if (request.stream && tool && wantsScriptedToolUse(request, tool)) {
-      return sseResponse(anthropicToolUseEvents(request, behavior, id, tool), {
-        behavior,
-        signal: req.signal,
-        headers,
-      });
-    }
-    if (request.stream) {
-      return sseResponse(anthropicStreamEvents(request, behavior, id), {
-        behavior,
-        signal: req.signal,
-        headers,
-      });
-    }
-    return json(anthropicMessage(request, behavior, id), 200, headers);
-  }
+  if (pathname === "/v1/messages") return anthropicAnswer(req, body as AnthropicRequest, ctx);
   if (pathname === "/v1/messages/count_tokens") return json(anthropicCountTokens(behavior), 200);
   if (pathname === "/v1/responses") {
     const request = body as ResponsesRequest;
@@ -147,7 +130,42 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
     return json(chatJson(request, behavior, id), 200, headers);
   }
   const gemini = parseGeminiPath(pathname);
-  if (gemini?.method === "streamGenerateContent") {
+  return (gemini && geminiAnswer(req, gemini, body, ctx)) ??
+    errorFor(family, 404, `fake provider has no route for ${req.method} ${pathname}`, ctx);
+}
+
+/** A Messages answer: streamed (text, or the scripted tool call) when the body asks for a stream. */
+function anthropicAnswer(req: Request, request: AnthropicRequest, ctx: RouteContext): Response {
+  const behavior = ctx.behavior();
+  const id = ctx.nextId("msg");
+  const headers = { "request-id": ctx.nextId("req") };
+  const tool = behavior.toolScript;
+  if (request.stream && tool && wantsScriptedToolUse(request, tool)) {
+    return sseResponse(anthropicToolUseEvents(request, behavior, id, tool), {
+      behavior,
+      signal: req.signal,
+      headers,
+    });
+  }
+  if (request.stream) {
+    return sseResponse(anthropicStreamEvents(request, behavior, id), {
+      behavior,
+      signal: req.signal,
+      headers,
+    });
+  }
+  return json(anthropicMessage(request, behavior, id), 200, headers);
+}
+
+/** A generateContent answer (SSE with `alt=sse`, else a JSON array), or null for another method. */
+function geminiAnswer(
+  req: Request,
+  gemini: { model: string; method: string },
+  body: Record<string, unknown> | undefined,
+  ctx: RouteContext,
+): Response | null {
+  const behavior = ctx.behavior();
+  if (gemini.method === "streamGenerateContent") {
     const script = behavior.functionCallScript;
     const events = script && wantsScriptedGeminiCall(body as GeminiRequest, script)
       ? geminiFunctionCallEvents(gemini.model, behavior, ctx.nextId("gemresp"), script)
@@ -157,11 +175,49 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
     }
     return json(events.map((e) => e.data), 200);
   }
-  if (gemini?.method === "generateContent") {
+  if (gemini.method === "generateContent") {
     return json(geminiJson(gemini.model, behavior, ctx.nextId("gemresp"), body), 200);
   }
-  if (gemini?.method === "countTokens") {
+  if (gemini.method === "countTokens") {
     return json({ totalTokens: behavior.usage.input + behavior.usage.cacheRead }, 200);
   }
-  return errorFor(family, 404, `fake provider has no route for ${req.method} ${pathname}`, ctx);
+  return null;
+}
+
+/**
+ * Vertex AI: Claude in the Messages format (the model from the path, `anthropic_version` required in the
+ * body, as Vertex does), Gemini as on the Gemini API; each publisher's errors in its own format.
+ */
+function vertexRoute(
+  req: Request,
+  recorded: RecordedRequest,
+  vertex: VertexPath,
+  ctx: RouteContext,
+): Response {
+  const family: Family = vertex.publisher === "anthropic" ? "anthropic" : "gemini";
+  const noRoute = () =>
+    errorFor(family, 404, `fake provider has no Vertex route for ${req.method} ${req.url}`, ctx);
+  if (req.method !== "POST") return noRoute();
+  const claude = isVertexClaudeCall(vertex);
+  const isModelCall = claude || /GenerateContent$|^generateContent$/.test(vertex.method);
+  const behavior = ctx.behavior();
+  if (isModelCall && behavior.failStatus !== undefined) {
+    return errorFor(family, behavior.failStatus, `fake provider fails with ${behavior.failStatus}`, ctx);
+  }
+  const body = parseBody<Record<string, unknown>>(recorded);
+  if (isModelCall && body === undefined) {
+    return errorFor(family, 400, "fake provider got a body that is not JSON", ctx);
+  }
+  if (vertex.publisher === "anthropic") {
+    if (vertex.model === "count-tokens" && vertex.method === "rawPredict") {
+      return json(anthropicCountTokens(behavior), 200);
+    }
+    if (!claude) return noRoute();
+    if (body?.anthropic_version !== VERTEX_ANTHROPIC_VERSION) {
+      return errorFor(family, 400, `anthropic_version must be "${VERTEX_ANTHROPIC_VERSION}"`, ctx);
+    }
+    return anthropicAnswer(req, { ...body, model: vertex.model } as AnthropicRequest, ctx);
+  }
+  if (vertex.publisher !== "google") return noRoute();
+  return geminiAnswer(req, vertex, body, ctx) ?? noRoute();
 }
