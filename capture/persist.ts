@@ -8,7 +8,7 @@
  * @module
  */
 import type { ProviderName } from "../core/exchange.ts";
-import { parseRequest } from "../providers/mod.ts";
+import { detectApi, parseRequest } from "../providers/mod.ts";
 import type { ApiName, Usage } from "../providers/types.ts";
 import { GENESIS_HASH, sortToolResults, turnHash } from "../storage/chain.ts";
 import type { Db, Queryable, SqlValue } from "../storage/db/db.ts";
@@ -75,6 +75,9 @@ function withParsedRequest(record: CaptureRecord): CaptureRecord {
   const { parsed, exchange } = record;
   if (!parsed || parsed.request || exchange.kind !== "http" || !exchange.api) return record;
   const request = parseRequest(exchange.api as ApiName, record.requestBody, exchange.request.headers);
+  // Gemini and Vertex AI name the model in the URL, not the body: a turn whose answer failed keeps it.
+  const match = detectApi(exchange.target.host, exchange.request.method, exchange.request.path);
+  request.model ??= match?.pathModel ?? null;
   return { ...record, parsed: { ...parsed, request } };
 }
 

@@ -2,8 +2,10 @@
  * Recognises the provider API of an exchange from its host, method and path. Gemini paths carry a colon
  * (`models/gemini-2.5-flash:streamGenerateContent`), which peers have matched wrongly; the path is split
  * on the last colon of its final segment. Also recognised: Azure OpenAI (`*.openai.azure.com`, model
- * deployments in the path) and Vertex AI (`*aiplatform.googleapis.com`), whose Anthropic models speak the
- * Messages format via `:rawPredict` / `:streamRawPredict`.
+ * deployments in the path) and Vertex AI (`aiplatform.googleapis.com`, `{region}-aiplatform.googleapis.com`):
+ * its Anthropic models speak the Messages format via `:rawPredict` / `:streamRawPredict` with the model in the
+ * path (`publishers/anthropic/models/claude-sonnet-4-5@20250929`), its Gemini models `:generateContent` /
+ * `:streamGenerateContent`, with or without `projects/{project}/locations/{location}` before `publishers`.
  * @module
  */
 import type { ProviderName } from "../core/exchange.ts";
@@ -15,12 +17,14 @@ const HOST_PROVIDERS: Record<string, ProviderName> = {
   "chatgpt.com": "openai",
   "generativelanguage.googleapis.com": "google",
   "cloudcode-pa.googleapis.com": "google",
+  "aiplatform.googleapis.com": "google",
 };
 
 /** Host suffixes of regional or per-tenant endpoints. */
 const SUFFIX_PROVIDERS: [string, ProviderName][] = [
   [".openai.azure.com", "openai"],
-  ["aiplatform.googleapis.com", "google"],
+  // Vertex AI's regional endpoints, `{region}-aiplatform.googleapis.com`; the global one is listed above.
+  ["-aiplatform.googleapis.com", "google"],
 ];
 
 /** The provider a host belongs to, or `unknown`. A `:port` suffix is ignored. */

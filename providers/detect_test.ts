@@ -98,6 +98,47 @@ Deno.test("Vertex AI: Claude speaks Messages through rawPredict, Gemini through 
     ),
     "google google.stream_generate turn gemini-2.5-pro",
   );
+  assert.equal(
+    api(
+      "aiplatform.googleapis.com",
+      "POST",
+      "/v1/projects/p1/locations/global/publishers/anthropic/models/claude-opus-4-5@20251101:rawPredict",
+    ),
+    "anthropic anthropic.messages turn claude-opus-4-5@20251101",
+  );
+});
+
+Deno.test("Vertex AI: Gemini CLI's project paths and express mode (API key, no project) are both turns", () => {
+  assert.equal(
+    api(
+      "us-east5-aiplatform.googleapis.com",
+      "POST",
+      "/v1beta1/projects/p1/locations/us-east5/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+    ),
+    "google google.stream_generate turn gemini-2.5-flash",
+  );
+  assert.equal(
+    api(
+      "aiplatform.googleapis.com",
+      "POST",
+      "/v1beta1/publishers/google/models/gemini-2.5-flash:generateContent",
+    ),
+    "google google.generate turn gemini-2.5-flash",
+  );
+  assert.equal(
+    api(
+      "us-east5-aiplatform.googleapis.com",
+      "POST",
+      "/v1/projects/p1/locations/us-east5/publishers/google/models/gemini-2.5-flash:countTokens",
+    ),
+    "google google.auxiliary",
+  );
+});
+
+Deno.test("Vertex AI hosts are the global one and the regional ones, no other name ending alike", () => {
+  assert.equal(providerOfHost("aiplatform.googleapis.com"), "google");
+  assert.equal(providerOfHost("europe-west1-aiplatform.googleapis.com:443"), "google");
+  assert.equal(providerOfHost("notaiplatform.googleapis.com"), "unknown");
 });
 
 Deno.test("Azure OpenAI: deployments name the model; the v1 paths are recognised too", () => {
@@ -123,6 +164,7 @@ Deno.test("hosts of no known provider are not detected", () => {
 Deno.test("every request the real clients sent is detected as the API it is", () => {
   const expected: [RegExp, string | null][] = [
     [/^POST \/v1\/messages/, "anthropic.messages"],
+    [/\/publishers\/anthropic\/models\/[^/]+:(?:rawPredict|streamRawPredict)$/, "anthropic.messages"],
     [/^GET https?:|^GET \/api\/|^POST \/api\//, "anthropic.auxiliary"],
     [/^GET \/v1\/responses/, "openai.responses_ws"],
     [/^POST \/v1\/responses/, "openai.responses"],

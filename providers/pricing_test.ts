@@ -104,6 +104,21 @@ Deno.test("model ids from Gemini paths, Vertex and Bedrock are priced as the dat
   );
 });
 
+Deno.test("Vertex AI's Claude ids (model@date) are priced as the dataset's models", () => {
+  const usage = usageOf({ input: 1000, output: 100 });
+  for (
+    const [vertexId, pricedAs] of [
+      ["claude-sonnet-4-5@20250929", "claude-sonnet-4-5"],
+      ["claude-haiku-4-5@20251001", "claude-haiku-4-5"],
+      ["claude-opus-4-1@20250805", "claude-opus-4-1"],
+    ]
+  ) {
+    const vertex = priceUsage("anthropic", vertexId, usage, AT);
+    assert.equal(vertex.pricedAs, pricedAs, vertexId);
+    assert.equal(vertex.usd, priceUsage("anthropic", pricedAs, usage, AT).usd, vertexId);
+  }
+});
+
 Deno.test("a negotiated override replaces the rates it states and keeps the dataset's others", () => {
   const overrides = createPriceOverrides([
     { model: "gpt-*", provider: "openai", inputMtok: 100 },

@@ -115,6 +115,8 @@ export async function handleExchange(
     view = { ...view, body: read.bytes, json: jsonOf(read.bytes, req.headers.get("content-type")) };
     if (match?.isModelTurn && deps.parsers) {
       parsedRequest = deps.parsers.parseRequest(match.api, read.bytes, exchange.request.headers);
+      // Gemini and Vertex AI name the model in the URL, not the body.
+      if (parsedRequest) parsedRequest.model ??= match.pathModel;
     }
   }
   let headers = upstreamRequestRecord(requestHeaders, hostHeader(target));

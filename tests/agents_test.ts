@@ -1,8 +1,8 @@
 /**
- * Real agents through the real gateway: Claude Code, Codex (WebSocket and HTTP) and Gemini CLI each run
- * one prompt inside `unshare -n` (loopback only) with HTTPS_PROXY at `main.ts serve`, against the fake
- * provider over HTTPS. Each must print the fake's answer, and the fake must have seen the model request
- * with the real provider's Host, i.e. relayed by the gateway. One harness run serves all four tests.
+ * Real agents through the real gateway: Claude Code, Codex (WebSocket and HTTP) and Gemini CLI, and Claude
+ * Code and Gemini CLI in Vertex AI mode, each run one prompt inside `unshare -n` (loopback only) with
+ * HTTPS_PROXY at `main.ts serve`, against the fake provider over HTTPS. Each must print the fake's answer, and the fake must have seen the model request
+ * with the real provider's Host, i.e. relayed by the gateway. One harness run serves all these tests.
  * Needs the CLIs from `bash scripts/install_agents.sh` (`deno task test` runs it); without them these tests
  * fail, naming that command.
  */
@@ -97,6 +97,43 @@ Deno.test({
 });
 
 Deno.test({
+  name: "claude code in Vertex AI mode streams rawPredict through the gateway",
+  ...options,
+  async fn() {
+    assertAnswered(await result("claude-vertex"));
+  },
+});
+
+Deno.test({
+  name:
+    "gemini cli in Vertex AI mode streams generateContent through the gateway with a metadata-server token",
+  ...options,
+  async fn() {
+    assertAnswered(await result("gemini-vertex"));
+  },
+});
+
+Deno.test({
+  name: "Vertex AI turns are captured with the model from the path and exactly the fake provider's tokens",
+  ...options,
+  async fn() {
+    for (const name of ["claude-vertex", "gemini-vertex"] as const) await result(name);
+    const detail = JSON.stringify(capturedTurns, null, 2);
+    for (const model of ["claude-sonnet-4-5@20250929", "gemini-2.5-flash"]) {
+      const turns = capturedTurns.filter((t) => t.model === model && t.output_tokens > 0);
+      assert.ok(turns.length > 0, `no captured turn of ${model} with output:\n${detail}`);
+      for (const turn of turns) {
+        assert.deepEqual(
+          [turn.input_tokens, turn.output_tokens, turn.cache_read_tokens, turn.usage_estimated],
+          [21, 7, 0, 0],
+          `${model}:\n${detail}`,
+        );
+      }
+    }
+  },
+});
+
+Deno.test({
   name: "each agent's model turns are captured with exactly the tokens the fake provider reported",
   ...options,
   async fn() {
@@ -152,7 +189,9 @@ const blocked = sharedRun(async () => {
   }
 });
 
-for (const name of ["claude", "codex-ws", "codex-http", "gemini"] as const) {
+for (
+  const name of ["claude", "codex-ws", "codex-http", "gemini", "claude-vertex", "gemini-vertex"] as const
+) {
   Deno.test({
     name: `${name} authenticates to the gateway and shows a block-list refusal to the developer`,
     ...options,
