@@ -131,6 +131,11 @@ export const RESPONSE_FIXTURES: FixtureCase[] = [
   { file: "google/error.json", api: "google.generate", contentType: JSON_TYPE },
   { file: "google/code_assist.sse", api: "google.code_assist_stream_generate", contentType: SSE },
   { file: "google/code_assist_generate.json", api: "google.code_assist_generate", contentType: JSON_TYPE },
+  // Vertex AI: Claude's Messages stream through streamRawPredict, Vertex's own error envelope for Claude,
+  // Gemini's stream with Vertex's extra usage fields.
+  { file: "vertex/claude_stream.sse", api: "anthropic.messages", contentType: SSE },
+  { file: "vertex/claude_quota_error.json", api: "anthropic.messages", contentType: JSON_TYPE },
+  { file: "vertex/gemini_stream.sse", api: "google.stream_generate", contentType: SSE },
 ];
 
 /** The parse of some bytes fed in the given chunk boundaries, with every event emitted along the way. */
