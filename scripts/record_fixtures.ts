@@ -225,6 +225,29 @@ function recordings(): Recording[] {
         "`authorization`; the fake answers with a `list_directory` call and gets the function response back",
     },
     {
+      client: "gemini-cli",
+      run: "gemini-vertex-express",
+      scenario: {
+        ...SCENARIOS["gemini-vertex"],
+        env: (ctx) => {
+          const env = SCENARIOS["gemini-vertex"].env(ctx);
+          for (const name of ["GCE_METADATA_HOST", "METADATA_SERVER_DETECTION"]) delete env[name];
+          return { ...env, GOOGLE_API_KEY: "AIza-recondo-fake-vertex" };
+        },
+        expect: [{
+          method: "POST",
+          path: "/v1beta1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+          host: "aiplatform.googleapis.com",
+        }],
+      },
+      prompt: "say hi",
+      behavior: {},
+      about:
+        "`gemini -m gemini-2.5-flash -p` on Vertex AI in express mode (`GOOGLE_GENAI_USE_VERTEXAI=true` " +
+        "with `GOOGLE_API_KEY`, which wins over `GOOGLE_CLOUD_PROJECT`/`GOOGLE_CLOUD_LOCATION`): the global host, " +
+        "no project in the path, the key in `x-goog-api-key`",
+    },
+    {
       client: "sdk",
       run: "sdk",
       binDir: nodeBinDir(),
