@@ -21,6 +21,7 @@ import {
   parseGeminiPath,
   wantsScriptedGeminiCall,
 } from "./gemini_generate.ts";
+import { compatApi, compatResponse } from "./compat_routes.ts";
 import type { RecordedRequest } from "./mod.ts";
 import { chatJson, type ChatRequest, chatStreamEvents } from "./openai_chat.ts";
 import {
@@ -69,7 +70,11 @@ function parseBody<T>(recorded: RecordedRequest): T | undefined {
 export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext): Response {
   const { pathname } = new URL(req.url);
   const behavior = ctx.behavior();
-  const family: Family = pathname.startsWith("/v1beta/") || pathname.startsWith("/v1alpha/")
+  const compat = compatApi(pathname);
+  // Azure and OpenRouter answer errors in OpenAI's shape (OpenRouter's `/api/` is not Anthropic's).
+  const family: Family = compat || pathname.startsWith("/openai/") || pathname.startsWith("/api/v1/")
+    ? "openai"
+    : pathname.startsWith("/v1beta/") || pathname.startsWith("/v1alpha/")
     ? "gemini"
     : pathname.startsWith("/v1/messages") || pathname.startsWith("/api/")
     ? "anthropic"
@@ -91,7 +96,7 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
     return errorFor(family, 404, `fake provider has no route for ${req.method} ${pathname}`, ctx);
   }
 
-  const isModelCall = pathname === "/v1/messages" || pathname === "/v1/responses" ||
+  const isModelCall = compat !== null || pathname === "/v1/messages" || pathname === "/v1/responses" ||
     pathname === "/v1/chat/completions" ||
     /GenerateContent$|^generateContent$/.test(parseGeminiPath(pathname)?.method ?? "");
   if (isModelCall && behavior.failStatus !== undefined) {
@@ -102,6 +107,9 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
     return errorFor(family, 400, "fake provider got a body that is not JSON", ctx);
   }
 
+  if (compat) {
+    return compatResponse(compat, body!, { behavior, nextId: ctx.nextId, signal: req.signal });
+  }
   if (pathname === "/v1/messages") {
     const request = body as AnthropicRequest;
     const id = ctx.nextId("msg");
