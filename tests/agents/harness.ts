@@ -10,6 +10,7 @@ const RUNNER = new URL("./run_in_netns.ts", import.meta.url).pathname;
 
 /** A turn as the gateway persisted it (columns of `turns`). */
 export interface CapturedTurn {
+  provider: string;
   api: string;
   model: string;
   input_tokens: number;

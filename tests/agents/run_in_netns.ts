@@ -5,7 +5,7 @@
  *   unshare -n -- deno run -A --unstable-no-legacy-abort tests/agents/run_in_netns.ts [scenario…]
  *     [--http-upstream] [--direct] [--timeout=60] [--config=FILE] [--proxy-auth=NAME:TOKEN] [--gateway-log]
  *
- * Scenarios: claude, codex-ws, codex-http, gemini (default: all). Starts one fake provider (HTTPS by
+ * Scenarios: claude, codex-ws, codex-http, gemini, codex-azure, openrouter-sdk (default: all). Starts one fake provider (HTTPS by
  * default, with its own throwaway CA given to the gateway as an extra root) and one gateway
  * (`main.ts serve`), runs each CLI with `timeout`, a fresh HOME and no stdin, and prints one JSON line
  * per scenario on stdout (see `ScenarioResult`). Progress goes to stderr. `--http-upstream` serves the
@@ -22,6 +22,8 @@ import { DatabaseSync } from "node:sqlite";
 import { type GatewayProcess, startGatewayProcess } from "./gateway_process.ts";
 import {
   agentsBinDir,
+  AZURE_HOST,
+  OPENROUTER_HOST,
   OPT_IN_SCENARIO_NAMES,
   SCENARIO_NAMES,
   type ScenarioName,
@@ -30,7 +32,15 @@ import {
 import { runScenario } from "./run_scenario.ts";
 
 /** Hosts the fake stands in for. */
-const PROVIDER_HOSTS = ["api.anthropic.com", "api.openai.com", "generativelanguage.googleapis.com"];
+const PROVIDER_HOSTS = [
+  "api.anthropic.com",
+  "api.openai.com",
+  "generativelanguage.googleapis.com",
+  AZURE_HOST,
+  OPENROUTER_HOST,
+];
+/** Hosts the gateway's defaults do not name (an Azure resource is per customer): intercepted by config. */
+const EXTRA_INTERCEPT = [AZURE_HOST, OPENROUTER_HOST];
 
 /** Streamed in three deltas, 10 ms apart, so the gateway relays a real multi-event stream. */
 const ANSWER = ["RECONDO-", "FAKE-", "OK"];
@@ -136,7 +146,7 @@ async function main(): Promise<number> {
       gateway = await startGatewayProcess({
         overrides: Object.fromEntries(PROVIDER_HOSTS.map((host) => [host, fake.url])),
         extraCaFile: fakeCaFile,
-        configFile: args.configFile,
+        configFile: await interceptingConfig(work, args.configFile),
         proxyAuth: args.proxyAuth,
       });
     }
@@ -172,6 +182,15 @@ async function main(): Promise<number> {
   }
 }
 
+/** The given config file (or none) with {@link EXTRA_INTERCEPT} added to `intercept`, written into `work`. */
+async function interceptingConfig(work: string, configFile: string | undefined): Promise<string> {
+  const config = configFile ? JSON.parse(await Deno.readTextFile(configFile)) : {};
+  config.intercept = [...new Set([...(config.intercept ?? []), ...EXTRA_INTERCEPT])];
+  const path = join(work, "gateway-config.json");
+  await Deno.writeTextFile(path, JSON.stringify(config));
+  return path;
+}
+
 /** The turns the gateway persisted, once its capture backlog is empty (read-only, beside the running gateway). */
 async function capturedTurns(gateway: GatewayProcess): Promise<Record<string, unknown>[]> {
   const deadline = Date.now() + 10_000;
@@ -183,7 +202,7 @@ async function capturedTurns(gateway: GatewayProcess): Promise<Record<string, un
   const db = new DatabaseSync(join(gateway.dataDir, "recondo.db"), { readOnly: true });
   try {
     return db.prepare(
-      "SELECT api, model, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, usage_estimated FROM turns ORDER BY started_at",
+      "SELECT provider, api, model, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, usage_estimated FROM turns ORDER BY started_at",
     ).all() as Record<string, unknown>[];
   } finally {
     db.close();
