@@ -17,6 +17,10 @@ export interface CapturedTurn {
   output_tokens: number;
   cache_read_tokens: number;
   usage_estimated: number;
+  /** The Azure deployment the request named; null elsewhere. */
+  deployment: string | null;
+  /** OpenRouter's own `usage.cost`; null elsewhere. */
+  provider_reported_cost_usd: number | null;
 }
 
 export interface HarnessRun {

@@ -202,7 +202,7 @@ async function capturedTurns(gateway: GatewayProcess): Promise<Record<string, un
   const db = new DatabaseSync(join(gateway.dataDir, "recondo.db"), { readOnly: true });
   try {
     return db.prepare(
-      "SELECT provider, api, model, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, usage_estimated FROM turns ORDER BY started_at",
+      "SELECT provider, api, model, deployment, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, usage_estimated, provider_reported_cost_usd FROM turns ORDER BY started_at",
     ).all() as Record<string, unknown>[];
   } finally {
     db.close();
