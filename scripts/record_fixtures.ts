@@ -186,8 +186,9 @@ function recordings(): Recording[] {
       behavior: { functionCallScript: { name: "exec_command", arguments: { cmd: "echo tool-ran" } } },
       about: "`codex exec -m gpt5-prod` with an Azure OpenAI provider in `~/.codex/config.toml` " +
         '(`base_url` `https://myres.openai.azure.com/openai/v1`, `env_key = "AZURE_OPENAI_API_KEY"`, ' +
-        '`query_params = { api-version = "preview" }`, `wire_api = "responses"`): Responses over HTTP, ' +
-        "with the tool call",
+        '`query_params = { api-version = "preview" }`, `wire_api = "responses"`): Responses over HTTP (no WebSocket), ' +
+        "the key as `Authorization: Bearer` (not `api-key`), the deployment as the body's `model`, with the " +
+        "tool call",
     },
     {
       client: "gemini-cli",
