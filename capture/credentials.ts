@@ -14,6 +14,8 @@ export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
   "proxy-authorization",
   "x-api-key",
   "x-goog-api-key",
+  // Azure OpenAI's key header.
+  "api-key",
   "cookie",
   "set-cookie",
 ]);
@@ -47,12 +49,16 @@ export function stripCredentialQuery(path: string): { path: string; key: string 
   return { path: path.slice(0, q) + (rest ? `?${rest}` : ""), key };
 }
 
-/** The provider API key a request carries (`x-api-key`, `x-goog-api-key`, `Authorization: Bearer`). */
+/**
+ * The provider API key a request carries (`x-api-key`, `x-goog-api-key`, Azure's `api-key`,
+ * `Authorization: Bearer`).
+ */
 export function apiKeyOf(headers: Record<string, string>, queryKey: string | null = null): string | null {
   const lower: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) lower[name.toLowerCase()] = value;
   if (lower["x-api-key"]) return lower["x-api-key"].trim();
   if (lower["x-goog-api-key"]) return lower["x-goog-api-key"].trim();
+  if (lower["api-key"]) return lower["api-key"].trim();
   const auth = lower["authorization"];
   if (auth) {
     const match = auth.match(/^bearer\s+(.+)$/i);

@@ -13,6 +13,7 @@ Deno.test("credential headers are dropped whatever their case, other headers kep
     "Authorization": "Bearer sk-1",
     "x-api-key": "sk-ant-2",
     "x-goog-api-key": "AIza3",
+    "Api-Key": "azure-4",
     "cookie": "a=b",
     "set-cookie": "c=d",
     "proxy-authorization": "Basic eA==",
@@ -36,6 +37,7 @@ Deno.test("api keys are found in each provider's header and hashed with the data
   assert.equal(apiKeyOf({ "x-api-key": "sk-ant" }), "sk-ant");
   assert.equal(apiKeyOf({ authorization: "Bearer sk-openai" }), "sk-openai");
   assert.equal(apiKeyOf({ "x-goog-api-key": "AIza" }), "AIza");
+  assert.equal(apiKeyOf({ "Api-Key": " azure-key " }), "azure-key");
   assert.equal(apiKeyOf({}, "AIzaQ"), "AIzaQ");
   const dir = await Deno.makeTempDir();
   try {

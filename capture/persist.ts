@@ -8,7 +8,7 @@
  * @module
  */
 import type { ProviderName } from "../core/exchange.ts";
-import { detectApi, parseRequest } from "../providers/mod.ts";
+import { azureDeployment, detectApi, parseRequest } from "../providers/mod.ts";
 import type { ApiName, Usage } from "../providers/types.ts";
 import { GENESIS_HASH, sortToolResults, turnHash } from "../storage/chain.ts";
 import type { Db, Queryable, SqlValue } from "../storage/db/db.ts";
@@ -177,7 +177,12 @@ export async function writePrepared(
     sessionId = head.id;
     turnId = ex.id;
     const usage = response?.usage ?? ZERO_USAGE;
-    const model = response?.model ?? request?.model ?? null;
+    // An Azure request names a deployment (in the path, or as the body's `model` on /openai/v1): kept as
+    // such, and the model is only what the response says it was.
+    const deployment = ex.provider === "azure"
+      ? azureDeployment(ex.request.path) ?? request?.model ?? null
+      : null;
+    const model = response?.model ?? (ex.provider === "azure" ? null : request?.model ?? null);
     const cost = response?.usage && options.price
       ? options.price(ex.provider, model, response.usage, start)
       : null;
@@ -211,6 +216,8 @@ export async function writePrepared(
       prompt,
       response_text: response?.text ?? null,
       thinking_text: response?.thinking || null,
+      provider_reported_cost_usd: response?.providerCostUsd ?? null,
+      deployment,
       request_sha256: requestSha,
       response_sha256: responseSha,
       prev_hash: head.headHash ?? GENESIS_HASH,

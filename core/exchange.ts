@@ -7,8 +7,11 @@
  * @module
  */
 
-/** Which provider API an exchange spoke, as recognised from host, path and method. */
-export type ProviderName = "anthropic" | "openai" | "google" | "unknown";
+/**
+ * Which provider an exchange went to, as recognised from its host. `azure` (Azure OpenAI, Azure AI Foundry)
+ * and `openrouter` speak OpenAI's wire formats but bill, price and fail in their own right.
+ */
+export type ProviderName = "anthropic" | "openai" | "google" | "azure" | "openrouter" | "unknown";
 
 /** Who sent the exchange: from proxy authentication, an API-key mapping, or the client address. */
 export interface ClientIdentity {

@@ -112,6 +112,10 @@ export const RESPONSE_FIXTURES: FixtureCase[] = [
       contentType: SSE,
     })),
   { file: "openai_chat/completion.json", api: "openai.chat_completions", contentType: JSON_TYPE },
+  { file: "azure/chat_content_filter.sse", api: "openai.chat_completions", contentType: SSE },
+  { file: "openrouter/chat_cost.sse", api: "openai.chat_completions", contentType: SSE },
+  { file: "openrouter/completion_cost.json", api: "openai.chat_completions", contentType: JSON_TYPE },
+  { file: "openrouter/responses_cost.sse", api: "openai.responses", contentType: SSE },
   ...[
     "text",
     "thinking",

@@ -60,8 +60,13 @@ export function providerErrorBody(
       return {
         error: { code: status, message, status: badRequest ? "INVALID_ARGUMENT" : GOOGLE_STATUS[kind] },
       };
+    case "openrouter":
+      // OpenRouter's own shape: the HTTP status as a numeric `code` (its SDKs and clients read `message`).
+      return { error: { code: status, message, metadata: { recondo_error: kind } } };
     case "openai":
+    case "azure":
     case "unknown":
+      // Azure OpenAI answers errors in OpenAI's shape (`error.code`, `error.message`), which Codex shows.
       return { error: { message, type: OPENAI_TYPES[kind], param: null, code: kind } };
   }
 }

@@ -87,6 +87,11 @@ export interface ParsedResponse {
   refusal?: string;
   /** How many thinking blocks were redacted (encrypted by the provider, so not in `thinking`). */
   redactedThinkingBlocks?: number;
+  /**
+   * The cost the provider itself reported, in USD (OpenRouter's `usage.cost`), recorded beside the cost
+   * Recondo computes from its price tables; absent when the provider reported none.
+   */
+  providerCostUsd?: number;
   /** Things ignored without harm (event types this version does not know); they do not make it partial. */
   warnings?: string[];
 }

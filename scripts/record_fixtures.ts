@@ -22,7 +22,14 @@ import { startFakeMetadataServer } from "../tests/fake_provider/gce_metadata.ts"
 import { makeTestCertificate } from "../tests/fake_provider/tls.ts";
 import { type GatewayProcess, startGatewayProcess } from "../tests/agents/gateway_process.ts";
 import { runScenario } from "../tests/agents/run_scenario.ts";
-import { agentsBinDir, type Scenario, SCENARIOS, VERTEX_HOSTS } from "../tests/agents/scenarios.ts";
+import {
+  agentsBinDir,
+  AZURE_HOST,
+  OPENROUTER_HOST,
+  type Scenario,
+  SCENARIOS,
+  VERTEX_HOSTS,
+} from "../tests/agents/scenarios.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const OUT = join(ROOT, "tests", "fixtures", "clients");
@@ -33,6 +40,8 @@ const HOSTS = [
   "api.anthropic.com",
   "api.openai.com",
   "generativelanguage.googleapis.com",
+  AZURE_HOST,
+  OPENROUTER_HOST,
   "play.googleapis.com",
   ...VERTEX_HOSTS,
 ];
@@ -173,6 +182,18 @@ function recordings(): Recording[] {
         "`codex exec` whose WebSocket upgrade the fake refuses (426): it falls back to `POST /v1/responses`",
     },
     {
+      client: "codex",
+      run: "codex-azure",
+      scenario: SCENARIOS["codex-azure"],
+      prompt: TOOL_PROMPT,
+      behavior: { functionCallScript: { name: "exec_command", arguments: { cmd: "echo tool-ran" } } },
+      about: "`codex exec -m gpt5-prod` with an Azure OpenAI provider in `~/.codex/config.toml` " +
+        '(`base_url` `https://myres.openai.azure.com/openai/v1`, `env_key = "AZURE_OPENAI_API_KEY"`, ' +
+        '`query_params = { api-version = "preview" }`, `wire_api = "responses"`): Responses over HTTP (no WebSocket), ' +
+        "the key as `Authorization: Bearer` (not `api-key`), the deployment as the body's `model`, with the " +
+        "tool call",
+    },
+    {
       client: "gemini-cli",
       run: "gemini",
       scenario: gemini,
@@ -276,6 +297,16 @@ function recordings(): Recording[] {
         "the official Node SDKs (`@anthropic-ai/sdk`, `openai`, `@google/genai`, pinned in this script) " +
         "through undici's `EnvHttpProxyAgent`: Messages and Responses, each plain and streamed, a streamed Chat " +
         "Completion and a streamed Gemini `generateContent`",
+    },
+    {
+      client: "sdk",
+      run: "openrouter-sdk",
+      scenario: SCENARIOS["openrouter-sdk"],
+      prompt: "hi",
+      behavior: {},
+      about: "the official `openai` SDK with `baseURL` `https://openrouter.ai/api/v1` " +
+        "(tests/agents/sdk/openrouter_openai_sdk.cjs, undici's `EnvHttpProxyAgent` preloaded): a streamed " +
+        "Chat Completion with `stream_options.include_usage`, then a Responses call",
     },
   ];
 }
@@ -392,7 +423,7 @@ async function main(names: string[]): Promise<number> {
   const configFile = join(work, "recondo.json");
   await Deno.writeTextFile(
     configFile,
-    JSON.stringify({ intercept: ["play.googleapis.com", ...VERTEX_HOSTS] }),
+    JSON.stringify({ intercept: ["play.googleapis.com", AZURE_HOST, OPENROUTER_HOST, ...VERTEX_HOSTS] }),
   );
   const fake = await startFakeProvider({
     tls: { cert: material.cert, key: material.key },

@@ -1,15 +1,18 @@
 /**
- * Real agents through the real gateway: Claude Code, Codex (WebSocket and HTTP) and Gemini CLI, and Claude
- * Code and Gemini CLI in Vertex AI mode, each run one prompt inside `unshare -n` (loopback only) with
- * HTTPS_PROXY at `main.ts serve`, against the fake provider over HTTPS. Each must print the fake's answer, and the fake must have seen the model request
- * with the real provider's Host, i.e. relayed by the gateway. One harness run serves all these tests.
+ * Real agents through the real gateway: Claude Code, Codex (WebSocket, HTTP, and on Azure OpenAI), Gemini
+ * CLI, Claude Code and Gemini CLI in Vertex AI mode, and the official openai SDK on OpenRouter each run one
+ * prompt inside `unshare -n` (loopback only) with HTTPS_PROXY at `main.ts serve`, against the fake provider
+ * over HTTPS. Each must print the fake's answer, and the fake must have seen the model request with the
+ * real provider's Host, i.e. relayed by the gateway. One harness run serves all these tests.
  * Needs the CLIs from `bash scripts/install_agents.sh` (`deno task test` runs it); without them these tests
  * fail, naming that command.
  */
 import assert from "node:assert/strict";
 import type { ScenarioResult } from "./agents/run_scenario.ts";
 import { type CapturedTurn, type HarnessRun, runHarness } from "./agents/harness.ts";
-import { requireAgents, type ScenarioName } from "./agents/scenarios.ts";
+import { AZURE_DEPLOYMENT, requireAgents, type ScenarioName } from "./agents/scenarios.ts";
+import { AZURE_MODEL, openrouterCost } from "./fake_provider/compat_routes.ts";
+import { resolveBehavior } from "./fake_provider/behavior.ts";
 
 const ANSWER = "RECONDO-FAKE-OK";
 
@@ -134,6 +137,58 @@ Deno.test({
 });
 
 Deno.test({
+  name: "codex with an Azure provider in config.toml answers through the gateway over Responses",
+  ...options,
+  async fn() {
+    const r = await result("codex-azure");
+    assertAnswered(r);
+    assert.ok(r.requests.every((req) => req.host === "myres.openai.azure.com"), JSON.stringify(r.requests));
+  },
+});
+
+Deno.test({
+  name: "the official openai SDK reaches OpenRouter through the gateway for Chat and Responses",
+  ...options,
+  async fn() {
+    const r = await result("openrouter-sdk");
+    assertAnswered(r);
+    assert.match(r.stdout, /chat: RECONDO-FAKE-OK\nresponses: RECONDO-FAKE-OK/);
+  },
+});
+
+Deno.test({
+  name: "Azure and OpenRouter turns carry the fake's tokens, the response's model and OpenRouter's cost",
+  ...options,
+  async fn() {
+    for (const name of ["codex-azure", "openrouter-sdk"] as const) await result(name);
+    const detail = JSON.stringify(capturedTurns, null, 2);
+    const azure = capturedTurns.filter((t) => t.provider === "azure");
+    const openrouter = capturedTurns.filter((t) => t.provider === "openrouter");
+    assert.ok(azure.length > 0 && openrouter.length === 2, detail);
+    for (const turn of [...azure, ...openrouter]) {
+      assert.deepEqual(
+        [turn.input_tokens, turn.output_tokens, turn.cache_read_tokens, turn.usage_estimated],
+        [21, 7, 0, 0],
+        detail,
+      );
+    }
+    // The deployment Codex named is kept apart; the model is the one the response reported.
+    for (const turn of azure) {
+      assert.deepEqual([turn.model, turn.deployment, turn.provider_reported_cost_usd], [
+        AZURE_MODEL,
+        AZURE_DEPLOYMENT,
+        null,
+      ], detail);
+    }
+    const cost = openrouterCost(resolveBehavior());
+    assert.deepEqual(openrouter.map((t) => [t.api, t.model, t.provider_reported_cost_usd]), [
+      ["openai.chat_completions", "anthropic/claude-sonnet-4.5", cost],
+      ["openai.responses", "openai/gpt-5", cost],
+    ], detail);
+  },
+});
+
+Deno.test({
   name: "each agent's model turns are captured with exactly the tokens the fake provider reported",
   ...options,
   async fn() {
@@ -165,6 +220,8 @@ Deno.test({
  * WebSocket, ~7 s over HTTP) before giving up, but stops at once on 400.
  */
 const BLOCK_MESSAGE = "RECONDO-BLOCKED for the contractors team";
+/** The block-list entry on the enterprise endpoints' providers (first in the chain, so it answers them). */
+const PROVIDER_BLOCK_MESSAGE = "RECONDO-BLOCKED: Azure and OpenRouter are closed";
 const blocked = sharedRun(async () => {
   const configFile = await Deno.makeTempFile({ prefix: "recondo-agents-config-", suffix: ".json" });
   try {
@@ -173,10 +230,13 @@ const blocked = sharedRun(async () => {
       JSON.stringify({
         developers: [{ name: "carol", team: "contractors", token: "carol-proxy-token" }],
         requireProxyAuth: true,
-        policies: [{
-          use: "block-list",
-          options: { teams: ["contractors"], status: 400, message: BLOCK_MESSAGE },
-        }],
+        policies: [
+          {
+            use: "block-list",
+            options: { providers: ["azure", "openrouter"], status: 400, message: PROVIDER_BLOCK_MESSAGE },
+          },
+          { use: "block-list", options: { teams: ["contractors"], status: 400, message: BLOCK_MESSAGE } },
+        ],
       }),
     );
     return await runHarness([
@@ -236,3 +296,21 @@ Deno.test({
     assert.match(stderr, /must run inside 'unshare -n' \(found interfaces recondo-/);
   },
 });
+
+for (const name of ["codex-azure", "openrouter-sdk"] as const) {
+  Deno.test({
+    name: `${name} shows the block-list entry on its provider to the developer`,
+    ...options,
+    async fn() {
+      const r = await blocked(name);
+      const detail = JSON.stringify(r, null, 2);
+      assert.equal(r.timedOut, false, `${name} timed out:\n${detail}`);
+      assert.notEqual(r.exitCode, 0, `${name} should fail when blocked:\n${detail}`);
+      assert.ok(
+        (r.stdout + r.stderrTail).includes(PROVIDER_BLOCK_MESSAGE),
+        `${name} did not show the provider block message:\n${detail}`,
+      );
+      assert.deepEqual(r.requests, [], `a blocked request reached the provider:\n${detail}`);
+    },
+  });
+}

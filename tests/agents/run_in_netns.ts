@@ -5,7 +5,8 @@
  *   unshare -n -- deno run -A --unstable-no-legacy-abort tests/agents/run_in_netns.ts [scenario…]
  *     [--http-upstream] [--direct] [--timeout=60] [--config=FILE] [--proxy-auth=NAME:TOKEN] [--gateway-log]
  *
- * Scenarios: claude, codex-ws, codex-http, gemini, claude-vertex, gemini-vertex (default: all). Starts one fake provider (HTTPS by
+ * Scenarios: claude, codex-ws, codex-http, gemini, claude-vertex, gemini-vertex, codex-azure, openrouter-sdk
+ * (default: all). Starts one fake provider (HTTPS by
  * default, with its own throwaway CA given to the gateway as an extra root) and one gateway
  * (`main.ts serve`), runs each CLI with `timeout`, a fresh HOME and no stdin, and prints one JSON line
  * per scenario on stdout (see `ScenarioResult`). Progress goes to stderr. `--http-upstream` serves the
@@ -23,6 +24,8 @@ import { DatabaseSync } from "node:sqlite";
 import { type GatewayProcess, startGatewayProcess } from "./gateway_process.ts";
 import {
   agentsBinDir,
+  AZURE_HOST,
+  OPENROUTER_HOST,
   OPT_IN_SCENARIO_NAMES,
   SCENARIO_NAMES,
   type ScenarioName,
@@ -37,7 +40,11 @@ const PROVIDER_HOSTS = [
   "api.openai.com",
   "generativelanguage.googleapis.com",
   ...VERTEX_HOSTS,
+  AZURE_HOST,
+  OPENROUTER_HOST,
 ];
+/** Hosts the gateway's defaults do not name (an Azure resource is per customer): intercepted by config. */
+const EXTRA_INTERCEPT = [AZURE_HOST, OPENROUTER_HOST, ...VERTEX_HOSTS];
 
 /** Streamed in three deltas, 10 ms apart, so the gateway relays a real multi-event stream. */
 const ANSWER = ["RECONDO-", "FAKE-", "OK"];
@@ -144,7 +151,7 @@ async function main(): Promise<number> {
       gateway = await startGatewayProcess({
         overrides: Object.fromEntries(PROVIDER_HOSTS.map((host) => [host, fake.url])),
         extraCaFile: fakeCaFile,
-        configFile: await withVertexIntercept(work, args.configFile),
+        configFile: await interceptingConfig(work, args.configFile),
         proxyAuth: args.proxyAuth,
       });
     }
@@ -182,16 +189,13 @@ async function main(): Promise<number> {
   }
 }
 
-/**
- * The gateway's config: the given file (or none) plus the Vertex AI hosts in `intercept`, which the
- * default intercept list does not name.
- */
-async function withVertexIntercept(work: string, configFile: string | undefined): Promise<string> {
+/** The given config file (or none) with {@link EXTRA_INTERCEPT} added to `intercept`, written into `work`. */
+async function interceptingConfig(work: string, configFile: string | undefined): Promise<string> {
   const config = configFile ? JSON.parse(await Deno.readTextFile(configFile)) : {};
-  config.intercept = [...new Set([...(config.intercept ?? []), ...VERTEX_HOSTS])];
-  const file = join(work, "recondo.json");
-  await Deno.writeTextFile(file, JSON.stringify(config));
-  return file;
+  config.intercept = [...new Set([...(config.intercept ?? []), ...EXTRA_INTERCEPT])];
+  const path = join(work, "gateway-config.json");
+  await Deno.writeTextFile(path, JSON.stringify(config));
+  return path;
 }
 
 /** The turns the gateway persisted, once its capture backlog is empty (read-only, beside the running gateway). */
@@ -205,7 +209,7 @@ async function capturedTurns(gateway: GatewayProcess): Promise<Record<string, un
   const db = new DatabaseSync(join(gateway.dataDir, "recondo.db"), { readOnly: true });
   try {
     return db.prepare(
-      "SELECT api, model, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, usage_estimated FROM turns ORDER BY started_at",
+      "SELECT provider, api, model, deployment, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, usage_estimated, provider_reported_cost_usd FROM turns ORDER BY started_at",
     ).all() as Record<string, unknown>[];
   } finally {
     db.close();

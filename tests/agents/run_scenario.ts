@@ -107,7 +107,13 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
   const firstRequest = ctx.fake.requests.length;
   const started = performance.now();
   const output = await new Deno.Command("timeout", {
-    args: ["-k", "5", String(ctx.timeoutSec), join(ctx.binDir, scenario.bin), ...scenario.args(scenarioCtx)],
+    args: [
+      "-k",
+      "5",
+      String(ctx.timeoutSec),
+      scenario.bin.startsWith("/") ? scenario.bin : join(ctx.binDir, scenario.bin),
+      ...scenario.args(scenarioCtx),
+    ],
     cwd,
     env,
     clearEnv: true,

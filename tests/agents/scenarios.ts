@@ -3,7 +3,7 @@
  * flags and environment measured with the real clients (tests/fixtures/clients/README.md), and which request the fake provider must see.
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 /** Where scripts/install_agents.sh puts the CLIs (override with RECONDO_AGENTS_DIR). */
 export function agentsBinDir(): string {
@@ -19,6 +19,8 @@ export const SCENARIO_NAMES = [
   "gemini",
   "claude-vertex",
   "gemini-vertex",
+  "codex-azure",
+  "openrouter-sdk",
 ] as const;
 /** Scenarios run only when named: `claude-tool` lets Claude Code run the fake's scripted Bash call. */
 export const OPT_IN_SCENARIO_NAMES = ["claude-tool"] as const;
@@ -57,6 +59,7 @@ export interface ExpectedRequest {
 /** One CLI run. */
 export interface Scenario {
   name: ScenarioName;
+  /** A binary in {@link agentsBinDir}, or an absolute path (`node` for the SDK scenarios). */
   bin: string;
   args(ctx: ScenarioContext): string[];
   env(ctx: ScenarioContext): Record<string, string>;
@@ -203,6 +206,31 @@ const GEMINI_VERTEX: Scenario = {
     host: VERTEX_HOSTS[0],
   }],
 };
+/** The Azure OpenAI resource and deployment the `codex-azure` scenario names. */
+export const AZURE_HOST = "myres.openai.azure.com";
+export const AZURE_DEPLOYMENT = "gpt5-prod";
+export const OPENROUTER_HOST = "openrouter.ai";
+
+/**
+ * Codex's `config.toml` for Azure OpenAI, as an Azure customer writes it: a custom provider on the
+ * resource's `/openai/v1` base URL with the key from `AZURE_OPENAI_API_KEY`, `api-version` as a query
+ * parameter, Responses over HTTP. `-m` names the deployment.
+ */
+function codexAzureConfig(baseUrl: string): string {
+  return [
+    'model_provider = "azure"',
+    "",
+    "[model_providers.azure]",
+    'name = "Azure OpenAI"',
+    `base_url = "${baseUrl}"`,
+    'env_key = "AZURE_OPENAI_API_KEY"',
+    'query_params = { api-version = "preview" }',
+    'wire_api = "responses"',
+    "",
+  ].join("\n");
+}
+
+const SDK_DIR = new URL("./sdk/", import.meta.url).pathname;
 
 /** All scenarios by name. */
 export const SCENARIOS: Record<ScenarioName, Scenario> = {
@@ -235,6 +263,56 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       OPENAI_API_KEY: "sk-proj-recondo-fake",
     }),
     expect: [{ method: "POST", path: "/v1/responses", host: "api.openai.com" }],
+  },
+  "codex-azure": {
+    name: "codex-azure",
+    bin: "codex",
+    args: (ctx) => [
+      "exec",
+      "--skip-git-repo-check",
+      "--ephemeral",
+      "-m",
+      AZURE_DEPLOYMENT,
+      ...CODEX_QUIET,
+      // Direct mode: the same provider, pointed at the fake.
+      ...(ctx.mode === "direct" ? ["-c", `model_providers.azure.base_url="${ctx.fakeUrl}/openai/v1"`] : []),
+      ctx.prompt,
+    ],
+    env: (ctx) => ({
+      ...PROXY_ENV(ctx),
+      CODEX_CA_CERTIFICATE: ctx.caFile,
+      AZURE_OPENAI_API_KEY: "azure-recondo-fake-key",
+    }),
+    async prepareHome(home) {
+      await Deno.mkdir(join(home, ".codex"), { recursive: true });
+      await Deno.writeTextFile(
+        join(home, ".codex", "config.toml"),
+        codexAzureConfig(`https://${AZURE_HOST}/openai/v1`),
+      );
+    },
+    expect: [{ method: "POST", path: "/openai/v1/responses?api-version=preview", host: AZURE_HOST }],
+  },
+  "openrouter-sdk": {
+    name: "openrouter-sdk",
+    bin: "/usr/bin/node",
+    args: (ctx) => [
+      "--require",
+      join(SDK_DIR, "proxy_preload.cjs"),
+      join(SDK_DIR, "openrouter_openai_sdk.cjs"),
+      ctx.prompt,
+    ],
+    env: (ctx) => ({
+      ...PROXY_ENV(ctx),
+      NODE_EXTRA_CA_CERTS: ctx.caFile,
+      // The SDK and undici come from the agents' install (scripts/install_agents.sh).
+      NODE_PATH: dirname(agentsBinDir()),
+      OPENROUTER_API_KEY: "sk-or-v1-recondo-fake",
+      ...(ctx.mode === "direct" ? { OPENROUTER_BASE_URL: `${ctx.fakeUrl}/api/v1` } : {}),
+    }),
+    expect: [
+      { method: "POST", path: "/api/v1/chat/completions", host: OPENROUTER_HOST },
+      { method: "POST", path: "/api/v1/responses", host: OPENROUTER_HOST },
+    ],
   },
   gemini: {
     name: "gemini",
@@ -274,16 +352,19 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
 export function requireAgents(): void {
   if (!agentsInstalled()) {
     throw new Error(
-      `the agent CLIs (claude, codex, gemini) are missing from ${agentsBinDir()}: run bash scripts/install_agents.sh (\`deno task test\` runs it before the tests)`,
+      `the agent CLIs (claude, codex, gemini) or the openai SDK are missing from ${agentsBinDir()}: run bash scripts/install_agents.sh (\`deno task test\` runs it before the tests)`,
     );
   }
 }
 
 /** Whether every CLI binary is installed (scripts/install_agents.sh). */
 export function agentsInstalled(): boolean {
-  return ["claude", "codex", "gemini"].every((bin) => {
+  const bins = ["claude", "codex", "gemini"].map((bin) => join(agentsBinDir(), bin));
+  // The OpenRouter scenario's SDK packages.
+  const sdk = ["openai", "undici"].map((name) => join(dirname(agentsBinDir()), name, "package.json"));
+  return [...bins, ...sdk].every((path) => {
     try {
-      return Deno.statSync(join(agentsBinDir(), bin)).isFile;
+      return Deno.statSync(path).isFile;
     } catch {
       return false;
     }

@@ -21,6 +21,7 @@ import {
   parseGeminiPath,
   wantsScriptedGeminiCall,
 } from "./gemini_generate.ts";
+import { compatApi, compatResponse } from "./compat_routes.ts";
 import type { RecordedRequest } from "./mod.ts";
 import { chatJson, type ChatRequest, chatStreamEvents } from "./openai_chat.ts";
 import {
@@ -72,7 +73,11 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
   const behavior = ctx.behavior();
   const vertex = parseVertexPath(pathname);
   if (vertex) return vertexRoute(req, recorded, vertex, ctx);
-  const family: Family = pathname.startsWith("/v1beta/") || pathname.startsWith("/v1alpha/")
+  const compat = compatApi(pathname);
+  // Azure and OpenRouter answer errors in OpenAI's shape (OpenRouter's `/api/` is not Anthropic's).
+  const family: Family = compat || pathname.startsWith("/openai/") || pathname.startsWith("/api/v1/")
+    ? "openai"
+    : pathname.startsWith("/v1beta/") || pathname.startsWith("/v1alpha/")
     ? "gemini"
     : pathname.startsWith("/v1/messages") || pathname.startsWith("/api/")
     ? "anthropic"
@@ -94,7 +99,7 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
     return errorFor(family, 404, `fake provider has no route for ${req.method} ${pathname}`, ctx);
   }
 
-  const isModelCall = pathname === "/v1/messages" || pathname === "/v1/responses" ||
+  const isModelCall = compat !== null || pathname === "/v1/messages" || pathname === "/v1/responses" ||
     pathname === "/v1/chat/completions" ||
     /GenerateContent$|^generateContent$/.test(parseGeminiPath(pathname)?.method ?? "");
   if (isModelCall && behavior.failStatus !== undefined) {
@@ -106,6 +111,30 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
   }
 
   if (pathname === "/v1/messages") return anthropicAnswer(req, body as AnthropicRequest, ctx);
+  if (compat) {
+    return compatResponse(compat, body!, { behavior, nextId: ctx.nextId, signal: req.signal });
+  }
+  if (pathname === "/v1/messages") {
+    const request = body as AnthropicRequest;
+    const id = ctx.nextId("msg");
+    const headers = { "request-id": ctx.nextId("req") };
+    const tool = behavior.toolScript;
+    if (request.stream && tool && wantsScriptedToolUse(request, tool)) {
+      return sseResponse(anthropicToolUseEvents(request, behavior, id, tool), {
+        behavior,
+        signal: req.signal,
+        headers,
+      });
+    }
+    if (request.stream) {
+      return sseResponse(anthropicStreamEvents(request, behavior, id), {
+        behavior,
+        signal: req.signal,
+        headers,
+      });
+    }
+    return json(anthropicMessage(request, behavior, id), 200, headers);
+  }
   if (pathname === "/v1/messages/count_tokens") return json(anthropicCountTokens(behavior), 200);
   if (pathname === "/v1/responses") {
     const request = body as ResponsesRequest;
