@@ -69,7 +69,11 @@ async function send(client: Deno.HttpClient): Promise<number> {
     method: "POST",
     client,
     headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
-    body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 100, messages: [{ role: "user", content: "hi" }] }),
+    body: JSON.stringify({
+      model: "claude-sonnet-4-5",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "hi" }],
+    }),
   });
   await res.body?.cancel();
   return res.status;
@@ -80,7 +84,8 @@ function summary(posts: ReceivedPost[]): string[] {
 }
 
 Deno.test({
-  name: "two replicas on PostgreSQL post each threshold and throttle alert once per webhook, signed, with retries",
+  name:
+    "two replicas on PostgreSQL post each threshold and throttle alert once per webhook, signed, with retries",
   ...SANITIZE,
   async fn() {
     const pg = await sharedPostgres();
@@ -161,7 +166,10 @@ Deno.test({
       assert.equal(eighty.limitUsd, CAP_USD);
       assert.equal(eighty.percent, 80);
       assert.ok(["gw-a", "gw-b"].includes(String(eighty.gatewayId)));
-      assert.equal(eighty.periodEnd, new Date(Date.parse(String(eighty.periodStart)) + 86_400_000).toISOString());
+      assert.equal(
+        eighty.periodEnd,
+        new Date(Date.parse(String(eighty.periodStart)) + 86_400_000).toISOString(),
+      );
       assert.match(String(eighty.text), /team:alpha reached 80% of its day budget/);
       const throttle = ok.find((p) => p.json.kind === "throttle.refusing")!.json;
       assert.equal(throttle.cap, "developer:bob|rpm:2");

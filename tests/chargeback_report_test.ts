@@ -33,9 +33,24 @@ interface Call {
 }
 
 const CALLS: Call[] = [
-  { developer: "alice", model: "claude-sonnet-4-5", repo: "/src/payments", usage: { input: 1200, output: 300, cacheRead: 500 } },
-  { developer: "alice", model: "claude-haiku-4-5", repo: "/src/payments", usage: { input: 800, output: 100 } },
-  { developer: "bob", model: "claude-sonnet-4-5", repo: "/src/web", usage: { input: 2000, output: 50, cacheWrite: 100 } },
+  {
+    developer: "alice",
+    model: "claude-sonnet-4-5",
+    repo: "/src/payments",
+    usage: { input: 1200, output: 300, cacheRead: 500 },
+  },
+  {
+    developer: "alice",
+    model: "claude-haiku-4-5",
+    repo: "/src/payments",
+    usage: { input: 800, output: 100 },
+  },
+  {
+    developer: "bob",
+    model: "claude-sonnet-4-5",
+    repo: "/src/web",
+    usage: { input: 2000, output: 50, cacheWrite: 100 },
+  },
   { developer: "carol", model: "claude-opus-4-1", repo: "/src/web", usage: { input: 3000, output: 700 } },
   { developer: "carol", model: "claude-mystery-9", repo: "/src/ml", usage: { input: 4000, output: 900 } },
   { developer: "dave", model: "claude-sonnet-4-5", repo: null, usage: { input: 100, output: 10 } },
@@ -86,7 +101,9 @@ async function capture(engine: "sqlite" | "postgres"): Promise<Record<string, st
         body: JSON.stringify({
           model: call.model,
           max_tokens: 1000,
-          system: call.repo ? `You are a coding agent.\nPrimary working directory: ${call.repo}\n` : "Be brief.",
+          system: call.repo
+            ? `You are a coding agent.\nPrimary working directory: ${call.repo}\n`
+            : "Be brief.",
           messages: [{ role: "user", content: `task ${i} for ${call.developer}` }],
         }),
       });
@@ -114,8 +131,17 @@ for (const engine of ["sqlite", "postgres"] as const) {
       try {
         const month = new Date().toISOString().slice(0, 7);
         const since = `${month}-01T00:00:00Z`;
-        const next = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 1)).toISOString();
-        const stats = await runJson<StatRow[]>(["stats", "--by", "provider", "--since", since, "--until", next], env);
+        const next = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 1))
+          .toISOString();
+        const stats = await runJson<StatRow[]>([
+          "stats",
+          "--by",
+          "provider",
+          "--since",
+          since,
+          "--until",
+          next,
+        ], env);
         assert.equal(stats.code, 0);
         const statsCost = stats.json.reduce((sum, r) => sum + r.cost_usd, 0);
         const statsTurns = stats.json.reduce((sum, r) => sum + r.turns, 0);
@@ -130,7 +156,14 @@ for (const engine of ["sqlite", "postgres"] as const) {
           assert.equal(report.period, month);
           assert.equal(cents(report.totals.cost_usd!), cents(statsCost), `${by}: totals match stats`);
           assert.equal(report.totals.turns, statsTurns);
-          for (const kind of ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"] as const) {
+          for (
+            const kind of [
+              "input_tokens",
+              "output_tokens",
+              "cache_read_tokens",
+              "cache_write_tokens",
+            ] as const
+          ) {
             const all = [...report.rows, ...report.unpriced].reduce((sum, l) => sum + l[kind], 0);
             assert.equal(all, report.totals[kind], `${by}: ${kind} of the groups add up`);
             assert.equal(report.totals[kind], stats.json.reduce((sum, r) => sum + r[kind], 0));
@@ -148,7 +181,10 @@ for (const engine of ["sqlite", "postgres"] as const) {
           [["claude-haiku-4-5", 1], ["claude-opus-4-1", 1], ["claude-sonnet-4-5", 3]],
         );
         const byTeam = reports.team;
-        assert.deepEqual(byTeam.rows.map((l) => [l.group, l.turns]).sort(), [[null, 1], ["alpha", 3], ["beta", 1]]);
+        assert.deepEqual(byTeam.rows.map((l) => [l.group, l.turns]).sort(), [[null, 1], ["alpha", 3], [
+          "beta",
+          1,
+        ]]);
         assert.deepEqual(byTeam.unpriced.map((l) => [l.group, l.turns]), [["beta", 1]]);
         const alpha = byTeam.rows.find((l) => l.group === "alpha")!;
         assert.equal(alpha.input_tokens, 1200 + 800 + 2000);

@@ -35,5 +35,8 @@ export const handler: Handlers = {
 };
 
 function badRequest(message: string): Response {
-  return new Response(`${message}\n`, { status: 400, headers: { "content-type": "text/plain; charset=utf-8" } });
+  return new Response(`${message}\n`, {
+    status: 400,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
 }

@@ -74,7 +74,9 @@ export function parseReportPeriod(value: string, now = Date.now()): ReportPeriod
   } else {
     const m = /^(\d{4})-(\d{2})$/.exec(value);
     if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) {
-      throw new RangeError(`--period must be "month" (the current UTC month) or a month such as 2026-11, got "${value}"`);
+      throw new RangeError(
+        `--period must be "month" (the current UTC month) or a month such as 2026-11, got "${value}"`,
+      );
     }
     [year, month] = [Number(m[1]), Number(m[2])];
   }
@@ -120,7 +122,8 @@ export async function chargebackReport(
   );
   const name = (r: Row) => (r.grp === null || r.grp === undefined ? null : String(r.grp));
   const order = (a: ChargebackLine, b: ChargebackLine) =>
-    (b.cost_usd ?? 0) - (a.cost_usd ?? 0) || b.turns - a.turns || String(a.group).localeCompare(String(b.group));
+    (b.cost_usd ?? 0) - (a.cost_usd ?? 0) || b.turns - a.turns ||
+    String(a.group).localeCompare(String(b.group));
   return {
     by: options.by,
     period: options.period.label,

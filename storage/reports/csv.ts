@@ -13,6 +13,9 @@ export function csvField(value: string | number | null): string {
 }
 
 /** A header line and one line per row, each ended by CRLF. */
-export function toCsv(header: readonly string[], rows: readonly (readonly (string | number | null)[])[]): string {
+export function toCsv(
+  header: readonly string[],
+  rows: readonly (readonly (string | number | null)[])[],
+): string {
   return [header, ...rows].map((row) => row.map(csvField).join(",") + "\r\n").join("");
 }

@@ -11,5 +11,8 @@ Deno.test("fields with a comma, quote or line break are quoted and inner quotes 
 });
 
 Deno.test("a CSV document is a header line then one CRLF-ended line per row", () => {
-  assert.equal(toCsv(["team", "cost_usd"], [["alpha", 1.5], [null, 0]]), "team,cost_usd\r\nalpha,1.5\r\n,0\r\n");
+  assert.equal(
+    toCsv(["team", "cost_usd"], [["alpha", 1.5], [null, 0]]),
+    "team,cost_usd\r\nalpha,1.5\r\n,0\r\n",
+  );
 });

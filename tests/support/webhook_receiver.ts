@@ -40,7 +40,9 @@ export function startWebhookReceiver(
     const path = new URL(req.url).pathname;
     const body = await req.text();
     const timestamp = req.headers.get("x-recondo-timestamp") ?? "";
-    const expected = `sha256=${createHmac("sha256", options.secret).update(`${timestamp}.${body}`).digest("hex")}`;
+    const expected = `sha256=${
+      createHmac("sha256", options.secret).update(`${timestamp}.${body}`).digest("hex")
+    }`;
     const left = failures.get(path) ?? 0;
     if (left > 0) failures.set(path, left - 1);
     const status = left > 0 ? 500 : 200;

@@ -34,7 +34,11 @@ async function send(client: Deno.HttpClient): Promise<number> {
     method: "POST",
     client,
     headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
-    body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 50, messages: [{ role: "user", content: "hi" }] }),
+    body: JSON.stringify({
+      model: "claude-sonnet-4-5",
+      max_tokens: 50,
+      messages: [{ role: "user", content: "hi" }],
+    }),
   });
   await res.body?.cancel();
   return res.status;
@@ -52,7 +56,10 @@ Deno.test({
       policies: [
         { use: "throttle", options: { limits: [{ scope: "developer:bob", requestsPerMinute: 1 }] } },
         // Two answers spend it: the first crosses 50%, the second 80% and 100%.
-        { use: "spend-cap", options: { budgets: [{ scope: "team:alpha", usd: (2 * COST_MICROS) / 1e6, period: "month" }] } },
+        {
+          use: "spend-cap",
+          options: { budgets: [{ scope: "team:alpha", usd: (2 * COST_MICROS) / 1e6, period: "month" }] },
+        },
       ],
       alerts: { webhooks: [{ url: `${receiver.origin}/hook`, secretFile }], pollSeconds: 1 },
     });
@@ -62,7 +69,8 @@ Deno.test({
       assert.deepEqual([await send(alice), await send(alice), await send(alice)], [200, 200, 400]);
       assert.deepEqual([await send(bob), await send(bob)], [200, 429]);
       await receiver.waitFor((posts) => posts.length >= 4);
-      const kinds = receiver.posts.map((p) => `${p.json.kind} ${p.json.scope} ${p.json.threshold ?? "-"}`).sort();
+      const kinds = receiver.posts.map((p) => `${p.json.kind} ${p.json.scope} ${p.json.threshold ?? "-"}`)
+        .sort();
       assert.deepEqual(kinds, [
         "budget.threshold team:alpha 100",
         "budget.threshold team:alpha 50",
@@ -92,7 +100,10 @@ Deno.test({
       const csv = await session.get(link.replace("&amp;", "&"));
       assert.equal(csv.status, 200);
       assert.match(csv.headers.get("content-type")!, /^text\/csv/);
-      assert.match(csv.headers.get("content-disposition")!, new RegExp(`recondo-chargeback-team-${month}\\.csv`));
+      assert.match(
+        csv.headers.get("content-disposition")!,
+        new RegExp(`recondo-chargeback-team-${month}\\.csv`),
+      );
       const lines = (await csv.text()).split("\r\n");
       assert.equal(lines[0].split(",")[0], "team");
       const alpha = lines.find((l) => l.startsWith("alpha,priced,"))!.split(",");
