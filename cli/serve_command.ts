@@ -136,6 +136,8 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
     const stopRetention = capture
       ? startRetention(capture.db, capture.objects, config.capture.retention)
       : null;
+    // Alerts name their sender as the Gateways page does.
+    wiring.alerts?.setGatewayId(gatewayId(Deno.env, gateway.port));
     // Fleet status: this gateway's heartbeat in the shared database (also on SQLite, for the Gateways page).
     const heartbeat = capture
       ? startHeartbeat(

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from "zod";
+import { alertsSchema } from "./alerts.ts";
 
 /** The provider API hosts intercepted by default. */
 export const DEFAULT_INTERCEPT_HOSTS: readonly string[] = [
@@ -91,6 +92,8 @@ export const configSchema = z.object({
   shutdownGraceSeconds: z.number().int().min(0).max(24 * 3600).default(300),
   /** Fleet behaviour when many gateways share one PostgreSQL (heartbeats, control-plane polling). */
   fleet: fleetSchema,
+  /** Budget and throttle alerts posted to webhooks (`config/alerts.ts`); absent: none are raised. */
+  alerts: alertsSchema.optional(),
   upstream: z.object({
     /** Chain through another proxy, e.g. `http://corp-proxy:3128`. */
     proxy: z.string().url().optional(),

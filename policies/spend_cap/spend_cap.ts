@@ -164,7 +164,9 @@ function create(opts: SpendCapOptions, services: PolicyServices): Policy {
     for (const s of await ledger.settle(id, windows, cost, at)) {
       const window = windows.find((w) => w.key === s.key);
       const spent = { before: s.spentBeforeMicros, after: s.spentAfterMicros };
-      if (window) recordThresholds(exchange, window, spent, opts, at);
+      if (!window) continue;
+      recordThresholds(exchange, window, spent, opts, at);
+      services.alerts?.budgetSettled(window, { beforeMicros: spent.before, afterMicros: spent.after }, at);
     }
   };
 
