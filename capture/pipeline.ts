@@ -20,7 +20,9 @@ import {
   prepareRecord,
   type PriceFn,
   writePrepared,
+  type WrittenRecord,
 } from "./persist.ts";
+import type { OtelStats } from "./otel/export.ts";
 import { buildRecord, type CaptureRecord, decodeRecord, encodeRecord, wsTranscript } from "./record.ts";
 import type { CaptureParsed, CaptureSink, ExchangeTap } from "./sink.ts";
 
@@ -46,6 +48,11 @@ export interface PipelineOptions {
   /** Attempts per record before it is left in the journal for the next start (default 5). */
   attempts?: number;
   retryBaseMs?: number;
+  /**
+   * Called once per record written (not for duplicates), after its transaction committed: OpenTelemetry
+   * export (`capture/otel/`) hangs here. Must not block; a throw is logged and capture goes on.
+   */
+  onWritten?: (written: WrittenRecord) => void;
 }
 
 /** Backlog and throughput counters, for `/metrics`. */
@@ -67,6 +74,8 @@ export interface PipelineStats {
   /** Exchanges begun and not yet ended. */
   inFlight: number;
   journal: JournalStats;
+  /** Spans handed to the OpenTelemetry exporter and lost; set by the capture that owns an exporter. */
+  otel?: OtelStats;
 }
 
 /** A running pipeline. */
@@ -133,9 +142,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     for (let attempt = 1;; attempt++) {
       try {
         const result = await persistRecord(options.db, options.objects, record, persistOptions);
-        if (result.status === "duplicate") counters.duplicates++;
-        else counters.written++;
-        journal.markApplied(id);
+        settled(id, result);
         return;
       } catch (error) {
         if (attempt >= attempts) {
@@ -206,7 +213,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       try {
         const ready = await prepareRecord(options.db, options.objects, record, { lookUp: replayed });
         if (ready) prepared.push({ id, record, ready });
-        else settled(id, "duplicate");
+        else settled(id, { status: "duplicate", exchangeId: record.exchange.id });
       } catch (error) {
         log.warn("capture.prepare_failed", { exchangeId: record.exchange.id, error });
         retry.push({ id, record });
@@ -217,15 +224,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (prepared.length) {
       try {
         const outcomes = await options.db.transaction(async (tx) => {
-          const out: (PersistResult["status"] | null)[] = [];
+          const out: (PersistResult | null)[] = [];
           for (const p of prepared) {
             if (!savepoints) {
-              out.push((await writePrepared(tx, options.db.engine, p.ready, persistOptions)).status);
+              out.push(await writePrepared(tx, options.db.engine, p.ready, persistOptions));
               continue;
             }
             await tx.exec("SAVEPOINT capture_record");
             try {
-              out.push((await writePrepared(tx, options.db.engine, p.ready, persistOptions)).status);
+              out.push(await writePrepared(tx, options.db.engine, p.ready, persistOptions));
               await tx.exec("RELEASE SAVEPOINT capture_record");
             } catch (error) {
               log.warn("capture.record_failed", { exchangeId: p.record.exchange.id, error });
@@ -236,8 +243,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           }
           return out;
         });
-        for (const [i, status] of outcomes.entries()) {
-          if (status) settled(prepared[i].id, status);
+        for (const [i, result] of outcomes.entries()) {
+          if (result) settled(prepared[i].id, result);
           else retry.push(prepared[i]);
         }
       } catch (error) {
@@ -249,10 +256,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     for (const { id, record } of retry) await persistAttempts(id, record);
   }
 
-  function settled(id: number, status: PersistResult["status"]): void {
-    if (status === "duplicate") counters.duplicates++;
+  function settled(id: number, result: PersistResult): void {
+    if (result.status === "duplicate") counters.duplicates++;
     else counters.written++;
     journal.markApplied(id);
+    if (result.status !== "written" || !options.onWritten) return;
+    try {
+      options.onWritten(result);
+    } catch (error) {
+      log.error("capture.on_written_failed", { exchangeId: result.exchangeId, error });
+    }
   }
 
   function enqueue(id: number, record: CaptureRecord, bytes: number): void {

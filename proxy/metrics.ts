@@ -91,6 +91,21 @@ export function createMetrics() {
         },
       });
     },
+    /**
+     * Adds a counter whose total is read at scrape time from a count kept elsewhere (the capture worker's
+     * OpenTelemetry export); a count that starts over (a replaced worker) reads as a counter reset.
+     */
+    counterFrom(name: string, help: string, read: () => number) {
+      new client.Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    },
   };
 }
 
