@@ -109,13 +109,16 @@ Deno.test({
 
     // Model calls: the GenAI attributes, matching what capture stored for each turn.
     const chats = spans.filter((s) => s.attributes["gen_ai.operation.name"] === "chat");
-    assert.equal(chats.length, run.captured.length, detail);
+    // Capture keeps a turn row for auxiliary calls too (model lists, quota checks); the model calls are these.
+    const turns = run.captured.filter((t) => t.api === "anthropic.messages");
+    assert.ok(turns.length > 0);
+    assert.equal(chats.length, turns.length, detail);
     const fromSpans = chats.map((s) => ({
       model: s.attributes["gen_ai.response.model"],
       output: s.attributes["gen_ai.usage.output_tokens"],
       cacheRead: s.attributes["gen_ai.usage.cache_read.input_tokens"],
     }));
-    const fromTurns = run.captured.map((t) => ({
+    const fromTurns = turns.map((t) => ({
       model: t.model,
       output: t.output_tokens,
       cacheRead: t.cache_read_tokens,
@@ -149,17 +152,19 @@ Deno.test({
     requireAgents();
     const { run, spans, histograms } = await otelRun(false);
     const tokens = histograms.filter((p) => p.metric === "gen_ai.client.token.usage");
+    assert.ok(tokens.length >= 2, `no token usage points in ${JSON.stringify(histograms)}`);
     assert.ok(tokens.every((p) => p.unit === "{token}"));
     const sum = (type: string) =>
       tokens.filter((p) => p.attributes["gen_ai.token.type"] === type).reduce((n, p) => n + p.sum, 0);
     const captured = (f: (t: HarnessRun["captured"][number]) => number) =>
       run.captured.reduce((n, t) => n + f(t), 0);
+    assert.ok(sum("output") > 0);
     assert.equal(sum("output"), captured((t) => t.output_tokens));
     assert.ok(sum("input") >= captured((t) => t.input_tokens + t.cache_read_tokens));
     for (const p of tokens) assert.equal(p.attributes["gen_ai.provider.name"], "anthropic");
 
     const durations = histograms.filter((p) => p.metric === "gen_ai.client.operation.duration");
-    assert.ok(durations.every((p) => p.unit === "s"));
+    assert.ok(durations.length > 0 && durations.every((p) => p.unit === "s"));
     const modelCalls = spans.filter((s) => s.attributes["gen_ai.operation.name"] !== undefined).length;
     assert.equal(durations.reduce((n, p) => n + p.count, 0), modelCalls);
   },

@@ -168,9 +168,10 @@ function recondoAttributes(written: WrittenRecord): Record<string, AttributeValu
   if (written.turnId) out["recondo.turn.id"] = written.turnId;
   if (written.costUsd !== null) out["recondo.cost_usd"] = written.costUsd;
   if (ex.decisions.length) {
-    // One string per hook call, `policy:hook:kind`, plus `!` when it was not enforced (observe mode).
+    // One string per hook call, `policy:hook:kind`; a verdict that did not take effect (observe mode, a
+    // fail-open error) ends in `:not-enforced`.
     out["recondo.decisions"] = ex.decisions.map((d) =>
-      `${d.policy}:${d.hook}:${d.kind}${d.enforced ? "" : "!"}`
+      `${d.policy}:${d.hook}:${d.kind}${d.kind !== "allow" && !d.enforced ? ":not-enforced" : ""}`
     );
     const blocker = ex.decisions.find((d) => d.kind === "block" && d.enforced);
     if (blocker) out["recondo.blocked_by"] = blocker.policy;
