@@ -73,6 +73,8 @@ export interface PipelineStats {
   failed: number;
   /** Exchanges begun and not yet ended. */
   inFlight: number;
+  /** USD of the turns persisted since start, by team (`""` for unattributed traffic), for `/metrics`. */
+  spendUsd: Record<string, number>;
   journal: JournalStats;
   /** Spans handed to the OpenTelemetry exporter and lost; set by the capture that owns an exporter. */
   otel?: OtelStats;
@@ -121,6 +123,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     duplicates: 0,
     failed: 0,
     inFlight: 0,
+    spendUsd: {} as Record<string, number>,
   };
   let active = 0;
   let pendingEnds = 0;
@@ -260,7 +263,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (result.status === "duplicate") counters.duplicates++;
     else counters.written++;
     journal.markApplied(id);
-    if (result.status !== "written" || !options.onWritten) return;
+    if (result.status !== "written") return;
+    if (result.costUsd) {
+      const team = result.record.exchange.client.team ?? "";
+      counters.spendUsd[team] = (counters.spendUsd[team] ?? 0) + result.costUsd;
+    }
+    if (!options.onWritten) return;
     try {
       options.onWritten(result);
     } catch (error) {
@@ -382,6 +390,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       duplicates: counters.duplicates,
       failed: counters.failed,
       inFlight: counters.inFlight,
+      spendUsd: { ...counters.spendUsd },
       journal: journal.stats(),
     }),
     async replay() {

@@ -131,6 +131,12 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
         "Exchanges that failed to persist",
         () => capture.stats().failed,
       );
+      gateway.metrics.labelledCounterFrom(
+        "recondo_spend_usd_total",
+        "USD of the model turns persisted since start, by team (empty: unattributed)",
+        "team",
+        () => capture.stats().spendUsd ?? {},
+      );
       gateway.metrics.counterFrom(
         "recondo_otel_spans_exported_total",
         "Spans the OpenTelemetry collector accepted (otel.endpoint)",

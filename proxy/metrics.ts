@@ -106,6 +106,19 @@ export function createMetrics() {
         },
       });
     },
+    /** As `counterFrom`, with one label: `read` returns label value → total. */
+    labelledCounterFrom(name: string, help: string, label: string, read: () => Record<string, number>) {
+      new client.Counter({
+        name,
+        help,
+        labelNames: [label],
+        registers,
+        collect() {
+          this.reset();
+          for (const [value, total] of Object.entries(read())) this.inc({ [label]: value }, total);
+        },
+      });
+    },
   };
 }
 
