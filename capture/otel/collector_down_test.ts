@@ -44,7 +44,8 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
 
 for (const down of ["refuses connections", "never answers"] as const) {
   Deno.test({
-    name: `a collector that ${down} costs capture nothing: every exchange is persisted, spans beyond the queue are dropped and counted`,
+    name:
+      `a collector that ${down} costs capture nothing: every exchange is persisted, spans beyond the queue are dropped and counted`,
     sanitizeOps: false,
     sanitizeResources: false,
     async fn() {
