@@ -36,10 +36,22 @@ export interface PersistOptions {
   segment?: boolean;
 }
 
+/** A record that was written, with what persisting learned about it (for export, `capture/otel/`). */
+export interface WrittenRecord {
+  status: "written";
+  exchangeId: string;
+  sessionId: string | null;
+  turnId: string | null;
+  /** The record as written: its request parsed here when no policy parsed it. */
+  record: CaptureRecord;
+  /** The turn's price in USD, `null` when unknown or not a model turn. */
+  costUsd: number | null;
+  /** The repository the conversation names, if any. */
+  repo: string | null;
+}
+
 /** What happened to a record. */
-export type PersistResult =
-  | { status: "written"; exchangeId: string; sessionId: string | null; turnId: string | null }
-  | { status: "duplicate"; exchangeId: string };
+export type PersistResult = WrittenRecord | { status: "duplicate"; exchangeId: string };
 
 const ZERO_USAGE: Usage = {
   input: 0,
@@ -157,6 +169,7 @@ export async function writePrepared(
   const ttfb = ex.timing.firstByte === null ? null : ex.timing.firstByte - start;
   let sessionId: string | null = null;
   let turnId: string | null = null;
+  let costUsd: number | null = null;
 
   if (record.parsed && facts) {
     const request = record.parsed.request;
@@ -186,6 +199,7 @@ export async function writePrepared(
     const cost = response?.usage && options.price
       ? options.price(ex.provider, model, response.usage, start)
       : null;
+    costUsd = cost;
     const prompt = request?.userText?.trim() ? request.userText : null;
     const turn: Record<string, SqlValue> = {
       id: turnId,
@@ -339,7 +353,15 @@ export async function writePrepared(
       at: d.at,
     });
   }
-  return { status: "written" as const, exchangeId: ex.id, sessionId, turnId };
+  return {
+    status: "written" as const,
+    exchangeId: ex.id,
+    sessionId,
+    turnId,
+    record,
+    costUsd,
+    repo: facts?.repo ?? null,
+  };
 }
 
 /** Persists `record` in its own transaction; see the module doc. */

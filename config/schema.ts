@@ -74,6 +74,23 @@ export const fleetSchema = z.object({
   pollSeconds: z.number().int().positive().max(3600).default(5),
 }).prefault({});
 
+export const otelSchema = z.object({
+  /** OTLP/HTTP base URL of a collector, e.g. `http://collector:4318`; export is off while absent. */
+  endpoint: z.string().url().optional(),
+  /** Headers on every export request, e.g. `{"x-tenant": "eng"}`; put secrets in `headersFile`. */
+  headers: z.record(z.string(), z.string()).default({}),
+  /** A file of `Name: value` lines (mode 0600/0400) whose headers are added, e.g. an `authorization`. */
+  headersFile: z.string().min(1).optional(),
+  /** Share of exchanges exported as spans (by trace id, 0–1); metrics always count every exchange. */
+  sampling: z.number().min(0).max(1).default(1),
+  /** Export prompts and completions as `gen_ai.input.messages`/`gen_ai.output.messages` (default off). */
+  capturePrompts: z.boolean().default(false),
+  /** Spans waiting for export beyond which new ones are dropped (and counted) while the collector lags. */
+  maxQueueSize: z.number().int().positive().max(1_000_000).default(2048),
+  /** How often queued spans and the metrics are sent. */
+  exportIntervalMs: z.number().int().positive().max(3_600_000).default(5_000),
+}).prefault({});
+
 export const configSchema = z.object({
   listen: z.string().regex(/^[^\s:]*:\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:8443").default(
     "127.0.0.1:8443",
@@ -94,6 +111,8 @@ export const configSchema = z.object({
   fleet: fleetSchema,
   /** Budget and throttle alerts posted to webhooks (`config/alerts.ts`); absent: none are raised. */
   alerts: alertsSchema.optional(),
+  /** OpenTelemetry export of every exchange (GenAI spans and client metrics), from the capture worker. */
+  otel: otelSchema,
   upstream: z.object({
     /** Chain through another proxy, e.g. `http://corp-proxy:3128`. */
     proxy: z.string().url().optional(),
@@ -147,3 +166,4 @@ export type PolicyEntry = z.infer<typeof policyEntrySchema>;
 export type RetentionConfig = z.infer<typeof retentionSchema>;
 export type S3Config = z.infer<typeof s3Schema>;
 export type FleetConfig = z.infer<typeof fleetSchema>;
+export type OtelConfig = z.infer<typeof otelSchema>;

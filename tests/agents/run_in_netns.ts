@@ -4,6 +4,7 @@
  *
  *   unshare -n -- deno run -A --unstable-no-legacy-abort tests/agents/run_in_netns.ts [scenario…]
  *     [--http-upstream] [--direct] [--timeout=60] [--config=FILE] [--proxy-auth=NAME:TOKEN] [--gateway-log]
+ *     [--otlp-dump=DIR]
  *
  * Scenarios: claude, codex-ws, codex-http, gemini, claude-vertex, gemini-vertex, codex-azure, openrouter-sdk
  * (default: all). Starts one fake provider (HTTPS by
@@ -13,12 +14,15 @@
  * fake over plain HTTP; `--direct` skips the gateway and points each CLI at the fake with its own
  * base-URL setting (to tell a fake-provider problem from a gateway problem). `--config` hands the gateway
  * a config file (e.g. a block-list policy); `--proxy-auth` puts credentials in HTTPS_PROXY;
- * `--gateway-log` prints the gateway's last log lines to stderr at the end.
+ * `--gateway-log` prints the gateway's last log lines to stderr at the end. `--otlp-dump` runs a stand-in
+ * collector on 127.0.0.1:4318 that writes every OTLP export into DIR (`otlp_dump.ts`), kept up until the
+ * gateway has stopped (it flushes its spans on shutdown).
  * @module
  */
 import { join } from "node:path";
 import { startFakeProvider } from "../fake_provider/mod.ts";
 import { startFakeMetadataServer } from "../fake_provider/gce_metadata.ts";
+import { startOtlpDump } from "./otlp_dump.ts";
 import { makeTestCertificate } from "../fake_provider/tls.ts";
 import { DatabaseSync } from "node:sqlite";
 import { type GatewayProcess, startGatewayProcess } from "./gateway_process.ts";
@@ -61,6 +65,8 @@ interface Args {
   toolScript: boolean;
   /** Copy the gateway's data dir here (after its capture backlog drained) before it is removed. */
   keepData?: string;
+  /** Directory for the stand-in OTLP collector's dumps (`--otlp-dump`). */
+  otlpDump?: string;
 }
 
 /** The Bash call of `--tool-script`; its output marker shows up in the tool result Claude Code sends back. */
@@ -79,6 +85,7 @@ function parseArgs(argv: string[]): Args {
   let gatewayLog = false;
   let toolScript = false;
   let keepData: string | undefined;
+  let otlpDump: string | undefined;
   for (const arg of argv) {
     if (arg === "--http-upstream") httpUpstream = true;
     else if (arg === "--direct") direct = true;
@@ -88,6 +95,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg.startsWith("--proxy-auth=")) proxyAuth = arg.slice("--proxy-auth=".length);
     else if (arg === "--tool-script") toolScript = true;
     else if (arg.startsWith("--keep-data=")) keepData = arg.slice("--keep-data=".length);
+    else if (arg.startsWith("--otlp-dump=")) otlpDump = arg.slice("--otlp-dump=".length);
     else if ([...SCENARIO_NAMES, ...OPT_IN_SCENARIO_NAMES].includes(arg as ScenarioName)) {
       scenarios.push(arg as ScenarioName);
     } else {throw new Error(
@@ -109,6 +117,7 @@ function parseArgs(argv: string[]): Args {
     gatewayLog,
     toolScript,
     keepData,
+    otlpDump,
   };
 }
 
@@ -145,6 +154,7 @@ async function main(): Promise<number> {
   });
   const metadata = startFakeMetadataServer();
   let gateway: GatewayProcess | undefined;
+  const otlp = args.otlpDump ? startOtlpDump(args.otlpDump) : null;
   try {
     const started = performance.now();
     if (!args.direct) {
@@ -182,6 +192,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await gateway?.stop();
+    await otlp?.close();
     if (args.gatewayLog && gateway) progress(`gateway log:\n${gateway.logTail().join("\n")}`);
     await fake.close();
     await metadata.close();
