@@ -7,8 +7,11 @@
  * @module
  */
 
-/** Which provider API an exchange spoke, as recognised from host, path and method. */
-export type ProviderName = "anthropic" | "openai" | "google" | "unknown";
+/**
+ * Which provider API an exchange spoke, as recognised from host, path and method. `bedrock` is Amazon
+ * Bedrock (Anthropic payloads inside, but AWS's prices, error format and SigV4 signing).
+ */
+export type ProviderName = "anthropic" | "openai" | "google" | "bedrock" | "unknown";
 
 /** Who sent the exchange: from proxy authentication, an API-key mapping, or the client address. */
 export interface ClientIdentity {

@@ -5,6 +5,10 @@
  *
  * The library wants `input_tokens` as the *total* prompt (cache reads and writes included) and carves the
  * cache parts out of it; its long-context tier is chosen by that total, as Anthropic and Google bill.
+ *
+ * Bedrock is priced from the dataset's `aws` provider by the id as invoked: it knows model ids
+ * (`anthropic.claude-…-v1:0`) and inference profiles, with the 10% premium of regional and geographic
+ * profiles (`us.`, `eu.`, `apac.`) over `global.` ones; an id it does not know is retried normalized.
  * @module
  */
 import { calcPrice, type ModelPrice, type PriceCalculation, type Provider } from "@pydantic/genai-prices";
@@ -44,6 +48,7 @@ const PROVIDER_IDS: Record<ProviderName, string | undefined> = {
   anthropic: "anthropic",
   openai: "openai",
   google: "google",
+  bedrock: "aws",
   unknown: undefined,
 };
 const compiledLists = new WeakMap<readonly PriceOverride[], PriceOverrides>();
@@ -67,7 +72,9 @@ export function priceUsage(
   const override = compiled(overrides)?.find(provider, model) ?? compiled(overrides)?.find(provider, name) ??
     null;
   try {
-    const base = calcPrice(libraryUsage(tokens), name, { providerId: PROVIDER_IDS[provider], timestamp: at });
+    const options = { providerId: PROVIDER_IDS[provider], timestamp: at };
+    const base = (provider === "bedrock" ? calcPrice(libraryUsage(tokens), model.trim(), options) : null) ??
+      calcPrice(libraryUsage(tokens), name, options);
     if (!override) {
       if (!base) {
         return unpriced(PRICE_DATA_VERSION, `no price for model "${model}" in ${PRICE_DATA_VERSION}`);
@@ -104,7 +111,7 @@ export function priceUsage(
 export function normalizeModel(model: string): string {
   return model.trim()
     .replace(/^models\//, "")
-    .replace(/^(?:[a-z]{2,4}\.)?anthropic\./, "")
+    .replace(/^(?:[a-z]{2,4}\.|global\.)?anthropic\./, "")
     .replace(/-v\d+:\d+$/, "")
     .replace(/\[[^\]]*\]$/, "")
     .replace("@", "-");
