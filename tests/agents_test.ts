@@ -1,5 +1,6 @@
 /**
- * Real agents through the real gateway: Claude Code, Codex (WebSocket and HTTP) and Gemini CLI each run
+ * Real agents through the real gateway: Claude Code (default and Bedrock mode), Codex (WebSocket and HTTP)
+ * and Gemini CLI each run
  * one prompt inside `unshare -n` (loopback only) with HTTPS_PROXY at `main.ts serve`, against the fake
  * provider over HTTPS. Each must print the fake's answer, and the fake must have seen the model request
  * with the real provider's Host, i.e. relayed by the gateway. One harness run serves all four tests.
@@ -9,7 +10,7 @@
 import assert from "node:assert/strict";
 import type { ScenarioResult } from "./agents/run_scenario.ts";
 import { type CapturedTurn, type HarnessRun, runHarness } from "./agents/harness.ts";
-import { requireAgents, type ScenarioName } from "./agents/scenarios.ts";
+import { BEDROCK_MODEL, requireAgents, type ScenarioName } from "./agents/scenarios.ts";
 
 const ANSWER = "RECONDO-FAKE-OK";
 
@@ -57,6 +58,19 @@ Deno.test({
 });
 
 Deno.test({
+  name: "claude code in Bedrock mode streams InvokeModelWithResponseStream through the gateway",
+  ...options,
+  async fn() {
+    const r = await result("claude-bedrock");
+    assertAnswered(r);
+    assert.ok(
+      r.requests.every((req) => req.host === "bedrock-runtime.us-east-1.amazonaws.com"),
+      JSON.stringify(r.requests),
+    );
+  },
+});
+
+Deno.test({
   name: "codex talks Responses over a WebSocket relayed by the gateway",
   ...options,
   async fn() {
@@ -100,12 +114,20 @@ Deno.test({
   name: "each agent's model turns are captured with exactly the tokens the fake provider reported",
   ...options,
   async fn() {
-    for (const name of ["claude", "codex-ws", "codex-http", "gemini"] as const) await result(name);
+    for (const name of ["claude", "claude-bedrock", "codex-ws", "codex-http", "gemini"] as const) {
+      await result(name);
+    }
     const byApi = new Map<string, CapturedTurn[]>();
     for (const turn of capturedTurns) byApi.set(turn.api, [...(byApi.get(turn.api) ?? []), turn]);
     const detail = JSON.stringify(capturedTurns, null, 2);
     for (
-      const api of ["anthropic.messages", "openai.responses_ws", "openai.responses", "google.stream_generate"]
+      const api of [
+        "anthropic.messages",
+        "bedrock.invoke_stream",
+        "openai.responses_ws",
+        "openai.responses",
+        "google.stream_generate",
+      ]
     ) {
       const turns = (byApi.get(api) ?? []).filter((t) => t.output_tokens > 0);
       assert.ok(turns.length > 0, `no captured ${api} turn with output:\n${detail}`);
@@ -118,6 +140,8 @@ Deno.test({
         );
       }
     }
+    const bedrock = byApi.get("bedrock.invoke_stream") ?? [];
+    assert.ok(bedrock.every((t) => t.model === BEDROCK_MODEL), `priced by the invoked profile:\n${detail}`);
   },
 });
 
@@ -152,7 +176,7 @@ const blocked = sharedRun(async () => {
   }
 });
 
-for (const name of ["claude", "codex-ws", "codex-http", "gemini"] as const) {
+for (const name of ["claude", "claude-bedrock", "codex-ws", "codex-http", "gemini"] as const) {
   Deno.test({
     name: `${name} authenticates to the gateway and shows a block-list refusal to the developer`,
     ...options,

@@ -22,6 +22,7 @@ import { DatabaseSync } from "node:sqlite";
 import { type GatewayProcess, startGatewayProcess } from "./gateway_process.ts";
 import {
   agentsBinDir,
+  BEDROCK_REGION,
   OPT_IN_SCENARIO_NAMES,
   SCENARIO_NAMES,
   type ScenarioName,
@@ -30,7 +31,12 @@ import {
 import { runScenario } from "./run_scenario.ts";
 
 /** Hosts the fake stands in for. */
-const PROVIDER_HOSTS = ["api.anthropic.com", "api.openai.com", "generativelanguage.googleapis.com"];
+const PROVIDER_HOSTS = [
+  "api.anthropic.com",
+  "api.openai.com",
+  "generativelanguage.googleapis.com",
+  `bedrock-runtime.${BEDROCK_REGION}.amazonaws.com`,
+];
 
 /** Streamed in three deltas, 10 ms apart, so the gateway relays a real multi-event stream. */
 const ANSWER = ["RECONDO-", "FAKE-", "OK"];
