@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { fixtureBytes, parseBytes, usageOf } from "./_testing.ts";
+import {
+  type ClientExchange,
+  clientExchange,
+  clientExchangeFiles,
+  fixtureBytes,
+  lowerHeaders,
+  parseBytes,
+  usageOf,
+} from "./_testing.ts";
 import { encodeEventStreamMessage, EventStreamDecoder } from "./bedrock_event_stream.ts";
 import { detectApi } from "./detect.ts";
 import { eventStreamErrorFrame, providerErrorResponse } from "./errors.ts";
@@ -255,4 +263,31 @@ Deno.test("a block reads as a Bedrock error: JSON message, x-amzn-errortype, and
     ":content-type": "application/json",
   });
   assert.deepEqual(JSON.parse(new TextDecoder().decode(frame.payload)), { message: "no" });
+});
+
+Deno.test("Claude Code's recorded Bedrock request and the answer it got parse as Bedrock", () => {
+  const file = clientExchangeFiles().find((f) => f.startsWith("claude-code/claude-bedrock/"));
+  assert.ok(file, "the claude-bedrock recording is missing (scripts/record_fixtures.ts claude-bedrock)");
+  const exchange = clientExchange(file) as ClientExchange & { host: string };
+  // Measured: Claude Code sends the model id's colon unencoded.
+  assert.equal(exchange.path, `/model/${PROFILE}/invoke-with-response-stream`);
+  const match = detectApi(exchange.host, exchange.method, exchange.path);
+  assert.deepEqual(match, {
+    provider: "bedrock",
+    api: "bedrock.invoke_stream",
+    isModelTurn: true,
+    pathModel: PROFILE,
+  });
+  const headers = lowerHeaders(exchange.headers);
+  const request = parseRequest("bedrock.invoke_stream", exchange.body, headers);
+  assert.equal(request.userText, "say hello");
+  assert.equal(request.stream, true);
+  assert.equal(request.sessionHints.sessionId, headers["x-claude-code-session-id"]);
+  assert.ok(request.toolsOffered.includes("Bash"), request.toolsOffered.join());
+  assert.equal(exchange.response.body !== null && exchange.response.headers["content-type"], EVENT_STREAM);
+  const bytes = Uint8Array.from(atob(exchange.response.body!), (c) => c.charCodeAt(0));
+  const { result } = parseBytes("bedrock.invoke_stream", EVENT_STREAM, bytes, [], { pathModel: PROFILE });
+  assert.equal(result.text, "RECONDO-FAKE-OK");
+  assert.deepEqual(result.usage, usageOf({ input: 21, output: 7 }));
+  assert.equal(result.partial, false);
 });

@@ -123,6 +123,7 @@ Deno.test("hosts of no known provider are not detected", () => {
 Deno.test("every request the real clients sent is detected as the API it is", () => {
   const expected: [RegExp, string | null][] = [
     [/^POST \/v1\/messages/, "anthropic.messages"],
+    [/^POST \/model\/[^/]+\/invoke-with-response-stream$/, "bedrock.invoke_stream"],
     [/^GET https?:|^GET \/api\/|^POST \/api\//, "anthropic.auxiliary"],
     [/^GET \/v1\/responses/, "openai.responses_ws"],
     [/^POST \/v1\/responses/, "openai.responses"],
