@@ -55,7 +55,8 @@ Deno.test("api keys are found in each provider's header and hashed with the data
 
 Deno.test("a SigV4 request is attributed by its access key id, hashed, and its signature headers are dropped", () => {
   const headers = {
-    Authorization: "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261206/us-east-1/bedrock/aws4_request, " +
+    Authorization:
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261206/us-east-1/bedrock/aws4_request, " +
       "SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
     "x-amz-security-token": "FwoGZXIvYXdzEXAMPLETOKEN",
     "x-amz-date": "20261206T223900Z",

@@ -239,7 +239,7 @@ Deno.test("Bedrock ids and inference profiles are priced at AWS's rates, global 
   const eu = priceUsage("bedrock", "eu.anthropic.claude-3-5-haiku-20241022-v1:0", usage, at);
   const apac = priceUsage("bedrock", "apac.anthropic.claude-sonnet-4-20250514-v1:0", usage, at);
   for (const priced of [regional, global, base, eu, apac]) {
-    assert.equal(priced.unpriced, false, priced.reason);
+    assert.equal(priced.unpriced, false, priced.reason ?? "");
   }
   assert.ok(global.usd! < regional.usd!, `global ${global.usd} < regional ${regional.usd}`);
   assert.equal(base.usd, regional.usd);
