@@ -54,3 +54,19 @@ Deno.test("api keys are found in each provider's header and hashed with the data
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a SigV4 request is attributed by its access key id, hashed, and its signature headers are dropped", () => {
+  const headers = {
+    Authorization:
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261206/us-east-1/bedrock/aws4_request, " +
+      "SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+    "x-amz-security-token": "FwoGZXIvYXdzEXAMPLETOKEN",
+    "x-amz-date": "20261206T223900Z",
+  };
+  assert.equal(apiKeyOf(headers), "AKIAIOSFODNN7EXAMPLE");
+  const secret = new Uint8Array(32).fill(7);
+  const hash = hashApiKey(secret, "AKIAIOSFODNN7EXAMPLE");
+  assert.match(hash, /^[0-9a-f]{64}$/);
+  assert.notEqual(hash, "AKIAIOSFODNN7EXAMPLE");
+  assert.deepEqual(stripCredentialHeaders(headers), { "x-amz-date": "20261206T223900Z" });
+});

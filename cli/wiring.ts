@@ -28,8 +28,8 @@ export interface Wiring {
 
 /** The provider parsers as the proxy consumes them. */
 export const providerParsers: Parsers = {
-  createResponseParser: (api, contentType, requestBytes) =>
-    createResponseParser(api, contentType, { requestChars: requestBytes }),
+  createResponseParser: (api, contentType, requestBytes, pathModel) =>
+    createResponseParser(api, contentType, { requestChars: requestBytes, pathModel }),
   parseRequest: (api, body, headers) => parseRequest(api, body, headers),
   createWsSession: (headers) => createResponsesWsSession(headers),
 };

@@ -5,17 +5,35 @@
  */
 import { z } from "zod";
 import { alertsSchema } from "./alerts.ts";
+import { hostPatternProblem } from "./host_patterns.ts";
 
-/** The provider API hosts intercepted by default. */
+/**
+ * The provider API hosts intercepted by default: exact names and wildcard patterns (`*` = one or more DNS
+ * label characters, see host_patterns.ts) for the enterprise endpoints (Bedrock, Vertex AI, Azure, OpenRouter).
+ */
 export const DEFAULT_INTERCEPT_HOSTS: readonly string[] = [
   "api.anthropic.com",
   "api.openai.com",
   "chatgpt.com",
   "generativelanguage.googleapis.com",
   "cloudcode-pa.googleapis.com",
+  "bedrock-runtime.*.amazonaws.com",
+  "*-aiplatform.googleapis.com",
+  "aiplatform.googleapis.com",
+  "*.openai.azure.com",
+  "*.cognitiveservices.azure.com",
+  "openrouter.ai",
 ];
 
-const hostname = z.string().regex(/^[a-z0-9.-]+$/i, "must be a host name such as api.example.com");
+/** The defaults plus the config's `intercept` entries, lower-cased, without duplicates. */
+export function interceptEntries(config: { intercept: readonly string[] }): string[] {
+  return [...new Set([...DEFAULT_INTERCEPT_HOSTS, ...config.intercept].map((h) => h.toLowerCase()))];
+}
+
+const hostname = z.string().superRefine((value, ctx) => {
+  const problem = hostPatternProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 
 export const developerSchema = z.object({
   name: z.string().min(1),
@@ -95,7 +113,7 @@ export const configSchema = z.object({
   listen: z.string().regex(/^[^\s:]*:\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:8443").default(
     "127.0.0.1:8443",
   ),
-  /** Hosts intercepted in addition to the provider defaults. */
+  /** Hosts (or `*` patterns, e.g. `*.llm.example.com`) intercepted in addition to the provider defaults. */
   intercept: z.array(hostname).default([]),
   /** What to do with CONNECT to any other host: a blind TCP tunnel, or a 403 refusal. */
   otherHosts: z.enum(["tunnel", "refuse"]).default("tunnel"),

@@ -9,9 +9,10 @@
 
 /**
  * Which provider an exchange went to, as recognised from its host. `azure` (Azure OpenAI, Azure AI Foundry)
- * and `openrouter` speak OpenAI's wire formats but bill, price and fail in their own right.
+ * and `openrouter` speak OpenAI's wire formats but bill, price and fail in their own right; `bedrock` is
+ * Amazon Bedrock (Anthropic payloads inside, but AWS's prices, error format and SigV4 signing).
  */
-export type ProviderName = "anthropic" | "openai" | "google" | "azure" | "openrouter" | "unknown";
+export type ProviderName = "anthropic" | "openai" | "google" | "azure" | "openrouter" | "bedrock" | "unknown";
 
 /** Who sent the exchange: from proxy authentication, an API-key mapping, or the client address. */
 export interface ClientIdentity {

@@ -71,6 +71,7 @@ export interface FixtureCase {
 
 const SSE = "text/event-stream";
 const JSON_TYPE = "application/json";
+const EVENT_STREAM = "application/vnd.amazon.eventstream";
 
 /** Every byte-stream response fixture (WebSocket ones are fed per message and tested separately). */
 export const RESPONSE_FIXTURES: FixtureCase[] = [
@@ -140,6 +141,19 @@ export const RESPONSE_FIXTURES: FixtureCase[] = [
   { file: "vertex/claude_stream.sse", api: "anthropic.messages", contentType: SSE },
   { file: "vertex/claude_quota_error.json", api: "anthropic.messages", contentType: JSON_TYPE },
   { file: "vertex/gemini_stream.sse", api: "google.stream_generate", contentType: SSE },
+  ...["invoke_stream_text", "invoke_stream_tool", "invoke_stream_exception"].map((name) => ({
+    file: `bedrock/${name}.eventstream`,
+    api: "bedrock.invoke_stream" as const,
+    contentType: EVENT_STREAM,
+  })),
+  ...["converse_stream", "converse_stream_truncated"].map((name) => ({
+    file: `bedrock/${name}.eventstream`,
+    api: "bedrock.converse_stream" as const,
+    contentType: EVENT_STREAM,
+  })),
+  { file: "bedrock/invoke.json", api: "bedrock.invoke", contentType: JSON_TYPE },
+  { file: "bedrock/error.json", api: "bedrock.invoke", contentType: JSON_TYPE },
+  { file: "bedrock/converse.json", api: "bedrock.converse", contentType: JSON_TYPE },
 ];
 
 /** The parse of some bytes fed in the given chunk boundaries, with every event emitted along the way. */

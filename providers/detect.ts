@@ -7,7 +7,11 @@
  * `{region}-aiplatform.googleapis.com`): its Anthropic models speak the Messages format via `:rawPredict` /
  * `:streamRawPredict` with the model in the path (`publishers/anthropic/models/claude-sonnet-4-5@20250929`),
  * its Gemini models `:generateContent` / `:streamGenerateContent`, with or without
- * `projects/{project}/locations/{location}` before `publishers`.
+ * `projects/{project}/locations/{location}` before `publishers`. Amazon Bedrock
+ * (`bedrock-runtime.<region>.amazonaws.com`) is its own provider, `bedrock`, though Claude's payloads inside are
+ * Anthropic's: its prices (regional premiums, inference profiles), error format and SigV4 signing are AWS's,
+ * and stats should tell the two apart. Its model id is in the path
+ * (`/model/us.anthropic.claude-…-v1%3A0/invoke-with-response-stream`).
  * @module
  */
 import type { ProviderName } from "../core/exchange.ts";
@@ -31,11 +35,23 @@ const SUFFIX_PROVIDERS: [string, ProviderName][] = [
   ["-aiplatform.googleapis.com", "google"],
 ];
 
+/** Bedrock's runtime endpoints, FIPS ones included: `bedrock-runtime[-fips].<region>.amazonaws.com`. */
+const BEDROCK_RUNTIME = /^bedrock-runtime(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com$/;
+
+/** Bedrock operations by the last path segment of `/model/{modelId}/<operation>`. */
+const BEDROCK_OPERATIONS: Record<string, ApiMatch["api"]> = {
+  "invoke": "bedrock.invoke",
+  "invoke-with-response-stream": "bedrock.invoke_stream",
+  "converse": "bedrock.converse",
+  "converse-stream": "bedrock.converse_stream",
+};
+
 /** The provider a host belongs to, or `unknown`. A `:port` suffix is ignored. */
 export function providerOfHost(host: string): ProviderName {
   const name = host.toLowerCase().replace(/:\d+$/, "").replace(/\.$/, "");
   const exact = HOST_PROVIDERS[name];
   if (exact) return exact;
+  if (BEDROCK_RUNTIME.test(name)) return "bedrock";
   for (const [suffix, provider] of SUFFIX_PROVIDERS) if (name.endsWith(suffix)) return provider;
   return "unknown";
 }
@@ -57,6 +73,7 @@ export function detectApi(
   const hostname = host.toLowerCase().replace(/:\d+$/, "");
   if (provider === "azure") return detectAzure(post, path, isWebSocket);
   if (provider === "openrouter") return detectOpenRouter(post, path);
+  if (provider === "bedrock") return detectBedrock(post, path);
   if (provider === "anthropic") {
     if (post && path === "/v1/messages") return turn(provider, "anthropic.messages");
     if (post && path === "/v1/messages/count_tokens") return aux(provider, "anthropic.count_tokens");
@@ -104,6 +121,22 @@ function detectOpenRouter(post: boolean, path: string): ApiMatch {
   if (post && path === "/api/v1/chat/completions") return turn("openrouter", "openai.chat_completions");
   if (post && path === "/api/v1/responses") return turn("openrouter", "openai.responses");
   return aux("openrouter", "openai.auxiliary");
+}
+
+/**
+ * Bedrock runtime: `POST /model/{modelId}/{invoke|invoke-with-response-stream|converse|converse-stream}`.
+ * The model id may be an ARN (`arn:aws:bedrock:…:inference-profile/us.anthropic.claude-…`): what follows its
+ * last `/` is the id that prices it.
+ */
+function detectBedrock(post: boolean, path: string): ApiMatch {
+  const match = /^\/model\/([^/]+)\/([a-z-]+)$/.exec(path);
+  const api = match ? BEDROCK_OPERATIONS[match[2]] : undefined;
+  if (!post || !match || !api) return aux("bedrock", "bedrock.auxiliary");
+  const id = safeDecode(match[1]);
+  return {
+    ...turn("bedrock", api),
+    pathModel: id.startsWith("arn:") ? id.slice(id.lastIndexOf("/") + 1) : id,
+  };
 }
 
 function detectGoogle(host: string, post: boolean, path: string): ApiMatch {

@@ -196,6 +196,7 @@ Deno.test("every request the real clients sent is detected as the API it is", ()
     [/^POST \/openai\/(?:v1\/|deployments\/[^/]+\/)?responses/, "openai.responses"],
     [/^POST \/api\/v1\/chat\/completions/, "openai.chat_completions"],
     [/^POST \/api\/v1\/responses/, "openai.responses"],
+    [/^POST \/model\/[^/]+\/invoke-with-response-stream$/, "bedrock.invoke_stream"],
     [/^GET https?:|^GET \/api\/|^POST \/api\//, "anthropic.auxiliary"],
     [/^GET \/v1\/responses/, "openai.responses_ws"],
     [/^POST \/v1\/responses/, "openai.responses"],

@@ -22,6 +22,7 @@ export {
   addUsage,
   anthropicUsage,
   CHARS_PER_TOKEN,
+  converseUsage,
   estimateTokens,
   estimateUsage,
   geminiUsage,

@@ -5,6 +5,10 @@
  *
  * The library wants `input_tokens` as the *total* prompt (cache reads and writes included) and carves the
  * cache parts out of it; its long-context tier is chosen by that total, as Anthropic and Google bill.
+ *
+ * Bedrock is priced from the dataset's `aws` provider by the id as invoked: it knows model ids
+ * (`anthropic.claude-…-v1:0`) and inference profiles, with the 10% premium of regional and geographic
+ * profiles (`us.`, `eu.`, `apac.`) over `global.` ones; an id it does not know is retried normalized.
  * @module
  */
 import { calcPrice, type ModelPrice, type PriceCalculation, type Provider } from "@pydantic/genai-prices";
@@ -51,6 +55,7 @@ const PROVIDER_IDS: Record<ProviderName, (string | undefined)[]> = {
   google: ["google"],
   azure: ["azure", "openai"],
   openrouter: ["openrouter"],
+  bedrock: ["aws"],
   unknown: [undefined],
 };
 const VENDOR_IDS: Record<string, string> = {
@@ -82,7 +87,10 @@ export function priceUsage(
   const override = compiled(overrides)?.find(provider, model) ?? compiled(overrides)?.find(provider, name) ??
     null;
   try {
-    const base = calcBase(libraryUsage(tokens), provider, name, at);
+    // Bedrock is looked up by the id as invoked first (inference profiles carry their own prices).
+    const base =
+      (provider === "bedrock" ? calcBase(libraryUsage(tokens), provider, model.trim(), at) : null) ??
+        calcBase(libraryUsage(tokens), provider, name, at);
     if (!override) {
       if (!base) {
         return unpriced(PRICE_DATA_VERSION, `no price for model "${model}" in ${PRICE_DATA_VERSION}`);
@@ -149,7 +157,7 @@ export function vendorModel(model: string): { providerId: string; model: string 
 export function normalizeModel(model: string): string {
   return model.trim()
     .replace(/^models\//, "")
-    .replace(/^(?:[a-z]{2,4}\.)?anthropic\./, "")
+    .replace(/^(?:[a-z]{2,4}\.|global\.)?anthropic\./, "")
     .replace(/-v\d+:\d+$/, "")
     .replace(/\[[^\]]*\]$/, "")
     .replace("@", "-");

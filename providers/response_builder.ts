@@ -17,6 +17,8 @@ export interface ResponseParserOptions {
   maxEventChars?: number;
   /** Size of the request body, used to estimate input tokens when the provider reports none. */
   requestChars?: number;
+  /** The model the URL names (`ApiMatch.pathModel`); Bedrock reports it as the response's model. */
+  pathModel?: string | null;
 }
 
 const DEFAULT_MAX_CONTENT = 4 * 1024 * 1024;

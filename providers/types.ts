@@ -19,7 +19,12 @@ export type ApiName =
   | "google.stream_generate"
   | "google.code_assist_generate"
   | "google.code_assist_stream_generate"
-  | "google.auxiliary";
+  | "google.auxiliary"
+  | "bedrock.invoke"
+  | "bedrock.invoke_stream"
+  | "bedrock.converse"
+  | "bedrock.converse_stream"
+  | "bedrock.auxiliary";
 
 /** What `detectApi` recognised. `isModelTurn` is false for count_tokens and auxiliary endpoints. */
 export interface ApiMatch {

@@ -44,6 +44,7 @@ const HOSTS = [
   OPENROUTER_HOST,
   "play.googleapis.com",
   ...VERTEX_HOSTS,
+  "bedrock-runtime.us-east-1.amazonaws.com",
 ];
 const ANSWER = "RECONDO-FAKE-OK";
 /** The prompt of the tool runs: the fake answers it with a command call, then the text once the output is back. */
@@ -54,6 +55,7 @@ const CREDENTIAL_HEADERS = new Set([
   "x-api-key",
   "x-goog-api-key",
   "api-key",
+  "x-amz-security-token",
   "cookie",
 ]);
 const QUIET_CLAUDE = [
@@ -148,6 +150,16 @@ function recordings(): Recording[] {
       prompt: "say hi",
       behavior: {},
       about: "`claude -p` with its defaults: no `--model`, telemetry and the auxiliary endpoints on",
+    },
+    {
+      client: "claude-code",
+      run: "claude-bedrock",
+      scenario: SCENARIOS["claude-bedrock"],
+      prompt: "say hello",
+      behavior: {},
+      about: "`claude -p` in Bedrock mode (`CLAUDE_CODE_USE_BEDROCK=1 CLAUDE_CODE_SKIP_BEDROCK_AUTH=1 " +
+        "AWS_REGION=us-east-1 ANTHROPIC_MODEL=us.anthropic.claude-sonnet-4-5-20250929-v1:0`, the quiet " +
+        "variables): one unsigned `invoke-with-response-stream`; the fake's event-stream answer is stored base64",
     },
     {
       client: "codex",

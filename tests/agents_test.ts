@@ -1,5 +1,5 @@
 /**
- * Real agents through the real gateway: Claude Code, Codex (WebSocket, HTTP, and on Azure OpenAI), Gemini
+ * Real agents through the real gateway: Claude Code (default and Bedrock mode), Codex (WebSocket, HTTP, and on Azure OpenAI), Gemini
  * CLI, Claude Code and Gemini CLI in Vertex AI mode, and the official openai SDK on OpenRouter each run one
  * prompt inside `unshare -n` (loopback only) with HTTPS_PROXY at `main.ts serve`, against the fake provider
  * over HTTPS. Each must print the fake's answer, and the fake must have seen the model request with the
@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import type { ScenarioResult } from "./agents/run_scenario.ts";
 import { type CapturedTurn, type HarnessRun, runHarness } from "./agents/harness.ts";
-import { AZURE_DEPLOYMENT, requireAgents, type ScenarioName } from "./agents/scenarios.ts";
+import { AZURE_DEPLOYMENT, BEDROCK_MODEL, requireAgents, type ScenarioName } from "./agents/scenarios.ts";
 import { AZURE_MODEL, openrouterCost } from "./fake_provider/compat_routes.ts";
 import { resolveBehavior } from "./fake_provider/behavior.ts";
 
@@ -48,6 +48,19 @@ function assertAnswered(r: ScenarioResult): void {
 }
 
 const options = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  name: "claude code in Bedrock mode streams InvokeModelWithResponseStream through the gateway",
+  ...options,
+  async fn() {
+    const r = await result("claude-bedrock");
+    assertAnswered(r);
+    assert.ok(
+      r.requests.every((req) => req.host === "bedrock-runtime.us-east-1.amazonaws.com"),
+      JSON.stringify(r.requests),
+    );
+  },
+});
 
 Deno.test({
   name: "claude code answers through the gateway with the fake provider's text",
@@ -192,12 +205,20 @@ Deno.test({
   name: "each agent's model turns are captured with exactly the tokens the fake provider reported",
   ...options,
   async fn() {
-    for (const name of ["claude", "codex-ws", "codex-http", "gemini"] as const) await result(name);
+    for (const name of ["claude", "claude-bedrock", "codex-ws", "codex-http", "gemini"] as const) {
+      await result(name);
+    }
     const byApi = new Map<string, CapturedTurn[]>();
     for (const turn of capturedTurns) byApi.set(turn.api, [...(byApi.get(turn.api) ?? []), turn]);
     const detail = JSON.stringify(capturedTurns, null, 2);
     for (
-      const api of ["anthropic.messages", "openai.responses_ws", "openai.responses", "google.stream_generate"]
+      const api of [
+        "anthropic.messages",
+        "bedrock.invoke_stream",
+        "openai.responses_ws",
+        "openai.responses",
+        "google.stream_generate",
+      ]
     ) {
       const turns = (byApi.get(api) ?? []).filter((t) => t.output_tokens > 0);
       assert.ok(turns.length > 0, `no captured ${api} turn with output:\n${detail}`);
@@ -210,6 +231,8 @@ Deno.test({
         );
       }
     }
+    const bedrock = byApi.get("bedrock.invoke_stream") ?? [];
+    assert.ok(bedrock.every((t) => t.model === BEDROCK_MODEL), `priced by the invoked profile:\n${detail}`);
   },
 });
 
@@ -250,7 +273,15 @@ const blocked = sharedRun(async () => {
 });
 
 for (
-  const name of ["claude", "codex-ws", "codex-http", "gemini", "claude-vertex", "gemini-vertex"] as const
+  const name of [
+    "claude",
+    "claude-bedrock",
+    "codex-ws",
+    "codex-http",
+    "gemini",
+    "claude-vertex",
+    "gemini-vertex",
+  ] as const
 ) {
   Deno.test({
     name: `${name} authenticates to the gateway and shows a block-list refusal to the developer`,

@@ -29,6 +29,7 @@ import { type GatewayProcess, startGatewayProcess } from "./gateway_process.ts";
 import {
   agentsBinDir,
   AZURE_HOST,
+  BEDROCK_REGION,
   OPENROUTER_HOST,
   OPT_IN_SCENARIO_NAMES,
   SCENARIO_NAMES,
@@ -46,6 +47,7 @@ const PROVIDER_HOSTS = [
   ...VERTEX_HOSTS,
   AZURE_HOST,
   OPENROUTER_HOST,
+  `bedrock-runtime.${BEDROCK_REGION}.amazonaws.com`,
 ];
 /** Hosts the gateway's defaults do not name (an Azure resource is per customer): intercepted by config. */
 const EXTRA_INTERCEPT = [AZURE_HOST, OPENROUTER_HOST, ...VERTEX_HOSTS];

@@ -14,6 +14,7 @@ export function agentsBinDir(): string {
 /** The scenario names, in the order they run. */
 export const SCENARIO_NAMES = [
   "claude",
+  "claude-bedrock",
   "codex-ws",
   "codex-http",
   "gemini",
@@ -232,9 +233,39 @@ function codexAzureConfig(baseUrl: string): string {
 
 const SDK_DIR = new URL("./sdk/", import.meta.url).pathname;
 
+/** The Bedrock region and inference profile Claude Code's Bedrock mode is run with. */
+export const BEDROCK_REGION = "us-east-1";
+export const BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+
+/**
+ * Claude Code in Bedrock mode (CLIENTS.md "Claude Code on Amazon Bedrock"): skip-auth sends no SigV4
+ * signature, the region picks `bedrock-runtime.<region>.amazonaws.com`, the model is an inference profile.
+ */
+const CLAUDE_BEDROCK: Scenario = {
+  name: "claude-bedrock",
+  bin: "claude",
+  args: (ctx) => ["-p", ctx.prompt],
+  env: (ctx) => ({
+    ...CLAUDE.env(ctx),
+    ANTHROPIC_API_KEY: "",
+    ANTHROPIC_BASE_URL: "",
+    ...(ctx.mode === "direct" ? { ANTHROPIC_BEDROCK_BASE_URL: ctx.fakeUrl } : {}),
+    CLAUDE_CODE_USE_BEDROCK: "1",
+    CLAUDE_CODE_SKIP_BEDROCK_AUTH: "1",
+    AWS_REGION: BEDROCK_REGION,
+    ANTHROPIC_MODEL: BEDROCK_MODEL,
+  }),
+  expect: [{
+    method: "POST",
+    path: /^\/model\/us\.anthropic\.claude-sonnet-4-5-20250929-v1(?::|%3A)0\/invoke-with-response-stream$/,
+    host: `bedrock-runtime.${BEDROCK_REGION}.amazonaws.com`,
+  }],
+};
+
 /** All scenarios by name. */
 export const SCENARIOS: Record<ScenarioName, Scenario> = {
   claude: CLAUDE,
+  "claude-bedrock": CLAUDE_BEDROCK,
   "claude-tool": {
     ...CLAUDE,
     name: "claude-tool",

@@ -3,6 +3,7 @@
  * @module
  */
 import type { FakeBehavior } from "./behavior.ts";
+import { bedrockError, bedrockRoute, parseBedrockPath } from "./bedrock.ts";
 import {
   anthropicCountTokens,
   anthropicError,
@@ -99,6 +100,15 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
     return errorFor(family, 404, `fake provider has no route for ${req.method} ${pathname}`, ctx);
   }
 
+  const bedrock = parseBedrockPath(pathname);
+  if (bedrock) {
+    if (behavior.failStatus !== undefined) {
+      return bedrockError(behavior.failStatus, `fake provider fails with ${behavior.failStatus}`);
+    }
+    const body = parseBody<Record<string, unknown>>(recorded);
+    if (body === undefined) return bedrockError(400, "fake provider got a body that is not JSON");
+    return bedrockRoute(req, bedrock, body, behavior, ctx.nextId("msg_bdrk"));
+  }
   const isModelCall = compat !== null || pathname === "/v1/messages" || pathname === "/v1/responses" ||
     pathname === "/v1/chat/completions" ||
     /GenerateContent$|^generateContent$/.test(parseGeminiPath(pathname)?.method ?? "");
