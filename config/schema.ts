@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from "zod";
+import { uiSchema } from "./ui_schema.ts";
 
 /** The provider API hosts intercepted by default. */
 export const DEFAULT_INTERCEPT_HOSTS: readonly string[] = [
@@ -136,6 +137,8 @@ export const configSchema = z.object({
     /** The S3 object store (used when `bucket` is set or `RECONDO_OBJECTS=s3`); `RECONDO_S3_*` wins. */
     s3: s3Schema.optional(),
   }).prefault({}),
+  /** The web UI: its own listener, HTTPS and single sign-on (`config/ui_schema.ts`). */
+  ui: uiSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
