@@ -45,7 +45,12 @@ export async function createSso(settings: OidcSettings, options: SsoOptions): Pr
     });
     return discovered;
   };
-  const refuse = (status: number, message: string): SsoOutcome => ({ ok: false, status, message });
+  const refuse = (status: number, message: string, flowEnded = true): SsoOutcome => ({
+    ok: false,
+    status,
+    message,
+    flowEnded,
+  });
 
   return {
     async start(next) {
@@ -75,9 +80,13 @@ export async function createSso(settings: OidcSettings, options: SsoOptions): Pr
       if (!flow) {
         return refuse(400, "This login has no pending single sign-on (it expired or was started elsewhere).");
       }
-      if (!returned || returned !== flow.state || used.has(flow.state)) {
-        log.warn("ui.sso_state_refused", { reason: used.has(flow.state) ? "replayed" : "mismatch" });
-        return refuse(400, "The state returned by the identity provider does not match this login.");
+      if (used.has(flow.state)) {
+        log.warn("ui.sso_state_refused", { reason: "replayed" });
+        return refuse(400, "This single sign-on response was used before; log in again.");
+      }
+      if (!returned || returned !== flow.state) {
+        log.warn("ui.sso_state_refused", { reason: "mismatch" });
+        return refuse(400, "The state returned by the identity provider does not match this login.", false);
       }
       used.set(flow.state, flow.expiresAt);
       const error = url.searchParams.get("error");

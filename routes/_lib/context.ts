@@ -82,10 +82,14 @@ export interface UiServices {
   sso: SsoService | null;
 }
 
-/** How a single sign-on callback ended: a session, or a refusal with the page's status and message. */
+/**
+ * How a single sign-on callback ended: a session, or a refusal with the page's status and message.
+ * `flowEnded` says whether the pending login is used up (its cookie is then removed); a callback whose
+ * state does not match leaves it, so a forged callback cannot cancel the browser's own login.
+ */
 export type SsoOutcome =
   | { ok: true; cookie: string; next: string; user: string; role: UiRole }
-  | { ok: false; status: number; message: string };
+  | { ok: false; status: number; message: string; flowEnded: boolean };
 
 /** Single sign-on as the routes use it (`ui/sso.ts` implements it). */
 export interface SsoService {

@@ -20,7 +20,7 @@ export const handler: Handlers = {
     const outcome = await sso.finish(req, ctx.url);
     ctx.state.title = "Single sign-on";
     const headers = new Headers();
-    headers.append("set-cookie", sso.clearFlow());
+    if (outcome.ok || outcome.flowEnded) headers.append("set-cookie", sso.clearFlow());
     if (!outcome.ok) {
       return ctx.render({ ok: false, message: outcome.message, next: "/login" } satisfies Data, {
         status: outcome.status,
