@@ -25,6 +25,7 @@ export const uiTlsSchema = z.object({
 
 /** `https://…`, or `http://` on a loopback host (a provider or UI on the same machine). */
 const webUrl = z.string().url("must be a URL such as https://sso.example.com").refine((value) => {
+  if (!URL.canParse(value)) return true; // reported by .url() (zod runs the refinement anyway)
   const url = new URL(value);
   return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname));
 }, "must be an https:// URL (http:// only on a loopback host)");
@@ -38,7 +39,7 @@ export const uiOidcSchema = z.object({
   clientSecretFile: filePath.optional(),
   /** This UI's callback as registered at the provider: `https://<ui host>/sso/callback`. */
   redirectUrl: webUrl.refine(
-    (value) => new URL(value).pathname === "/sso/callback",
+    (value) => !URL.canParse(value) || new URL(value).pathname === "/sso/callback",
     "must end in /sso/callback, e.g. https://recondo.example.com:8444/sso/callback",
   ),
   /** Scopes asked for; the groups claim must come back in the ID token. */
