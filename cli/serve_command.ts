@@ -7,7 +7,9 @@ import { configPath, loadConfig } from "../config/load.ts";
 import { dataDir, dataPaths } from "../config/paths.ts";
 import { type Gateway, startGateway } from "../proxy/gateway.ts";
 import { createUi } from "../ui/app.ts";
-import { startUiListener } from "../ui/listen.ts";
+import { startUiListener, uiAddress } from "../ui/listen.ts";
+import { loopbackOnly } from "../ui/loopback_only.ts";
+import { loadUiSecrets } from "../config/ui_files.ts";
 import { wireGateway } from "./wiring.ts";
 import { startRetention } from "../storage/retention_job.ts";
 import { checkSecretFiles } from "../config/secret_files.ts";
@@ -38,13 +40,25 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
       })
       .option("ui-listen", {
         type: "string",
-        describe: "Serve the web UI on its own address, host:port (default: on the proxy port)",
+        describe:
+          "Serve the web UI on its own address, host:port (config ui.listen; default: on the proxy port, " +
+          "loopback clients only); HTTPS with ui.tls, else loopback only",
       }),
   async handler(args) {
     const dir = dataDir();
     const file = args.config ?? configPath();
     await checkSecretFiles(Deno.env);
     const config = await loadConfig(file);
+    // The UI's own address, HTTPS and single sign-on: checked before anything starts, so a bad setting
+    // stops the start with its name instead of leaving a UI nobody can reach.
+    const uiSecrets = await loadUiSecrets(config.ui, Deno.env);
+    const uiListen = args.uiListen ?? config.ui.listen;
+    if (uiSecrets.tls && !uiListen) {
+      throw new Error(
+        "ui.tls is set but the UI has no address of its own: set ui.listen (or --ui-listen), e.g. 0.0.0.0:8444",
+      );
+    }
+    if (uiListen) uiAddress(uiListen, { tls: uiSecrets.tls !== null });
     await Deno.mkdir(dir, { recursive: true });
     const paths = dataPaths(dir);
     const wiring = await wireGateway(paths, config);
@@ -70,6 +84,7 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
         policyServices: wiring.services,
         control: control?.plane ?? undefined,
         hmacKey: wiring.hmacKey,
+        oidc: uiSecrets.oidc,
         // Never `deno bundle` at run time (it fetches esbuild): `deno task build` made the bundle.
         buildBundle: false,
       })
@@ -81,17 +96,18 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
       sink: wiring.sink,
       parsers: wiring.parsers,
       services: wiring.services,
-      local: ui && !args.uiListen ? (req) => ui.handle(req) : undefined,
+      local: ui && !uiListen ? loopbackOnly((req) => ui.handle(req)) : undefined,
       control: control?.source,
       // Ready only while the database answers: a replica that cannot reach it leaves the balancer's rotation.
       readiness: wiring.capture ? databaseReadiness(wiring.capture.db) : undefined,
     });
     // The UI's own listener also answers /healthz and /readyz: it stays up while the proxy port, draining,
     // refuses new connections, so a probe there sees the 503.
-    const uiListener = ui && args.uiListen
+    const uiListener = ui && uiListen
       ? startUiListener(
         { ...ui, handle: async (req) => await gateway.health(req) ?? ui.handle(req) },
-        args.uiListen,
+        uiListen,
+        { tls: uiSecrets.tls },
       )
       : null;
     const capture = wiring.capture;
@@ -172,7 +188,7 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
     console.log(`  export HTTPS_PROXY=${gateway.proxyUrl}`);
     console.log(`  export NODE_EXTRA_CA_CERTS=${gateway.caCertPath}   # Claude Code, Gemini CLI`);
     console.log(`  export CODEX_CA_CERTIFICATE=${gateway.caCertPath}  # Codex`);
-    if (ui) console.log(`Web UI: ${args.uiListen ? `http://${args.uiListen}` : gateway.proxyUrl}/`);
+    if (ui) console.log(`Web UI: ${uiListener?.url ?? gateway.proxyUrl}/`);
     const signal = await firstShutdownSignal();
     const graceMs = gateway.config().shutdownGraceSeconds * 1000;
     log.info("gateway.draining", { signal, graceMs, inFlight: gateway.inFlight() });

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { alertsSchema } from "./alerts.ts";
 import { hostPatternProblem } from "./host_patterns.ts";
+import { uiSchema } from "./ui_schema.ts";
 
 /**
  * The provider API hosts intercepted by default: exact names and wildcard patterns (`*` = one or more DNS
@@ -176,6 +177,8 @@ export const configSchema = z.object({
     /** The S3 object store (used when `bucket` is set or `RECONDO_OBJECTS=s3`); `RECONDO_S3_*` wins. */
     s3: s3Schema.optional(),
   }).prefault({}),
+  /** The web UI: its own listener, HTTPS and single sign-on (`config/ui_schema.ts`). */
+  ui: uiSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

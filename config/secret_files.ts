@@ -33,23 +33,29 @@ export function secretFileOverrides(env: Env): Partial<Record<keyof typeof SECRE
 export async function checkSecretFiles(env: Env): Promise<void> {
   for (const [field, name] of Object.entries(SECRET_FILE_VARS)) {
     const path = env.get(name);
-    if (!path) continue;
-    let info: Deno.FileInfo;
-    try {
-      info = await Deno.stat(path);
-    } catch (error) {
-      throw new Error(`${name} names ${path}, which cannot be read: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    if (!info.isFile) throw new Error(`${name} names ${path}, which is not a file`);
-    const isKey = field !== "caCert";
-    if (isKey && info.mode !== null && (info.mode & 0o077) !== 0) {
-      throw new Error(
-        `Refusing to start: ${name} names ${path}, which is readable by group or others (mode ${
-          (info.mode & 0o777).toString(8)
-        }); make it 0600 or 0400 (chmod go-rwx ${path})`,
-      );
-    }
+    if (path) await checkSecretFile(name, path, { key: field !== "caCert" });
+  }
+}
+
+/**
+ * Throws unless `path` is a readable file and, for a key (`key: true`), one that group and others cannot
+ * read. `label` says where the path came from (`RECONDO_CA_KEY_FILE`, `ui.tls.keyFile`).
+ */
+export async function checkSecretFile(label: string, path: string, options: { key: boolean }): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (error) {
+    throw new Error(`${label} names ${path}, which cannot be read: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (!info.isFile) throw new Error(`${label} names ${path}, which is not a file`);
+  if (options.key && info.mode !== null && (info.mode & 0o077) !== 0) {
+    throw new Error(
+      `Refusing to start: ${label} names ${path}, which is readable by group or others (mode ${
+        (info.mode & 0o777).toString(8)
+      }); make it 0600 or 0400 (chmod go-rwx ${path})`,
+    );
   }
 }

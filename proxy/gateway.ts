@@ -11,6 +11,7 @@ import { dataPaths } from "../config/paths.ts";
 import { type Config, interceptEntries } from "../config/schema.ts";
 import { compileHostMatcher } from "../config/host_patterns.ts";
 import { parseUpstreamOverride } from "../config/upstream_override.ts";
+import type { ClientIdentity } from "../core/exchange.ts";
 import { log } from "../core/log.ts";
 import { buildChain } from "../policies/build_chain.ts";
 import type { PolicyChain } from "../policies/chain.ts";
@@ -47,8 +48,11 @@ export interface GatewayOptions {
    * (`ControlSource` of kind `file`, built by the caller, e.g. `control/file_source.ts`).
    */
   control?: ControlSource;
-  /** Extra handler for origin-form requests (the UI); `/healthz` and `/metrics` are built in. */
-  local?: (req: Request) => Response | null | Promise<Response | null>;
+  /**
+   * Extra handler for origin-form requests (the UI), given the client (its `address` tells loopback apart);
+   * `/healthz` and `/metrics` are built in.
+   */
+  local?: (req: Request, client: ClientIdentity) => Response | null | Promise<Response | null>;
   /** Extra readiness checks for `/readyz` (e.g. "database unreachable"); an empty array means ready. */
   readiness?: () => Promise<string[]>;
 }
@@ -153,7 +157,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   metrics.gaugeFrom("recondo_draining", "1 while draining before shutdown", () => inFlight.draining ? 1 : 0);
   const health = createHealth({ draining: () => inFlight.draining, readiness: options.readiness });
-  const local = async (req: Request): Promise<Response> => {
+  const local = async (req: Request, client: ClientIdentity): Promise<Response> => {
     const path = new URL(req.url).pathname;
     const healthAnswer = health.handle(req);
     if (healthAnswer) return await healthAnswer;
@@ -162,7 +166,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         headers: { "content-type": metrics.registry.contentType },
       });
     }
-    return (await options.local?.(req)) ?? new Response("Not found\n", { status: 404 });
+    return (await options.local?.(req, client)) ?? new Response("Not found\n", { status: 404 });
   };
   const inner = startInnerServer({ registry, deps, settings, local, inFlight });
 

@@ -5,6 +5,7 @@
  * Recondo's own endpoints.
  * @module
  */
+import type { ClientIdentity } from "../core/exchange.ts";
 import { log } from "../core/log.ts";
 import { providerErrorResponse } from "../providers/errors.ts";
 import { providerOfHost } from "../providers/detect.ts";
@@ -20,8 +21,8 @@ export interface InnerServerOptions {
   registry: ConnectionRegistry;
   deps: ExchangeDeps;
   settings: () => FrontDoorSettings;
-  /** Recondo's own endpoints (`/healthz`, `/metrics`, the UI) for origin-form requests. */
-  local(req: Request): Response | Promise<Response>;
+  /** Recondo's own endpoints (`/healthz`, `/metrics`, the UI) for origin-form requests, with the client. */
+  local(req: Request, client: ClientIdentity): Response | Promise<Response>;
   /** Counts each request (and WebSocket session) until it is answered, for drain. */
   inFlight?: InFlight;
 }
@@ -99,7 +100,7 @@ function route(
   context: ConnectionContext,
   options: InnerServerOptions,
 ): Response | Promise<Response> {
-  if (context.kind === "local") return options.local(req);
+  if (context.kind === "local") return options.local(req, context.client);
   // Methods the upstream clients refuse to send (fetch: "Method is forbidden"): the client's error, not
   // an upstream failure, so 405 here rather than a 502 from the attempt.
   if (FORBIDDEN_METHODS.has(req.method.toUpperCase())) {

@@ -1,14 +1,14 @@
 /**
- * Who may do what, checked on the server for every route: a login is required except on `/login`; any
- * method other than GET/HEAD needs a same-origin request carrying the session's CSRF token (form field
- * `_csrf` or header `x-csrf-token`) and, except for logging out, the `admin` role. Hiding buttons from
- * viewers is a courtesy; this is the check.
+ * Who may do what, checked on the server for every route: a login is required except on `/login` and the
+ * single sign-on steps (`/sso/login`, `/sso/callback`); any method other than GET/HEAD needs a same-origin
+ * request carrying the session's CSRF token (form field `_csrf` or header `x-csrf-token`) and, except for
+ * logging out, the `admin` role. Hiding buttons from viewers is a courtesy; this is the check.
  * @module
  */
 import type { MiddlewareContext } from "./_lib/context.ts";
 import { sameToken } from "./_lib/cookies.ts";
 
-const PUBLIC = new Set(["/login"]);
+const PUBLIC = new Set(["/login", "/sso/login", "/sso/callback"]);
 const VIEWER_MAY_POST = new Set(["/logout"]);
 
 /** The browser's own word on where a request comes from: `Origin`, else (or when `null`) `Sec-Fetch-Site`. */

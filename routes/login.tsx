@@ -1,24 +1,27 @@
 import type { Handlers, PageProps } from "./_lib/context.ts";
 import { cookie, randomToken, readCookie, sameToken } from "./_lib/cookies.ts";
+import { safeNext } from "./_lib/next_path.ts";
 
 const LOGIN_CSRF = "recondo_login_csrf";
 
 interface Data {
   csrf: string;
+  /** Single sign-on is configured: offer it first. */
+  sso: boolean;
   next: string;
   error?: string;
-}
-
-/** Only local paths may follow a login, so `/login?next=https://evil` cannot redirect away. */
-function safeNext(value: string | null): string {
-  return value && value.startsWith("/") && !value.startsWith("//") && !value.startsWith("/\\") ? value : "/";
 }
 
 async function form(ctx: Parameters<NonNullable<Handlers["GET"]>>[1], error?: string, status = 200) {
   const csrf = randomToken(18);
   ctx.state.title = "Log in";
   const res = await ctx.render(
-    { csrf, next: safeNext(ctx.url.searchParams.get("next")), error } satisfies Data,
+    {
+      csrf,
+      sso: ctx.services.sso !== null,
+      next: safeNext(ctx.url.searchParams.get("next")),
+      error,
+    } satisfies Data,
     {
       status,
     },
@@ -59,6 +62,16 @@ export default function Login({ data }: PageProps<Data>) {
         Log in with your account, or with the bootstrap token from the server's log (leave the name empty).
       </p>
       {data.error ? <p class="notice error" role="alert">{data.error}</p> : null}
+      {data.sso
+        ? (
+          <p>
+            {/* A link, not a form: CSP form-action 'self' would stop a form's redirect to the provider. */}
+            <a class="button" href={`/sso/login?next=${encodeURIComponent(data.next)}`}>
+              Log in with single sign-on
+            </a>
+          </p>
+        )
+        : null}
       <form method="post" action="/login">
         <input type="hidden" name="_csrf" value={data.csrf} />
         <input type="hidden" name="next" value={data.next} />

@@ -9,7 +9,8 @@
  * 4. The route's handler for the method runs; a GET without a handler renders the page.
  * 5. `ctx.render(data)` renders the page inside its `_layout.tsx` files, adding the bundle's script tag
  *    only when the HTML contains an island.
- * 6. Every response gets the secure headers (`ui/secure_headers.ts`).
+ * 6. Every response gets the secure headers (`ui/secure_headers.ts`); over HTTPS also HSTS and `Secure`
+ *    cookies.
  * @example
  * const ui = await createUi({ dataDir, db, objects, configPath, gateway: () => gateway });
  * startGateway({ ..., local: (req) => ui.handle(req) });
@@ -46,6 +47,8 @@ import { simulateEntries } from "./simulate.ts";
 import { discoverRoutes, type Route } from "./router.ts";
 import { withSecureHeaders } from "./secure_headers.ts";
 import { serveStatic } from "./static_files.ts";
+import { createSso } from "./sso.ts";
+import type { UiSecrets } from "../config/ui_files.ts";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -82,6 +85,8 @@ export interface UiOptions {
    */
   buildBundle?: boolean;
   now?: () => number;
+  /** OpenID Connect single sign-on (`ui.oidc` with its secrets read), beside local accounts. */
+  oidc?: UiSecrets["oidc"];
   /** Session lifetimes (defaults 2 h idle, 12 h absolute). */
   idleMs?: number;
   absoluteMs?: number;
@@ -138,6 +143,15 @@ export async function createUi(options: UiOptions): Promise<Ui> {
   });
   const live = createLiveBus({ db: options.db, now: options.now });
   const audit: UiServices["audit"] = (entry) => appendAudit(options.db, entry, (options.now ?? Date.now)());
+  const sso = options.oidc
+    ? await createSso(options.oidc, {
+      // Without the fleet key (tests), a key of this process: a login then finishes on the gateway that began it.
+      hmacKey: options.hmacKey ?? crypto.getRandomValues(new Uint8Array(32)),
+      startSession: async (name, role) => (await auth.startSsoSession(name, role)).cookie,
+      audit,
+      now: options.now,
+    })
+    : null;
   const gateway = () => {
     const g = options.gateway();
     if (!g) throw new Error("The UI cannot change the config before the gateway has started");
@@ -181,6 +195,7 @@ export async function createUi(options: UiOptions): Promise<Ui> {
     login: auth.login,
     logout: auth.logout,
     currentUser: auth.currentUser,
+    sso,
   };
   if (options.control) {
     Object.assign(
@@ -235,20 +250,21 @@ export async function createUi(options: UiOptions): Promise<Ui> {
     bundle: () => bundle,
     async handle(req) {
       const url = new URL(req.url);
+      const secure = { https: url.protocol === "https:" };
       if (url.pathname.startsWith("/static/")) {
         if (url.pathname.startsWith("/static/build/")) await bundle.catch(() => {});
         const file = await serveStatic(staticDir, url.pathname);
-        return file ? withSecureHeaders(file) : null;
+        return file ? withSecureHeaders(file, secure) : null;
       }
       for (const route of routes) {
         const params = route.match(url.pathname);
         if (!params) continue;
         if (bundlePath === null) await bundle.catch(() => {});
         try {
-          return withSecureHeaders(await dispatch(route, req, url, params));
+          return withSecureHeaders(await dispatch(route, req, url, params), secure);
         } catch (error) {
           log.error("ui.route_failed", { route: route.pattern, reason: (error as Error).message });
-          return withSecureHeaders(new Response("Internal error\n", { status: 500 }));
+          return withSecureHeaders(new Response("Internal error\n", { status: 500 }), secure);
         }
       }
       return null;

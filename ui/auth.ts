@@ -19,6 +19,7 @@ import { countUsers, findUser, type UiRole } from "../storage/ui/users.ts";
 import { cookie, randomToken, readCookie, sameToken } from "../routes/_lib/cookies.ts";
 import type { UiUser } from "../routes/_lib/context.ts";
 import { verifyPassword } from "./password.ts";
+import { SSO_PREFIX } from "./sso_roles.ts";
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = "recondo_ui";
@@ -44,6 +45,8 @@ export interface Auth {
   login(name: string, password: string): Promise<{ cookie: string } | null>;
   logout(req: Request): Promise<string>;
   currentUser(req: Request): Promise<UiUser | null>;
+  /** Starts a session for a single sign-on user (`sso:` name, role from the ID token's groups). */
+  startSsoSession(name: string, role: UiRole): Promise<{ cookie: string }>;
   /** The bootstrap token while no account exists, else `null`. */
   bootstrapToken(): Promise<string | null>;
 }
@@ -117,6 +120,7 @@ export async function createAuth(options: AuthOptions): Promise<Auth> {
 
   return {
     bootstrapToken,
+    startSsoSession: startSession,
     async login(name, password) {
       const at = now();
       if (locked(name, at)) {
@@ -158,7 +162,10 @@ export async function createAuth(options: AuthOptions): Promise<Auth> {
       }
       // The role is read afresh, so a demoted or removed account loses its rights at once.
       let role: UiRole;
-      if (session.userName === BOOTSTRAP_USER) {
+      if (session.userName.startsWith(SSO_PREFIX)) {
+        // No local account: the role the provider's groups gave at login holds until the session ends.
+        role = session.role;
+      } else if (session.userName === BOOTSTRAP_USER) {
         if ((await countUsers(db)) > 0) return null;
         role = "admin";
       } else {
@@ -166,7 +173,8 @@ export async function createAuth(options: AuthOptions): Promise<Auth> {
         if (!user) return null;
         role = user.role;
       }
-      return { name: session.userName, role, csrf: session.csrfToken };
+      const sso = session.userName.startsWith(SSO_PREFIX);
+      return { name: session.userName, role, csrf: session.csrfToken, ...(sso ? { sso } : {}) };
     },
   };
 }

@@ -18,6 +18,8 @@ export interface UiUser {
   role: UiRole;
   /** This session's CSRF token: every form that changes something posts it as `_csrf`. */
   csrf: string;
+  /** Logged in through single sign-on (the role came from the provider's groups). */
+  sso?: boolean;
 }
 
 /** Per-request state shared by middleware, handlers, layout and page. */
@@ -76,6 +78,29 @@ export interface UiServices {
   logout(req: Request): Promise<string>;
   /** The user behind the request's session cookie, or `null`. */
   currentUser(req: Request): Promise<UiUser | null>;
+  /** OpenID Connect single sign-on, or `null` when `ui.oidc` is not configured. */
+  sso: SsoService | null;
+}
+
+/**
+ * How a single sign-on callback ended: a session, or a refusal with the page's status and message.
+ * `flowEnded` says whether the pending login is used up (its cookie is then removed); a callback whose
+ * state does not match leaves it, so a forged callback cannot cancel the browser's own login.
+ */
+export type SsoOutcome =
+  | { ok: true; cookie: string; next: string; user: string; role: UiRole }
+  | { ok: false; status: number; message: string; flowEnded: boolean };
+
+/** Single sign-on as the routes use it (`ui/sso.ts` implements it). */
+export interface SsoService {
+  /** Where to send the browser to log in (the provider) and the `Set-Cookie` value of the pending flow. */
+  start(next: string): Promise<{ location: string; cookie: string }>;
+  /** Finishes a login from the provider's redirect to `url` (state, code, ID token, groups). */
+  finish(req: Request, url: URL): Promise<SsoOutcome>;
+  /** The `Set-Cookie` value that removes the pending flow. */
+  clearFlow(): string;
+  /** The provider's logout URL (returning to this UI's `/login`), or `null` when it advertises none. */
+  logoutUrl(): Promise<string | null>;
 }
 
 /** What a handler receives. */

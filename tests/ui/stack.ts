@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { loadConfig } from "../../config/load.ts";
+import { loadUiSecrets, type UiSecrets } from "../../config/ui_files.ts";
 import { dataPaths } from "../../config/paths.ts";
 import { startGateway } from "../../proxy/gateway.ts";
 import { wireGateway } from "../../cli/wiring.ts";
@@ -34,6 +35,8 @@ export interface UiStack {
   objects: ObjectStore;
   gateway: Gateway;
   ui: Ui;
+  /** The UI's HTTPS certificate and key from `ui.tls` in the config, or `null`. */
+  uiTls: UiSecrets["tls"];
   fake: FakeProvider;
   /** A fetch client that proxies through the gateway (as developer `name` when given) and trusts its CA. */
   proxyClient(name?: string, token?: string): Deno.HttpClient;
@@ -56,7 +59,10 @@ export async function startUiStack(
   };
   const env = { get: (name: string) => vars[name] };
   const paths = dataPaths(dataDir);
-  const wiring = await wireGateway(paths, await loadConfig(configFile, env), env);
+  const loaded = await loadConfig(configFile, env);
+  // As `serve` does: the UI's secrets (TLS, single sign-on) are read from the files the config names.
+  const uiSecrets = await loadUiSecrets(loaded.ui, env);
+  const wiring = await wireGateway(paths, loaded, env);
   const capture = wiring.capture!;
   const ref: { gateway?: Gateway } = {};
   const ui = await createUi({
@@ -67,6 +73,7 @@ export async function startUiStack(
     gateway: () => ref.gateway,
     policyServices: wiring.services,
     hmacKey: wiring.hmacKey,
+    oidc: uiSecrets.oidc,
   });
   const gateway = ref.gateway = await startGateway({
     dataDir,
@@ -98,6 +105,7 @@ export async function startUiStack(
     objects: capture.objects,
     gateway: g,
     ui,
+    uiTls: uiSecrets.tls,
     fake,
     proxyClient: (name, token) =>
       Deno.createHttpClient({
