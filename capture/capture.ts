@@ -3,7 +3,7 @@
  * worker-backed implementations.
  * @module
  */
-import type { Config } from "../config/schema.ts";
+import type { Config, OtelConfig } from "../config/schema.ts";
 import type { DataPaths } from "../config/paths.ts";
 import type { PriceOverride } from "../providers/price_overrides.ts";
 import type { Db } from "../storage/db/db.ts";
@@ -20,7 +20,8 @@ export type CaptureConfig =
 /** Inputs of `createCapture`. */
 export interface CaptureOptions {
   paths: DataPaths;
-  config: { capture: CaptureConfig };
+  /** `otel`: OpenTelemetry export from the thread that persists (off while `otel.endpoint` is absent). */
+  config: { capture: CaptureConfig; otel?: OtelConfig };
   /** Reads `RECONDO_STORE`, `RECONDO_DB_URL`, `RECONDO_OBJECTS`, `RECONDO_S3_*`, `AWS_*`. */
   env: { get(name: string): string | undefined };
   /**

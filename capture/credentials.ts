@@ -2,7 +2,9 @@
  * Credentials never reach the journal, the database or the object store. Headers that carry them are
  * dropped before a record is built; an API key survives only as an HMAC-SHA256 keyed hash, enough to
  * attribute traffic to a developer (config `developers[].apiKeyHashes`) and to match two exchanges, never
- * to reuse the key. The HMAC key lives in `<data dir>/keys/hmac.key` (mode 0600).
+ * to reuse the key. The HMAC key lives in `<data dir>/keys/hmac.key` (mode 0600). An AWS SigV4 request
+ * (Bedrock) is attributed by its access key id (`Credential=AKIA…/date/region/bedrock/aws4_request`), kept
+ * the same way: the id is not secret on its own, but it names an AWS identity, so it is hashed too.
  * @module
  */
 import { createHmac } from "node:crypto";
@@ -14,6 +16,9 @@ export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
   "proxy-authorization",
   "x-api-key",
   "x-goog-api-key",
+  // Azure OpenAI's key header.
+  "api-key",
+  "x-amz-security-token",
   "cookie",
   "set-cookie",
 ]);
@@ -47,16 +52,22 @@ export function stripCredentialQuery(path: string): { path: string; key: string 
   return { path: path.slice(0, q) + (rest ? `?${rest}` : ""), key };
 }
 
-/** The provider API key a request carries (`x-api-key`, `x-goog-api-key`, `Authorization: Bearer`). */
+/**
+ * The provider API key a request carries (`x-api-key`, `x-goog-api-key`, Azure's `api-key`,
+ * `Authorization: Bearer`), or the access key id of a SigV4 `authorization` (AWS).
+ */
 export function apiKeyOf(headers: Record<string, string>, queryKey: string | null = null): string | null {
   const lower: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) lower[name.toLowerCase()] = value;
   if (lower["x-api-key"]) return lower["x-api-key"].trim();
   if (lower["x-goog-api-key"]) return lower["x-goog-api-key"].trim();
+  if (lower["api-key"]) return lower["api-key"].trim();
   const auth = lower["authorization"];
   if (auth) {
     const match = auth.match(/^bearer\s+(.+)$/i);
     if (match) return match[1].trim();
+    const sigv4 = auth.match(/^AWS4-HMAC-SHA256\s.*?Credential=([A-Za-z0-9]+)\//);
+    if (sigv4) return sigv4[1];
   }
   return queryKey;
 }

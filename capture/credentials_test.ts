@@ -13,6 +13,7 @@ Deno.test("credential headers are dropped whatever their case, other headers kep
     "Authorization": "Bearer sk-1",
     "x-api-key": "sk-ant-2",
     "x-goog-api-key": "AIza3",
+    "Api-Key": "azure-4",
     "cookie": "a=b",
     "set-cookie": "c=d",
     "proxy-authorization": "Basic eA==",
@@ -36,6 +37,7 @@ Deno.test("api keys are found in each provider's header and hashed with the data
   assert.equal(apiKeyOf({ "x-api-key": "sk-ant" }), "sk-ant");
   assert.equal(apiKeyOf({ authorization: "Bearer sk-openai" }), "sk-openai");
   assert.equal(apiKeyOf({ "x-goog-api-key": "AIza" }), "AIza");
+  assert.equal(apiKeyOf({ "Api-Key": " azure-key " }), "azure-key");
   assert.equal(apiKeyOf({}, "AIzaQ"), "AIzaQ");
   const dir = await Deno.makeTempDir();
   try {
@@ -51,4 +53,20 @@ Deno.test("api keys are found in each provider's header and hashed with the data
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a SigV4 request is attributed by its access key id, hashed, and its signature headers are dropped", () => {
+  const headers = {
+    Authorization:
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261206/us-east-1/bedrock/aws4_request, " +
+      "SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+    "x-amz-security-token": "FwoGZXIvYXdzEXAMPLETOKEN",
+    "x-amz-date": "20261206T223900Z",
+  };
+  assert.equal(apiKeyOf(headers), "AKIAIOSFODNN7EXAMPLE");
+  const secret = new Uint8Array(32).fill(7);
+  const hash = hashApiKey(secret, "AKIAIOSFODNN7EXAMPLE");
+  assert.match(hash, /^[0-9a-f]{64}$/);
+  assert.notEqual(hash, "AKIAIOSFODNN7EXAMPLE");
+  assert.deepEqual(stripCredentialHeaders(headers), { "x-amz-date": "20261206T223900Z" });
 });

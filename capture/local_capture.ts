@@ -15,6 +15,7 @@ import { loadOrCreateHmacKey } from "./credentials.ts";
 import { openJournal } from "./journal.ts";
 import type { PriceFn } from "./persist.ts";
 import { createPipeline } from "./pipeline.ts";
+import { type OtelExport, startOtelExport } from "./otel/export.ts";
 
 /** `CaptureOptions` with the price as a function (a worker builds it from overrides). */
 export type LocalCaptureOptions = Omit<CaptureOptions, "inProcess" | "priceOverrides"> & { price: PriceFn };
@@ -38,13 +39,17 @@ export async function startLocalCapture(options: LocalCaptureOptions): Promise<L
     throw error;
   }
   let journal;
+  let otel: OtelExport | null = null;
   try {
     await registerSigningKey(db, signingKey);
+    // Before the journal replays, so records persisted by the replay are exported too.
+    otel = options.config.otel ? await startOtelExport(options.config.otel) : null;
     journal = await openJournal({
       dir: paths.journal,
       flushIntervalMs: options.config.capture.flushIntervalMs,
     });
   } catch (error) {
+    await otel?.close(0);
     await closeStores(db, objects);
     throw error;
   }
@@ -56,6 +61,7 @@ export async function startLocalCapture(options: LocalCaptureOptions): Promise<L
     durability: options.config.capture.durability,
     idleGapMs: options.idleGapMs ?? 30 * 60_000,
     price: options.price,
+    onWritten: otel?.record,
   });
   await pipeline.replay();
 
@@ -73,12 +79,13 @@ export async function startLocalCapture(options: LocalCaptureOptions): Promise<L
       clearInterval(timer);
       await pipeline.close();
       await journal.close();
+      await otel?.close();
       await sign();
       await closeStores(db, objects);
     })();
   return {
     sink: { begin: pipeline.sink.begin, close },
-    stats: pipeline.stats,
+    stats: otel ? () => ({ ...pipeline.stats(), otel: otel.stats() }) : pipeline.stats,
     acceptRecord: pipeline.acceptRecord,
     close,
     db,

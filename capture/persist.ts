@@ -8,7 +8,7 @@
  * @module
  */
 import type { ProviderName } from "../core/exchange.ts";
-import { parseRequest } from "../providers/mod.ts";
+import { azureDeployment, detectApi, parseRequest } from "../providers/mod.ts";
 import type { ApiName, Usage } from "../providers/types.ts";
 import { GENESIS_HASH, sortToolResults, turnHash } from "../storage/chain.ts";
 import type { Db, Queryable, SqlValue } from "../storage/db/db.ts";
@@ -36,10 +36,22 @@ export interface PersistOptions {
   segment?: boolean;
 }
 
+/** A record that was written, with what persisting learned about it (for export, `capture/otel/`). */
+export interface WrittenRecord {
+  status: "written";
+  exchangeId: string;
+  sessionId: string | null;
+  turnId: string | null;
+  /** The record as written: its request parsed here when no policy parsed it. */
+  record: CaptureRecord;
+  /** The turn's price in USD, `null` when unknown or not a model turn. */
+  costUsd: number | null;
+  /** The repository the conversation names, if any. */
+  repo: string | null;
+}
+
 /** What happened to a record. */
-export type PersistResult =
-  | { status: "written"; exchangeId: string; sessionId: string | null; turnId: string | null }
-  | { status: "duplicate"; exchangeId: string };
+export type PersistResult = WrittenRecord | { status: "duplicate"; exchangeId: string };
 
 const ZERO_USAGE: Usage = {
   input: 0,
@@ -76,6 +88,9 @@ function withParsedRequest(record: CaptureRecord, json: unknown): CaptureRecord 
   if (!parsed || parsed.request || exchange.kind !== "http" || !exchange.api) return record;
   const body = json ?? record.requestBody;
   const request = parseRequest(exchange.api as ApiName, body, exchange.request.headers);
+  // Gemini and Vertex AI name the model in the URL, not the body: a turn whose answer failed keeps it.
+  const match = detectApi(exchange.target.host, exchange.request.method, exchange.request.path);
+  request.model ??= match?.pathModel ?? null;
   return { ...record, parsed: { ...parsed, request } };
 }
 
@@ -157,6 +172,7 @@ export async function writePrepared(
   const ttfb = ex.timing.firstByte === null ? null : ex.timing.firstByte - start;
   let sessionId: string | null = null;
   let turnId: string | null = null;
+  let costUsd: number | null = null;
 
   if (record.parsed && facts) {
     const request = record.parsed.request;
@@ -177,10 +193,16 @@ export async function writePrepared(
     sessionId = head.id;
     turnId = ex.id;
     const usage = response?.usage ?? ZERO_USAGE;
-    const model = response?.model ?? request?.model ?? null;
+    // An Azure request names a deployment (in the path, or as the body's `model` on /openai/v1): kept as
+    // such, and the model is only what the response says it was.
+    const deployment = ex.provider === "azure"
+      ? azureDeployment(ex.request.path) ?? request?.model ?? null
+      : null;
+    const model = response?.model ?? (ex.provider === "azure" ? null : request?.model ?? null);
     const cost = response?.usage && options.price
       ? options.price(ex.provider, model, response.usage, start)
       : null;
+    costUsd = cost;
     const prompt = request?.userText?.trim() ? request.userText : null;
     const turn: Record<string, SqlValue> = {
       id: turnId,
@@ -211,6 +233,8 @@ export async function writePrepared(
       prompt,
       response_text: response?.text ?? null,
       thinking_text: response?.thinking || null,
+      provider_reported_cost_usd: response?.providerCostUsd ?? null,
+      deployment,
       request_sha256: requestSha,
       response_sha256: responseSha,
       prev_hash: head.headHash ?? GENESIS_HASH,
@@ -332,7 +356,15 @@ export async function writePrepared(
       at: d.at,
     });
   }
-  return { status: "written" as const, exchangeId: ex.id, sessionId, turnId };
+  return {
+    status: "written" as const,
+    exchangeId: ex.id,
+    sessionId,
+    turnId,
+    record,
+    costUsd,
+    repo: facts?.repo ?? null,
+  };
 }
 
 /** Persists `record` in its own transaction; see the module doc. */

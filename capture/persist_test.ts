@@ -249,3 +249,58 @@ testBothEngines(
     });
   },
 );
+
+testBothEngines(
+  "an Azure turn keeps its deployment apart and never takes it for the model; the chain still verifies",
+  async ({ db }) => {
+    await withObjects(async (objects) => {
+      const at = Date.UTC(2026, 0, 2);
+      const azure = (path: string, responseModel: string | null) => {
+        const ex = fakeExchange({
+          at,
+          provider: "azure",
+          api: "openai.chat_completions",
+          target: {
+            host: "myres.openai.azure.com",
+            port: 443,
+            upstreamOrigin: "https://myres.openai.azure.com",
+          },
+          request: { method: "POST", path, headers: { "api-key": FAKE_KEY } },
+        });
+        ex.outcome = "complete";
+        const parsed = fakeParsed({ sessionId: "az-1", model: "gpt5-prod" });
+        parsed.response = responseModel === null ? null : { ...parsed.response!, model: responseModel };
+        return record(ex, parsed, messagesBody("hello azure"));
+      };
+      const first = azure("/openai/deployments/gpt5-prod/chat/completions?api-version=2024-10-21", "gpt-5");
+      const second = azure("/openai/v1/chat/completions", null);
+      assert.equal(JSON.stringify(first.exchange).includes(FAKE_KEY), false, "the api-key header was kept");
+      assert.match(String(first.apiKeyHash), /^[0-9a-f]{64}$/);
+      await write(db, objects, first);
+      await write(db, objects, second);
+      const turns = await db.query(
+        "SELECT session_id, model, deployment, provider_reported_cost_usd FROM turns ORDER BY seq",
+      );
+      assert.deepEqual(turns.map((t) => [t.model, t.deployment, t.provider_reported_cost_usd]), [
+        ["gpt-5", "gpt5-prod", null],
+        // No response (the upstream failed): the body's `model` is a deployment, so no model at all.
+        [null, "gpt5-prod", null],
+      ]);
+      await recomputeChain(db, String(turns[0].session_id));
+    });
+  },
+);
+
+testBothEngines("an OpenRouter turn stores the cost OpenRouter reported beside ours", async ({ db }) => {
+  await withObjects(async (objects) => {
+    const ex = fakeExchange({ provider: "openrouter", api: "openai.chat_completions" });
+    ex.outcome = "complete";
+    const parsed = fakeParsed({ sessionId: "or-1", model: "anthropic/claude-sonnet-4.5" });
+    parsed.response = { ...parsed.response!, providerCostUsd: 0.0123 };
+    await write(db, objects, record(ex, parsed, messagesBody("hello openrouter")));
+    const [turn] = await db.query("SELECT session_id, cost_usd, provider_reported_cost_usd FROM turns");
+    assert.equal(Number(turn.provider_reported_cost_usd), 0.0123);
+    assert.equal(Number(turn.cost_usd), 10 * 0.001 + 5 * 0.002);
+    await recomputeChain(db, String(turn.session_id));
+  });
+});

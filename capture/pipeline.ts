@@ -20,7 +20,9 @@ import {
   prepareRecord,
   type PriceFn,
   writePrepared,
+  type WrittenRecord,
 } from "./persist.ts";
+import type { OtelStats } from "./otel/export.ts";
 import { buildRecord, type CaptureRecord, decodeRecord, encodeRecord, wsTranscript } from "./record.ts";
 import type { CaptureParsed, CaptureSink, ExchangeTap } from "./sink.ts";
 
@@ -46,6 +48,11 @@ export interface PipelineOptions {
   /** Attempts per record before it is left in the journal for the next start (default 5). */
   attempts?: number;
   retryBaseMs?: number;
+  /**
+   * Called once per record written (not for duplicates), after its transaction committed: OpenTelemetry
+   * export (`capture/otel/`) hangs here. Must not block; a throw is logged and capture goes on.
+   */
+  onWritten?: (written: WrittenRecord) => void;
 }
 
 /** Backlog and throughput counters, for `/metrics`. */
@@ -66,7 +73,11 @@ export interface PipelineStats {
   failed: number;
   /** Exchanges begun and not yet ended. */
   inFlight: number;
+  /** USD of the turns persisted since start, by team (`""` for unattributed traffic), for `/metrics`. */
+  spendUsd: Record<string, number>;
   journal: JournalStats;
+  /** Spans handed to the OpenTelemetry exporter and lost; set by the capture that owns an exporter. */
+  otel?: OtelStats;
 }
 
 /** A running pipeline. */
@@ -112,6 +123,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     duplicates: 0,
     failed: 0,
     inFlight: 0,
+    spendUsd: {} as Record<string, number>,
   };
   let active = 0;
   let pendingEnds = 0;
@@ -133,9 +145,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     for (let attempt = 1;; attempt++) {
       try {
         const result = await persistRecord(options.db, options.objects, record, persistOptions);
-        if (result.status === "duplicate") counters.duplicates++;
-        else counters.written++;
-        journal.markApplied(id);
+        settled(id, result);
         return;
       } catch (error) {
         if (attempt >= attempts) {
@@ -206,7 +216,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       try {
         const ready = await prepareRecord(options.db, options.objects, record, { lookUp: replayed });
         if (ready) prepared.push({ id, record, ready });
-        else settled(id, "duplicate");
+        else settled(id, { status: "duplicate", exchangeId: record.exchange.id });
       } catch (error) {
         log.warn("capture.prepare_failed", { exchangeId: record.exchange.id, error });
         retry.push({ id, record });
@@ -217,15 +227,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (prepared.length) {
       try {
         const outcomes = await options.db.transaction(async (tx) => {
-          const out: (PersistResult["status"] | null)[] = [];
+          const out: (PersistResult | null)[] = [];
           for (const p of prepared) {
             if (!savepoints) {
-              out.push((await writePrepared(tx, options.db.engine, p.ready, persistOptions)).status);
+              out.push(await writePrepared(tx, options.db.engine, p.ready, persistOptions));
               continue;
             }
             await tx.exec("SAVEPOINT capture_record");
             try {
-              out.push((await writePrepared(tx, options.db.engine, p.ready, persistOptions)).status);
+              out.push(await writePrepared(tx, options.db.engine, p.ready, persistOptions));
               await tx.exec("RELEASE SAVEPOINT capture_record");
             } catch (error) {
               log.warn("capture.record_failed", { exchangeId: p.record.exchange.id, error });
@@ -236,8 +246,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           }
           return out;
         });
-        for (const [i, status] of outcomes.entries()) {
-          if (status) settled(prepared[i].id, status);
+        for (const [i, result] of outcomes.entries()) {
+          if (result) settled(prepared[i].id, result);
           else retry.push(prepared[i]);
         }
       } catch (error) {
@@ -249,10 +259,21 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     for (const { id, record } of retry) await persistAttempts(id, record);
   }
 
-  function settled(id: number, status: PersistResult["status"]): void {
-    if (status === "duplicate") counters.duplicates++;
+  function settled(id: number, result: PersistResult): void {
+    if (result.status === "duplicate") counters.duplicates++;
     else counters.written++;
     journal.markApplied(id);
+    if (result.status !== "written") return;
+    if (result.costUsd) {
+      const team = result.record.exchange.client.team ?? "";
+      counters.spendUsd[team] = (counters.spendUsd[team] ?? 0) + result.costUsd;
+    }
+    if (!options.onWritten) return;
+    try {
+      options.onWritten(result);
+    } catch (error) {
+      log.error("capture.on_written_failed", { exchangeId: result.exchangeId, error });
+    }
   }
 
   function enqueue(id: number, record: CaptureRecord, bytes: number): void {
@@ -369,6 +390,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       duplicates: counters.duplicates,
       failed: counters.failed,
       inFlight: counters.inFlight,
+      spendUsd: { ...counters.spendUsd },
       journal: journal.stats(),
     }),
     async replay() {

@@ -45,7 +45,7 @@ async function start(init: InitMessage): Promise<void> {
     capture = await startLocalCapture({
       paths: init.paths,
       // The proxy's thread decides who waits; here every record reports when it is in the journal.
-      config: { capture: { ...init.config.capture, durability: "strict" } },
+      config: { capture: { ...init.config.capture, durability: "strict" }, otel: init.config.otel },
       env: new Map(init.env),
       price: (provider, model, usage, at) => priceUsage(provider, model, usage, new Date(at), overrides).usd,
       idleGapMs: init.idleGapMs,

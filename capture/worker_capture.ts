@@ -63,7 +63,7 @@ export async function startWorkerCapture(options: WorkerCaptureOptions): Promise
   const init: InitMessage = {
     type: "init",
     paths: options.paths,
-    config: { capture },
+    config: { capture, otel: options.config.otel },
     env: [...env.read],
     priceOverrides: options.priceOverrides ?? [],
     idleGapMs: options.idleGapMs ?? 30 * 60_000,

@@ -4,6 +4,7 @@
  * @module
  */
 import type { DataPaths } from "../config/paths.ts";
+import type { OtelConfig } from "../config/schema.ts";
 import type { Exchange, WsMessage } from "../core/exchange.ts";
 import type { PriceOverride } from "../providers/price_overrides.ts";
 import type { CaptureConfig } from "./capture.ts";
@@ -14,7 +15,7 @@ import type { CaptureParsed } from "./sink.ts";
 export interface InitMessage {
   type: "init";
   paths: DataPaths;
-  config: { capture: CaptureConfig };
+  config: { capture: CaptureConfig; otel?: OtelConfig };
   /** The environment variables the proxy's thread read to open the same stores, as name → value. */
   env: [string, string][];
   priceOverrides: PriceOverride[];

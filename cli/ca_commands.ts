@@ -9,9 +9,11 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from "./yargs.ts";
 import { configPath, loadConfig } from "../config/load.ts";
 import { dataDir, dataPaths } from "../config/paths.ts";
-import { type Config, DEFAULT_INTERCEPT_HOSTS } from "../config/schema.ts";
+import { type Config, interceptEntries } from "../config/schema.ts";
+import { permittedNamesFor } from "../config/host_patterns.ts";
 import { type CertificateAuthority, loadOrCreateCa, notPermittedMessage, rotateCa } from "../proxy/tls/ca.ts";
 import { type CaDescription, describeCa } from "../proxy/tls/ca_info.ts";
+import { domainsPermit } from "../proxy/tls/name_constraints.ts";
 import { detectTrustStore, installIntoTrustStore, removeFromTrustStore } from "../proxy/tls/trust_store.ts";
 
 interface ConfigArgs {
@@ -67,7 +69,9 @@ const showCommand: CommandModule<object, ShowArgs> = {
     const hosts = interceptHosts(await loadConfig(args.config ?? configPath()));
     const info = describeCa(pem);
     const uncovered = info.constraints
-      ? hosts.filter((h) => !info.constraints!.permittedDns.some((d) => h === d || h.endsWith(`.${d}`)))
+      ? hosts.filter((h) =>
+        !permittedNamesFor(h).every((name) => domainsPermit(info.constraints!.permittedDns, name))
+      )
       : [];
     const keyMode = await fileMode(paths.caKey);
     if (args.json) {
@@ -164,7 +168,7 @@ export const caCommand: CommandModule<object, object> = {
 
 /** The CA's domains: the provider defaults plus the config's `intercept` list. */
 function interceptHosts(config: Pick<Config, "intercept">): string[] {
-  return [...new Set([...DEFAULT_INTERCEPT_HOSTS, ...config.intercept].map((h) => h.toLowerCase()))];
+  return interceptEntries(config);
 }
 
 /** The address a local agent should use for a listen address like `0.0.0.0:8443`. */

@@ -13,6 +13,7 @@ import { keyHashCommand } from "./key_hash_command.ts";
 import { userCommand } from "./user_command.ts";
 import { policiesCommand } from "./policies_command.ts";
 import { inspectCommands } from "./inspect_commands.ts";
+import { reportCommand } from "./report_command.ts";
 import { verifyCommand } from "./verify_command.ts";
 import { deleteCommand, retentionCommand } from "./retention_command.ts";
 import { developersCommand } from "./developers_command.ts";
@@ -27,6 +28,7 @@ const COMMANDS: CommandModule<any, any>[] = [
   caCommand,
   keyHashCommand,
   ...inspectCommands,
+  reportCommand,
   verifyCommand,
   deleteCommand,
   retentionCommand,

@@ -131,11 +131,29 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
         "Exchanges that failed to persist",
         () => capture.stats().failed,
       );
+      gateway.metrics.labelledCounterFrom(
+        "recondo_spend_usd_total",
+        "USD of the model turns persisted since start, by team (empty: unattributed)",
+        "team",
+        () => capture.stats().spendUsd ?? {},
+      );
+      gateway.metrics.counterFrom(
+        "recondo_otel_spans_exported_total",
+        "Spans the OpenTelemetry collector accepted (otel.endpoint)",
+        () => capture.stats().otel?.exported ?? 0,
+      );
+      gateway.metrics.counterFrom(
+        "recondo_otel_spans_dropped_total",
+        "Spans dropped while the OpenTelemetry collector was down or slow (queue full or export failed)",
+        () => capture.stats().otel?.dropped ?? 0,
+      );
     }
     // Retention (capture.retention): deletes old turns by policy on a timer; stopped before the stores close.
     const stopRetention = capture
       ? startRetention(capture.db, capture.objects, config.capture.retention)
       : null;
+    // Alerts name their sender as the Gateways page does.
+    wiring.alerts?.setGatewayId(gatewayId(Deno.env, gateway.port));
     // Fleet status: this gateway's heartbeat in the shared database (also on SQLite, for the Gateways page).
     const heartbeat = capture
       ? startHeartbeat(

@@ -3,6 +3,8 @@
  * (with pricing), and its backlog on `/metrics`. Kept apart from `serve` so tests start the same wiring.
  * @module
  */
+import { hostname } from "node:os";
+import { type AlertNotifier, startAlertNotifier } from "../alerts/mod.ts";
 import { type Capture, createCapture, hashApiKey, loadOrCreateHmacKey } from "../capture/mod.ts";
 import type { PolicyServices } from "../policies/types.ts";
 import { createPolicyServices } from "../storage/ledger/mod.ts";
@@ -17,6 +19,8 @@ export interface Wiring {
   parsers?: Parsers | null;
   capture?: Capture;
   services?: PolicyServices;
+  /** Budget and throttle alerts, when the config has an `alerts` block. */
+  alerts?: AlertNotifier;
   /** The fleet's HMAC key (API-key and proxy-token hashes). */
   hmacKey: Uint8Array;
   shutdown(): Promise<void>;
@@ -24,8 +28,8 @@ export interface Wiring {
 
 /** The provider parsers as the proxy consumes them. */
 export const providerParsers: Parsers = {
-  createResponseParser: (api, contentType, requestBytes) =>
-    createResponseParser(api, contentType, { requestChars: requestBytes }),
+  createResponseParser: (api, contentType, requestBytes, pathModel) =>
+    createResponseParser(api, contentType, { requestChars: requestBytes, pathModel }),
   parseRequest: (api, body, headers) => parseRequest(api, body, headers),
   createWsSession: (headers) => createResponsesWsSession(headers),
 };
@@ -44,16 +48,27 @@ export async function wireGateway(
   // Policies share the capture database: spend ledger and token buckets are exact across replicas that
   // share it. Placeholders for redacted secrets are keyed with the same data-dir key as API-key hashes.
   const hmacKey = await loadOrCreateHmacKey(paths.secretKey);
+  // Alerts use the same database: it decides which replica raises each one and which sends each delivery.
+  const alerts = config.alerts
+    ? await startAlertNotifier(capture.db, config.alerts, {
+      gatewayId: env.get("RECONDO_GATEWAY_ID") || hostname(),
+    })
+    : undefined;
   const services: PolicyServices = {
     ...createPolicyServices(capture.db),
     secretHasher: (value) => hashApiKey(hmacKey, value),
+    alerts: alerts?.sink,
   };
   return {
     parsers: providerParsers,
     sink: capture.sink,
     capture,
     services,
+    alerts,
     hmacKey,
-    shutdown: () => capture.close(),
+    shutdown: async () => {
+      await alerts?.close();
+      await capture.close();
+    },
   };
 }

@@ -4,17 +4,36 @@
  * @module
  */
 import { z } from "zod";
+import { alertsSchema } from "./alerts.ts";
+import { hostPatternProblem } from "./host_patterns.ts";
 
-/** The provider API hosts intercepted by default. */
+/**
+ * The provider API hosts intercepted by default: exact names and wildcard patterns (`*` = one or more DNS
+ * label characters, see host_patterns.ts) for the enterprise endpoints (Bedrock, Vertex AI, Azure, OpenRouter).
+ */
 export const DEFAULT_INTERCEPT_HOSTS: readonly string[] = [
   "api.anthropic.com",
   "api.openai.com",
   "chatgpt.com",
   "generativelanguage.googleapis.com",
   "cloudcode-pa.googleapis.com",
+  "bedrock-runtime.*.amazonaws.com",
+  "*-aiplatform.googleapis.com",
+  "aiplatform.googleapis.com",
+  "*.openai.azure.com",
+  "*.cognitiveservices.azure.com",
+  "openrouter.ai",
 ];
 
-const hostname = z.string().regex(/^[a-z0-9.-]+$/i, "must be a host name such as api.example.com");
+/** The defaults plus the config's `intercept` entries, lower-cased, without duplicates. */
+export function interceptEntries(config: { intercept: readonly string[] }): string[] {
+  return [...new Set([...DEFAULT_INTERCEPT_HOSTS, ...config.intercept].map((h) => h.toLowerCase()))];
+}
+
+const hostname = z.string().superRefine((value, ctx) => {
+  const problem = hostPatternProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 
 export const developerSchema = z.object({
   name: z.string().min(1),
@@ -73,11 +92,28 @@ export const fleetSchema = z.object({
   pollSeconds: z.number().int().positive().max(3600).default(5),
 }).prefault({});
 
+export const otelSchema = z.object({
+  /** OTLP/HTTP base URL of a collector, e.g. `http://collector:4318`; export is off while absent. */
+  endpoint: z.string().url().optional(),
+  /** Headers on every export request, e.g. `{"x-tenant": "eng"}`; put secrets in `headersFile`. */
+  headers: z.record(z.string(), z.string()).default({}),
+  /** A file of `Name: value` lines (mode 0600/0400) whose headers are added, e.g. an `authorization`. */
+  headersFile: z.string().min(1).optional(),
+  /** Share of exchanges exported as spans (by trace id, 0–1); metrics always count every exchange. */
+  sampling: z.number().min(0).max(1).default(1),
+  /** Export prompts and completions as `gen_ai.input.messages`/`gen_ai.output.messages` (default off). */
+  capturePrompts: z.boolean().default(false),
+  /** Spans waiting for export beyond which new ones are dropped (and counted) while the collector lags. */
+  maxQueueSize: z.number().int().positive().max(1_000_000).default(2048),
+  /** How often queued spans and the metrics are sent. */
+  exportIntervalMs: z.number().int().positive().max(3_600_000).default(5_000),
+}).prefault({});
+
 export const configSchema = z.object({
   listen: z.string().regex(/^[^\s:]*:\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:8443").default(
     "127.0.0.1:8443",
   ),
-  /** Hosts intercepted in addition to the provider defaults. */
+  /** Hosts (or `*` patterns, e.g. `*.llm.example.com`) intercepted in addition to the provider defaults. */
   intercept: z.array(hostname).default([]),
   /** What to do with CONNECT to any other host: a blind TCP tunnel, or a 403 refusal. */
   otherHosts: z.enum(["tunnel", "refuse"]).default("tunnel"),
@@ -91,6 +127,10 @@ export const configSchema = z.object({
   shutdownGraceSeconds: z.number().int().min(0).max(24 * 3600).default(300),
   /** Fleet behaviour when many gateways share one PostgreSQL (heartbeats, control-plane polling). */
   fleet: fleetSchema,
+  /** Budget and throttle alerts posted to webhooks (`config/alerts.ts`); absent: none are raised. */
+  alerts: alertsSchema.optional(),
+  /** OpenTelemetry export of every exchange (GenAI spans and client metrics), from the capture worker. */
+  otel: otelSchema,
   upstream: z.object({
     /** Chain through another proxy, e.g. `http://corp-proxy:3128`. */
     proxy: z.string().url().optional(),
@@ -144,3 +184,4 @@ export type PolicyEntry = z.infer<typeof policyEntrySchema>;
 export type RetentionConfig = z.infer<typeof retentionSchema>;
 export type S3Config = z.infer<typeof s3Schema>;
 export type FleetConfig = z.infer<typeof fleetSchema>;
+export type OtelConfig = z.infer<typeof otelSchema>;

@@ -7,8 +7,12 @@
  * @module
  */
 
-/** Which provider API an exchange spoke, as recognised from host, path and method. */
-export type ProviderName = "anthropic" | "openai" | "google" | "unknown";
+/**
+ * Which provider an exchange went to, as recognised from its host. `azure` (Azure OpenAI, Azure AI Foundry)
+ * and `openrouter` speak OpenAI's wire formats but bill, price and fail in their own right; `bedrock` is
+ * Amazon Bedrock (Anthropic payloads inside, but AWS's prices, error format and SigV4 signing).
+ */
+export type ProviderName = "anthropic" | "openai" | "google" | "azure" | "openrouter" | "bedrock" | "unknown";
 
 /** Who sent the exchange: from proxy authentication, an API-key mapping, or the client address. */
 export interface ClientIdentity {

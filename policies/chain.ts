@@ -9,12 +9,14 @@ import type { ParsedResponse, StreamEvent } from "../providers/types.ts";
 import type {
   Block,
   HookContext,
+  Modify,
   Policy,
   RequestPatch,
   RequestView,
   ResponseVerdict,
   Verdict,
 } from "./types.ts";
+import { unsignablePatch } from "./signed_requests.ts";
 
 /** One configured, instantiated policy. */
 export interface ChainEntry {
@@ -205,6 +207,10 @@ export class PolicyChain {
         }
         return null;
       }
+      const unsignable = hook === "request" && result.kind === "modify"
+        ? unsignablePatch(exchange.request.headers, result.patch)
+        : null;
+      if (unsignable) return this.#signedModify(exchange, entry, result as Modify, unsignable);
       this.#record(exchange, entry, hook, result.kind, result.reason, result.detail);
       return entry.mode === "enforce" ? result : null;
     } catch (error) {
@@ -240,6 +246,27 @@ export class PolicyChain {
         `Request stopped by Recondo: policy "${entry.policy.name}" could not decide (${why}); it fails closed`,
     };
     return block;
+  }
+
+  /**
+   * A `modify` of a SigV4-signed request (signed_requests.ts): a block with a clear message when enforced,
+   * the modify recorded only when observed. The decision's detail says which (`signedRequest`).
+   */
+  #signedModify(exchange: Exchange, entry: ChainEntry, verdict: Modify, why: string): Block | null {
+    const enforce = entry.mode === "enforce";
+    const reason = `Blocked by Recondo: policy ${entry.policy.name} would modify this AWS SigV4-signed ` +
+      `request, but ${why}, which would break its signature (${verdict.reason})`;
+    const detail = {
+      ...verdict.detail,
+      signedRequest: enforce ? "modify-became-block" : "modify-recorded-only",
+      unsignable: why,
+    };
+    if (!enforce) {
+      this.#record(exchange, entry, "request", "modify", verdict.reason, detail);
+      return null;
+    }
+    this.#record(exchange, entry, "request", "block", reason, detail);
+    return { kind: "block", status: 400, reason, detail };
   }
 
   #record(

@@ -1,16 +1,30 @@
 /**
- * The model a request asks for: the `model` field of the JSON body (Anthropic, OpenAI) or the model in
- * the path (Gemini's `models/<model>:generateContent`).
+ * The model a request asks for: the `model` field of the JSON body (Anthropic, OpenAI), or the model in
+ * the path (Gemini's `models/<model>:generateContent`, Bedrock's `/model/<model id>/invoke…`, URL-encoded).
  * @module
  */
 import type { RequestView } from "./types.ts";
 
 const GEMINI_PATH_MODEL = /\/models\/([^/:?]+)/;
+const BEDROCK_PATH_MODEL = /^\/model\/([^/?]+)\//;
 
 export function requestModel(request: Pick<RequestView, "path" | "json">): string | null {
   const json = request.json;
   if (json && typeof json === "object" && "model" in json && typeof json.model === "string") {
     return json.model;
   }
-  return GEMINI_PATH_MODEL.exec(request.path)?.[1] ?? null;
+  return pathModel(request.path);
+}
+
+/** The model named by a request path, or null. A Bedrock ARN gives the id after its last `/`. */
+export function pathModel(path: string): string | null {
+  const bedrock = BEDROCK_PATH_MODEL.exec(path)?.[1];
+  if (bedrock) {
+    let id = bedrock;
+    try {
+      id = decodeURIComponent(bedrock);
+    } catch { /* keep the id as sent */ }
+    return id.startsWith("arn:") ? id.slice(id.lastIndexOf("/") + 1) : id;
+  }
+  return GEMINI_PATH_MODEL.exec(path)?.[1] ?? null;
 }

@@ -9,6 +9,7 @@
 import type { z } from "zod";
 import type { Exchange } from "../core/exchange.ts";
 import type { ParsedResponse, StreamEvent } from "../providers/types.ts";
+import type { AlertSink } from "./alerts.ts";
 import type { SpendLedger } from "./spend_cap/ledger.ts";
 import type { RateLimiter } from "./throttle/buckets.ts";
 
@@ -122,6 +123,8 @@ export interface PolicyServices {
   spendLedger?: SpendLedger;
   /** Shared token buckets for `throttle`. */
   rateLimiter?: RateLimiter;
+  /** Budget and throttle alerts (`alerts/`), when the config has an `alerts` block; calls return at once. */
+  alerts?: AlertSink;
   /**
    * Keyed hash (hex, e.g. HMAC-SHA256 under a deployment secret) for values that must never be stored in
    * clear. `redact-secrets` derives its placeholders from it, so they match across replicas and restarts;

@@ -71,6 +71,7 @@ export interface FixtureCase {
 
 const SSE = "text/event-stream";
 const JSON_TYPE = "application/json";
+const EVENT_STREAM = "application/vnd.amazon.eventstream";
 
 /** Every byte-stream response fixture (WebSocket ones are fed per message and tested separately). */
 export const RESPONSE_FIXTURES: FixtureCase[] = [
@@ -112,6 +113,10 @@ export const RESPONSE_FIXTURES: FixtureCase[] = [
       contentType: SSE,
     })),
   { file: "openai_chat/completion.json", api: "openai.chat_completions", contentType: JSON_TYPE },
+  { file: "azure/chat_content_filter.sse", api: "openai.chat_completions", contentType: SSE },
+  { file: "openrouter/chat_cost.sse", api: "openai.chat_completions", contentType: SSE },
+  { file: "openrouter/completion_cost.json", api: "openai.chat_completions", contentType: JSON_TYPE },
+  { file: "openrouter/responses_cost.sse", api: "openai.responses", contentType: SSE },
   ...[
     "text",
     "thinking",
@@ -131,6 +136,24 @@ export const RESPONSE_FIXTURES: FixtureCase[] = [
   { file: "google/error.json", api: "google.generate", contentType: JSON_TYPE },
   { file: "google/code_assist.sse", api: "google.code_assist_stream_generate", contentType: SSE },
   { file: "google/code_assist_generate.json", api: "google.code_assist_generate", contentType: JSON_TYPE },
+  // Vertex AI: Claude's Messages stream through streamRawPredict, Vertex's own error envelope for Claude,
+  // Gemini's stream with Vertex's extra usage fields.
+  { file: "vertex/claude_stream.sse", api: "anthropic.messages", contentType: SSE },
+  { file: "vertex/claude_quota_error.json", api: "anthropic.messages", contentType: JSON_TYPE },
+  { file: "vertex/gemini_stream.sse", api: "google.stream_generate", contentType: SSE },
+  ...["invoke_stream_text", "invoke_stream_tool", "invoke_stream_exception"].map((name) => ({
+    file: `bedrock/${name}.eventstream`,
+    api: "bedrock.invoke_stream" as const,
+    contentType: EVENT_STREAM,
+  })),
+  ...["converse_stream", "converse_stream_truncated"].map((name) => ({
+    file: `bedrock/${name}.eventstream`,
+    api: "bedrock.converse_stream" as const,
+    contentType: EVENT_STREAM,
+  })),
+  { file: "bedrock/invoke.json", api: "bedrock.invoke", contentType: JSON_TYPE },
+  { file: "bedrock/error.json", api: "bedrock.invoke", contentType: JSON_TYPE },
+  { file: "bedrock/converse.json", api: "bedrock.converse", contentType: JSON_TYPE },
 ];
 
 /** The parse of some bytes fed in the given chunk boundaries, with every event emitted along the way. */

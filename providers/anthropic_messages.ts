@@ -111,6 +111,18 @@ export function anthropicMessagesAdapter(): WireAdapter {
         }
         case "message":
           return wholeMessage(b, data);
+        case "":
+          // Vertex AI answers its own failures to a Claude request (quota, permission) in Google's
+          // envelope, `{"error":{"code":429,"message":…,"status":"RESOURCE_EXHAUSTED"}}`, with no `type`.
+          if (obj(data.error)) {
+            const error = obj(data.error) ?? {};
+            b.providerError(
+              str(error.status) ?? `http_${num(error.code) ?? "error"}`,
+              str(error.message) ?? "",
+            );
+            return b.terminal();
+          }
+          return b.warn("Anthropic event without a type");
         default:
           b.warn(`unknown Anthropic event type "${type}"`);
       }

@@ -1,9 +1,17 @@
 /**
  * Recognises the provider API of an exchange from its host, method and path. Gemini paths carry a colon
  * (`models/gemini-2.5-flash:streamGenerateContent`), which peers have matched wrongly; the path is split
- * on the last colon of its final segment. Also recognised: Azure OpenAI (`*.openai.azure.com`, model
- * deployments in the path) and Vertex AI (`*aiplatform.googleapis.com`), whose Anthropic models speak the
- * Messages format via `:rawPredict` / `:streamRawPredict`.
+ * on the last colon of its final segment. Also recognised: Azure OpenAI (`*.openai.azure.com`, and
+ * `*.cognitiveservices.azure.com` where Azure AI Foundry serves the same paths; deployments in the path),
+ * OpenRouter (`openrouter.ai/api/v1/…`, OpenAI-compatible) and Vertex AI (`aiplatform.googleapis.com`,
+ * `{region}-aiplatform.googleapis.com`): its Anthropic models speak the Messages format via `:rawPredict` /
+ * `:streamRawPredict` with the model in the path (`publishers/anthropic/models/claude-sonnet-4-5@20250929`),
+ * its Gemini models `:generateContent` / `:streamGenerateContent`, with or without
+ * `projects/{project}/locations/{location}` before `publishers`. Amazon Bedrock
+ * (`bedrock-runtime.<region>.amazonaws.com`) is its own provider, `bedrock`, though Claude's payloads inside are
+ * Anthropic's: its prices (regional premiums, inference profiles), error format and SigV4 signing are AWS's,
+ * and stats should tell the two apart. Its model id is in the path
+ * (`/model/us.anthropic.claude-…-v1%3A0/invoke-with-response-stream`).
  * @module
  */
 import type { ProviderName } from "../core/exchange.ts";
@@ -15,19 +23,35 @@ const HOST_PROVIDERS: Record<string, ProviderName> = {
   "chatgpt.com": "openai",
   "generativelanguage.googleapis.com": "google",
   "cloudcode-pa.googleapis.com": "google",
+  "aiplatform.googleapis.com": "google",
+  "openrouter.ai": "openrouter",
 };
 
 /** Host suffixes of regional or per-tenant endpoints. */
 const SUFFIX_PROVIDERS: [string, ProviderName][] = [
-  [".openai.azure.com", "openai"],
-  ["aiplatform.googleapis.com", "google"],
+  [".openai.azure.com", "azure"],
+  [".cognitiveservices.azure.com", "azure"],
+  // Vertex AI's regional endpoints, `{region}-aiplatform.googleapis.com`; the global one is listed above.
+  ["-aiplatform.googleapis.com", "google"],
 ];
+
+/** Bedrock's runtime endpoints, FIPS ones included: `bedrock-runtime[-fips].<region>.amazonaws.com`. */
+const BEDROCK_RUNTIME = /^bedrock-runtime(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com$/;
+
+/** Bedrock operations by the last path segment of `/model/{modelId}/<operation>`. */
+const BEDROCK_OPERATIONS: Record<string, ApiMatch["api"]> = {
+  "invoke": "bedrock.invoke",
+  "invoke-with-response-stream": "bedrock.invoke_stream",
+  "converse": "bedrock.converse",
+  "converse-stream": "bedrock.converse_stream",
+};
 
 /** The provider a host belongs to, or `unknown`. A `:port` suffix is ignored. */
 export function providerOfHost(host: string): ProviderName {
   const name = host.toLowerCase().replace(/:\d+$/, "").replace(/\.$/, "");
   const exact = HOST_PROVIDERS[name];
   if (exact) return exact;
+  if (BEDROCK_RUNTIME.test(name)) return "bedrock";
   for (const [suffix, provider] of SUFFIX_PROVIDERS) if (name.endsWith(suffix)) return provider;
   return "unknown";
 }
@@ -47,7 +71,9 @@ export function detectApi(
   const path = pathWithQuery.split("?")[0].replace(/\/+$/, "");
   const post = method.toUpperCase() === "POST";
   const hostname = host.toLowerCase().replace(/:\d+$/, "");
-  if (hostname.endsWith(".openai.azure.com")) return detectAzure(post, path, isWebSocket);
+  if (provider === "azure") return detectAzure(post, path, isWebSocket);
+  if (provider === "openrouter") return detectOpenRouter(post, path);
+  if (provider === "bedrock") return detectBedrock(post, path);
   if (provider === "anthropic") {
     if (post && path === "/v1/messages") return turn(provider, "anthropic.messages");
     if (post && path === "/v1/messages/count_tokens") return aux(provider, "anthropic.count_tokens");
@@ -63,17 +89,54 @@ export function detectApi(
   return detectGoogle(hostname, post, path);
 }
 
-/** Azure OpenAI: `/openai/deployments/{deployment}/chat/completions`, `/openai/responses`, `/openai/v1/…`. */
+/**
+ * Azure OpenAI: `/openai/deployments/{deployment}/chat/completions` (and `/responses`), `/openai/responses`,
+ * `/openai/v1/responses`, `/openai/v1/chat/completions`; `?api-version=` is ignored. The deployment is the
+ * customer's name for a model, not a model (`azureDeployment`), so `pathModel` stays null: the model comes
+ * from the response's `model` field.
+ */
 function detectAzure(post: boolean, path: string, isWebSocket: boolean): ApiMatch {
-  const deployment = /^\/openai\/deployments\/([^/]+)\/(.+)$/.exec(path);
+  const deployment = AZURE_DEPLOYMENT_PATH.exec(path);
   const rest = deployment ? `/${deployment[2]}` : path.replace(/^\/openai(?:\/v1)?/, "");
-  const pathModel = deployment ? safeDecode(deployment[1]) : null;
-  if (rest === "/responses" && isWebSocket) return { ...turn("openai", "openai.responses_ws"), pathModel };
-  if (rest === "/responses" && post) return { ...turn("openai", "openai.responses"), pathModel };
-  if (rest === "/chat/completions" && post) {
-    return { ...turn("openai", "openai.chat_completions"), pathModel };
-  }
-  return aux("openai", "openai.auxiliary");
+  if (rest === "/responses" && isWebSocket) return turn("azure", "openai.responses_ws");
+  if (rest === "/responses" && post) return turn("azure", "openai.responses");
+  if (rest === "/chat/completions" && post) return turn("azure", "openai.chat_completions");
+  return aux("azure", "openai.auxiliary");
+}
+
+const AZURE_DEPLOYMENT_PATH = /^\/openai\/deployments\/([^/?]+)\/([^?]+)/;
+
+/**
+ * The Azure deployment a request names in its path (`/openai/deployments/{deployment}/…`), or null. On the
+ * `/openai/v1/…` paths the body's `model` names the deployment instead.
+ * @example azureDeployment("/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21") // "gpt-4o-prod"
+ */
+export function azureDeployment(pathWithQuery: string): string | null {
+  const match = AZURE_DEPLOYMENT_PATH.exec(pathWithQuery);
+  return match ? safeDecode(match[1]) : null;
+}
+
+/** OpenRouter's OpenAI-compatible API under `/api/v1`: Chat Completions and Responses. */
+function detectOpenRouter(post: boolean, path: string): ApiMatch {
+  if (post && path === "/api/v1/chat/completions") return turn("openrouter", "openai.chat_completions");
+  if (post && path === "/api/v1/responses") return turn("openrouter", "openai.responses");
+  return aux("openrouter", "openai.auxiliary");
+}
+
+/**
+ * Bedrock runtime: `POST /model/{modelId}/{invoke|invoke-with-response-stream|converse|converse-stream}`.
+ * The model id may be an ARN (`arn:aws:bedrock:…:inference-profile/us.anthropic.claude-…`): what follows its
+ * last `/` is the id that prices it.
+ */
+function detectBedrock(post: boolean, path: string): ApiMatch {
+  const match = /^\/model\/([^/]+)\/([a-z-]+)$/.exec(path);
+  const api = match ? BEDROCK_OPERATIONS[match[2]] : undefined;
+  if (!post || !match || !api) return aux("bedrock", "bedrock.auxiliary");
+  const id = safeDecode(match[1]);
+  return {
+    ...turn("bedrock", api),
+    pathModel: id.startsWith("arn:") ? id.slice(id.lastIndexOf("/") + 1) : id,
+  };
 }
 
 function detectGoogle(host: string, post: boolean, path: string): ApiMatch {

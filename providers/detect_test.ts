@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { clientExchange, clientExchangeFiles } from "./_testing.ts";
-import { detectApi, providerOfHost } from "./detect.ts";
+import { azureDeployment, detectApi, providerOfHost } from "./detect.ts";
 
 function api(host: string, method: string, path: string, ws = false): string | null {
   const match = detectApi(host, method, path, ws);
@@ -98,19 +98,88 @@ Deno.test("Vertex AI: Claude speaks Messages through rawPredict, Gemini through 
     ),
     "google google.stream_generate turn gemini-2.5-pro",
   );
-});
-
-Deno.test("Azure OpenAI: deployments name the model; the v1 paths are recognised too", () => {
   assert.equal(
     api(
-      "acme.openai.azure.com",
+      "aiplatform.googleapis.com",
       "POST",
-      "/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21",
+      "/v1/projects/p1/locations/global/publishers/anthropic/models/claude-opus-4-5@20251101:rawPredict",
     ),
-    "openai openai.chat_completions turn gpt-4o-prod",
+    "anthropic anthropic.messages turn claude-opus-4-5@20251101",
   );
-  assert.equal(api("acme.openai.azure.com", "POST", "/openai/v1/responses"), "openai openai.responses turn");
-  assert.equal(api("acme.openai.azure.com", "GET", "/openai/v1/models"), "openai openai.auxiliary");
+});
+
+Deno.test("Vertex AI: Gemini CLI's project paths and express mode (API key, no project) are both turns", () => {
+  assert.equal(
+    api(
+      "us-east5-aiplatform.googleapis.com",
+      "POST",
+      "/v1beta1/projects/p1/locations/us-east5/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+    ),
+    "google google.stream_generate turn gemini-2.5-flash",
+  );
+  assert.equal(
+    api(
+      "aiplatform.googleapis.com",
+      "POST",
+      "/v1beta1/publishers/google/models/gemini-2.5-flash:generateContent",
+    ),
+    "google google.generate turn gemini-2.5-flash",
+  );
+  assert.equal(
+    api(
+      "us-east5-aiplatform.googleapis.com",
+      "POST",
+      "/v1/projects/p1/locations/us-east5/publishers/google/models/gemini-2.5-flash:countTokens",
+    ),
+    "google google.auxiliary",
+  );
+});
+
+Deno.test("Vertex AI hosts are the global one and the regional ones, no other name ending alike", () => {
+  assert.equal(providerOfHost("aiplatform.googleapis.com"), "google");
+  assert.equal(providerOfHost("europe-west1-aiplatform.googleapis.com:443"), "google");
+  assert.equal(providerOfHost("notaiplatform.googleapis.com"), "unknown");
+});
+
+Deno.test("Azure OpenAI: deployment, v1 and preview paths on both Azure hosts; the deployment is no model", () => {
+  for (const host of ["acme.openai.azure.com", "acme-foundry.cognitiveservices.azure.com:443"]) {
+    assert.equal(
+      api(host, "POST", "/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21"),
+      "azure openai.chat_completions turn",
+    );
+    assert.equal(
+      api(host, "POST", "/openai/deployments/gpt-5-prod/responses?api-version=2025-04-01-preview"),
+      "azure openai.responses turn",
+    );
+    assert.equal(
+      api(host, "POST", "/openai/v1/responses?api-version=preview"),
+      "azure openai.responses turn",
+    );
+    assert.equal(
+      api(host, "POST", "/openai/responses?api-version=2025-04-01-preview"),
+      "azure openai.responses turn",
+    );
+    assert.equal(api(host, "GET", "/openai/v1/responses", true), "azure openai.responses_ws turn");
+    assert.equal(api(host, "POST", "/openai/v1/chat/completions"), "azure openai.chat_completions turn");
+    assert.equal(api(host, "GET", "/openai/v1/models"), "azure openai.auxiliary");
+  }
+  assert.equal(
+    azureDeployment("/openai/deployments/gpt%2D4o%20prod/chat/completions?api-version=2024-10-21"),
+    "gpt-4o prod",
+  );
+  assert.equal(azureDeployment("/openai/v1/responses"), null);
+});
+
+Deno.test("OpenRouter: Chat Completions and Responses under /api/v1 are turns, the rest auxiliary", () => {
+  assert.equal(
+    api("openrouter.ai", "POST", "/api/v1/chat/completions"),
+    "openrouter openai.chat_completions turn",
+  );
+  assert.equal(api("OpenRouter.ai:443", "POST", "/api/v1/responses/"), "openrouter openai.responses turn");
+  assert.equal(api("openrouter.ai", "GET", "/api/v1/models"), "openrouter openai.auxiliary");
+  assert.equal(api("openrouter.ai", "GET", "/api/v1/generation?id=gen-1"), "openrouter openai.auxiliary");
+  assert.equal(providerOfHost("openrouter.ai.evil.test"), "unknown");
+  assert.equal(providerOfHost("eu.openrouter.ai"), "unknown");
 });
 
 Deno.test("hosts of no known provider are not detected", () => {
@@ -123,6 +192,11 @@ Deno.test("hosts of no known provider are not detected", () => {
 Deno.test("every request the real clients sent is detected as the API it is", () => {
   const expected: [RegExp, string | null][] = [
     [/^POST \/v1\/messages/, "anthropic.messages"],
+    [/\/publishers\/anthropic\/models\/[^/]+:(?:rawPredict|streamRawPredict)$/, "anthropic.messages"],
+    [/^POST \/openai\/(?:v1\/|deployments\/[^/]+\/)?responses/, "openai.responses"],
+    [/^POST \/api\/v1\/chat\/completions/, "openai.chat_completions"],
+    [/^POST \/api\/v1\/responses/, "openai.responses"],
+    [/^POST \/model\/[^/]+\/invoke-with-response-stream$/, "bedrock.invoke_stream"],
     [/^GET https?:|^GET \/api\/|^POST \/api\//, "anthropic.auxiliary"],
     [/^GET \/v1\/responses/, "openai.responses_ws"],
     [/^POST \/v1\/responses/, "openai.responses"],

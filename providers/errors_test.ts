@@ -37,3 +37,12 @@ Deno.test("a 403 block reads as a permission error, a 429 as a rate limit", () =
     "rate_limited",
   );
 });
+
+Deno.test("Azure errors take OpenAI's shape; OpenRouter's carry the HTTP status as a numeric code", () => {
+  assert.deepEqual(providerErrorBody("azure", 400, "blocked", "no"), {
+    error: { message: "no", type: "invalid_request_error", param: null, code: "blocked" },
+  });
+  assert.deepEqual(providerErrorBody("openrouter", 400, "blocked", "no"), {
+    error: { code: 400, message: "no", metadata: { recondo_error: "blocked" } },
+  });
+});

@@ -1,6 +1,6 @@
 /**
  * Where events end in a response's raw bytes, without decoding them: after each blank line of an SSE stream,
- * after each element of a JSON array body. Strict durability needs byte offsets, not parsed events: the
+ * after each element of a JSON array body, after each message of an AWS event stream (Bedrock). Strict durability needs byte offsets, not parsed events: the
  * response parser is fed a chunk piece by piece at these offsets, so the piece that completes the final event
  * (and everything before it, which may go to the client at once) is known to the byte. Both scanners keep
  * their state across chunks, so a chunk may be cut anywhere, even between `\r` and `\n`. The offsets only ever
@@ -84,6 +84,45 @@ export class JsonValueEnds implements EventEnds {
       } else if (c === QUOTE) this.#inString = true;
       else if (c === OPEN_BRACE || c === OPEN_BRACKET) this.#depth++;
       else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --this.#depth <= 1) out.push(i + 1);
+    }
+    return out;
+  }
+}
+
+/**
+ * Ends of AWS event-stream messages (Bedrock): each message starts with its big-endian total length, so the
+ * scanner reads four bytes and skips the rest. A length below the 16-byte minimum means the framing is lost;
+ * no further ends are reported (the final piece then runs to the end of the stream, which is safe).
+ * @example new EventStreamEnds().ends(twoMessagesOf16Bytes) // [16, 32]
+ */
+export class EventStreamEnds implements EventEnds {
+  #length = 0;
+  #lengthBytes = 0;
+  /** Bytes of the current message still to come after its length field; 0 while reading a length. */
+  #remaining = 0;
+  #lost = false;
+
+  ends(chunk: Uint8Array): number[] {
+    const out: number[] = [];
+    let i = 0;
+    while (i < chunk.length && !this.#lost) {
+      if (this.#remaining === 0) {
+        for (; this.#lengthBytes < 4 && i < chunk.length; this.#lengthBytes++) {
+          this.#length = this.#length * 256 + chunk[i++];
+        }
+        if (this.#lengthBytes < 4) break;
+        if (this.#length < 16) {
+          this.#lost = true;
+          break;
+        }
+        this.#remaining = this.#length - 4;
+        this.#length = 0;
+        this.#lengthBytes = 0;
+      }
+      const used = Math.min(this.#remaining, chunk.length - i);
+      i += used;
+      this.#remaining -= used;
+      if (this.#remaining === 0) out.push(i);
     }
     return out;
   }

@@ -66,11 +66,17 @@ function finalCompleteAt(api: ApiName, contentType: string | null, bytes: Uint8A
 
 /**
  * Where the final event's bytes begin, found independently of the scanners: after the last blank line (SSE)
- * or the last completed array element (JSON) before the final event completes; 0 for a JSON object body.
+ * or the last completed array element (JSON) or message (AWS event stream, by each message's length prefix)
+ * before the final event completes; 0 for a JSON object body.
  */
-function finalStart(bytes: Uint8Array, complete: number, sse: boolean): number {
+function finalStart(bytes: Uint8Array, complete: number, sse: boolean, eventStream = false): number {
   let start = 0;
-  if (sse) {
+  if (eventStream) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let at = 0; at + 4 <= bytes.length; at += view.getUint32(at)) {
+      if (at + view.getUint32(at) < complete) start = at + view.getUint32(at);
+    }
+  } else if (sse) {
     const text = new TextDecoder("latin1").decode(bytes); // one character per byte
     for (const match of text.matchAll(/\r?\n\r?\n/g)) {
       if (match.index + match[0].length < complete) start = match.index + match[0].length;
@@ -105,7 +111,9 @@ Deno.test("every fixture cut in two at every byte holds exactly the final event'
     const bytes = fixtureBytes(file);
     const whole = parseBytes(api, contentType, bytes);
     const complete = finalCompleteAt(api, contentType, bytes);
-    const start = complete === null ? bytes.length : finalStart(bytes, complete, file.endsWith(".sse"));
+    const start = complete === null
+      ? bytes.length
+      : finalStart(bytes, complete, file.endsWith(".sse"), file.endsWith(".eventstream"));
     for (let cut = 1; cut < bytes.length; cut++) {
       const { sent, parsed } = relayed(api, contentType, bytes, [cut]);
       // A cut inside the final event sends its head (useless without its end); otherwise everything before
@@ -119,6 +127,8 @@ Deno.test("every fixture cut in two at every byte holds exactly the final event'
   }
 });
 
+const EVENT_STREAM = "application/vnd.amazon.eventstream";
+
 Deno.test("the held part starts with the provider's final event", () => {
   const cases: [string, ApiName, string, RegExp][] = [
     ["anthropic/text.sse", "anthropic.messages", "text/event-stream", /^event: message_stop\n/],
@@ -128,6 +138,8 @@ Deno.test("the held part starts with the provider's final event", () => {
     ["google/text.sse", "google.stream_generate", "text/event-stream", /"finishReason"/],
     ["google/stream_array.json", "google.stream_generate", "application/json", /^, \{[^]*"finishReason"/],
     ["anthropic/message.json", "anthropic.messages", "application/json", /^\{/],
+    ["bedrock/converse_stream.eventstream", "bedrock.converse_stream", EVENT_STREAM, /metadata[^]*"usage"/],
+    ["bedrock/invoke_stream_exception.eventstream", "bedrock.invoke_stream", EVENT_STREAM, /exception/],
   ];
   for (const [file, api, contentType, final] of cases) {
     const bytes = fixtureBytes(file);

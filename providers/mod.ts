@@ -13,7 +13,7 @@
  * @module
  */
 export type * from "./types.ts";
-export { detectApi, providerOfHost } from "./detect.ts";
+export { azureDeployment, detectApi, providerOfHost } from "./detect.ts";
 export { type GatewayErrorKind, providerErrorBody, providerErrorResponse } from "./errors.ts";
 export { createResponseParser, type ResponseParserOptions } from "./response_parser.ts";
 export { parseRequest, parseWsClientMessage } from "./request_parser.ts";
@@ -22,6 +22,7 @@ export {
   addUsage,
   anthropicUsage,
   CHARS_PER_TOKEN,
+  converseUsage,
   estimateTokens,
   estimateUsage,
   geminiUsage,

@@ -3,7 +3,7 @@
  * whose `choices` is empty (only when the request set `stream_options.include_usage`), and the
  * non-streaming `chat.completion` object. Tool calls stream as `delta.tool_calls[]` keyed by their `index`;
  * the first fragment of each carries its id and name. Only the first choice's content is kept (agents ask
- * for one); usage covers all choices.
+ * for one); usage covers all choices. OpenRouter adds `usage.cost`, the USD it charged (`providerCostUsd`).
  * @module
  */
 import { arr, type Json, num, obj, str } from "./_json.ts";
@@ -58,7 +58,8 @@ export function openaiChatAdapter(): WireAdapter {
         b.providerError(str(error.code) ?? str(error.type) ?? "error", str(error.message) ?? "");
         return b.terminal();
       }
-      b.start(str(data.id), str(data.model));
+      // Azure's first chunk (its prompt filter results) has an empty id and model: not the response's.
+      b.start(str(data.id) || null, str(data.model) || null);
       const whole = str(data.object) === "chat.completion";
       for (const value of arr(data.choices)) {
         const choice = obj(value);
@@ -72,7 +73,12 @@ export function openaiChatAdapter(): WireAdapter {
         }
       }
       const usage = obj(data.usage);
-      if (usage) b.usage(openaiChatUsage(usage), true);
+      if (usage) {
+        b.usage(openaiChatUsage(usage), true);
+        // OpenRouter states what it charged beside the tokens (credits, 1 credit = 1 USD).
+        const cost = num(usage.cost);
+        if (cost !== null) b.providerCost(cost);
+      }
       if (whole) b.terminal();
     },
     done(b) {

@@ -97,6 +97,8 @@ export function openaiResponsesAdapter(): WireAdapter {
       const usage = openaiResponsesUsage(reported);
       earlierTurns = earlierTurns ? addUsage(earlierTurns, usage) : usage;
       b.usage(earlierTurns, true);
+      const cost = num(reported.cost);
+      if (cost !== null) b.providerCost(cost);
     }
     const error = obj(response.error);
     if (error) b.providerError(str(error.code) ?? str(error.type) ?? "failed", str(error.message) ?? "");

@@ -5,6 +5,10 @@
  *
  * The library wants `input_tokens` as the *total* prompt (cache reads and writes included) and carves the
  * cache parts out of it; its long-context tier is chosen by that total, as Anthropic and Google bill.
+ *
+ * Bedrock is priced from the dataset's `aws` provider by the id as invoked: it knows model ids
+ * (`anthropic.claude-…-v1:0`) and inference profiles, with the 10% premium of regional and geographic
+ * profiles (`us.`, `eu.`, `apac.`) over `global.` ones; an id it does not know is retried normalized.
  * @module
  */
 import { calcPrice, type ModelPrice, type PriceCalculation, type Provider } from "@pydantic/genai-prices";
@@ -40,11 +44,27 @@ export interface PricedUsage {
   reason?: string;
 }
 
-const PROVIDER_IDS: Record<ProviderName, string | undefined> = {
+/**
+ * The dataset's provider ids to try in turn. Azure bills OpenAI's list prices where the dataset has no Azure
+ * row; an OpenRouter model (`anthropic/claude-sonnet-4.5`) falls back to its vendor's table
+ * (`vendorModel`).
+ */
+const PROVIDER_IDS: Record<ProviderName, (string | undefined)[]> = {
+  anthropic: ["anthropic"],
+  openai: ["openai"],
+  google: ["google"],
+  azure: ["azure", "openai"],
+  openrouter: ["openrouter"],
+  bedrock: ["aws"],
+  unknown: [undefined],
+};
+const VENDOR_IDS: Record<string, string> = {
   anthropic: "anthropic",
   openai: "openai",
   google: "google",
-  unknown: undefined,
+  "x-ai": "x-ai",
+  mistralai: "mistral",
+  deepseek: "deepseek",
 };
 const compiledLists = new WeakMap<readonly PriceOverride[], PriceOverrides>();
 
@@ -67,7 +87,10 @@ export function priceUsage(
   const override = compiled(overrides)?.find(provider, model) ?? compiled(overrides)?.find(provider, name) ??
     null;
   try {
-    const base = calcPrice(libraryUsage(tokens), name, { providerId: PROVIDER_IDS[provider], timestamp: at });
+    // Bedrock is looked up by the id as invoked first (inference profiles carry their own prices).
+    const base =
+      (provider === "bedrock" ? calcBase(libraryUsage(tokens), provider, model.trim(), at) : null) ??
+        calcBase(libraryUsage(tokens), provider, name, at);
     if (!override) {
       if (!base) {
         return unpriced(PRICE_DATA_VERSION, `no price for model "${model}" in ${PRICE_DATA_VERSION}`);
@@ -100,11 +123,41 @@ export function priceUsage(
   }
 }
 
+/** The first price the provider's tables (then, for OpenRouter, the vendor's) give for `name`. */
+function calcBase(
+  usage: Record<string, number>,
+  provider: ProviderName,
+  name: string,
+  at: Date,
+): PriceCalculation | null {
+  for (const providerId of PROVIDER_IDS[provider]) {
+    const found = calcPrice(usage, name, { providerId, timestamp: at });
+    if (found) return found;
+  }
+  const vendor = provider === "openrouter" ? vendorModel(name) : null;
+  if (!vendor) return null;
+  return calcPrice(usage, normalizeModel(vendor.model), { providerId: vendor.providerId, timestamp: at }) ??
+    null;
+}
+
+/**
+ * An OpenRouter model id split into the vendor's provider id and model (`anthropic/claude-sonnet-4.5` →
+ * `anthropic`, `claude-sonnet-4.5`); null when the vendor is not one the dataset prices. A `:free` or
+ * `:nitro` variant suffix is dropped.
+ */
+export function vendorModel(model: string): { providerId: string; model: string } | null {
+  const slash = model.indexOf("/");
+  if (slash <= 0) return null;
+  const providerId = VENDOR_IDS[model.slice(0, slash).toLowerCase()];
+  const rest = model.slice(slash + 1).replace(/:[a-z-]+$/, "");
+  return providerId && rest ? { providerId, model: rest } : null;
+}
+
 /** Model ids as the dataset spells them: no `models/` prefix, Vertex `@` dates, Bedrock ids, `[1m]` tags. */
 export function normalizeModel(model: string): string {
   return model.trim()
     .replace(/^models\//, "")
-    .replace(/^(?:[a-z]{2,4}\.)?anthropic\./, "")
+    .replace(/^(?:[a-z]{2,4}\.|global\.)?anthropic\./, "")
     .replace(/-v\d+:\d+$/, "")
     .replace(/\[[^\]]*\]$/, "")
     .replace("@", "-");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { usageOf } from "./_testing.ts";
 import { createPriceOverrides } from "./price_overrides.ts";
-import { normalizeModel, PRICE_DATA_VERSION, priceUsage } from "./pricing.ts";
+import { normalizeModel, PRICE_DATA_VERSION, priceUsage, vendorModel } from "./pricing.ts";
 import { openaiResponsesUsage } from "./usage.ts";
 
 const AT = new Date("2026-01-15T12:00:00Z");
@@ -104,6 +104,21 @@ Deno.test("model ids from Gemini paths, Vertex and Bedrock are priced as the dat
   );
 });
 
+Deno.test("Vertex AI's Claude ids (model@date) are priced as the dataset's models", () => {
+  const usage = usageOf({ input: 1000, output: 100 });
+  for (
+    const [vertexId, pricedAs] of [
+      ["claude-sonnet-4-5@20250929", "claude-sonnet-4-5"],
+      ["claude-haiku-4-5@20251001", "claude-haiku-4-5"],
+      ["claude-opus-4-1@20250805", "claude-opus-4-1"],
+    ]
+  ) {
+    const vertex = priceUsage("anthropic", vertexId, usage, AT);
+    assert.equal(vertex.pricedAs, pricedAs, vertexId);
+    assert.equal(vertex.usd, priceUsage("anthropic", pricedAs, usage, AT).usd, vertexId);
+  }
+});
+
 Deno.test("a negotiated override replaces the rates it states and keeps the dataset's others", () => {
   const overrides = createPriceOverrides([
     { model: "gpt-*", provider: "openai", inputMtok: 100 },
@@ -187,4 +202,33 @@ Deno.test("the price data version matches the pin in deno.json", () => {
   const config = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
   const pin: string = config.imports["@pydantic/genai-prices"];
   assert.equal(pin, `npm:@pydantic/${PRICE_DATA_VERSION}`);
+});
+
+Deno.test("OpenRouter models are priced from OpenRouter's table, or their vendor's when it has none", () => {
+  const usage = usageOf({ input: 1000, output: 100 });
+  // Claude Sonnet 4.5 at $3 in, $15 out per Mtok, whichever table prices it.
+  const sonnet = priceUsage("openrouter", "anthropic/claude-sonnet-4.5", usage, AT);
+  near(sonnet.usd, (1000 * 3 + 100 * 15) / 1e6);
+  assert.equal(sonnet.pricedAs, "anthropic/claude-sonnet-4.5");
+  // A dated id OpenRouter's table does not list falls back to Anthropic's table.
+  const dated = priceUsage("openrouter", "anthropic/claude-sonnet-4-5-20250929", usage, AT);
+  near(dated.usd, (1000 * 3 + 100 * 15) / 1e6);
+  assert.equal(dated.pricedAs, "claude-sonnet-4-5");
+  assert.deepEqual(vendorModel("openai/gpt-5:nitro"), { providerId: "openai", model: "gpt-5" });
+  assert.equal(vendorModel("gpt-5"), null);
+  assert.equal(vendorModel("unheard-of/model"), null);
+  const unknown = priceUsage("openrouter", "unheard-of/model-9", usage, AT);
+  assert.equal(unknown.unpriced, true);
+  assert.equal(unknown.usd, null);
+});
+
+Deno.test("Azure models are priced from Azure's table with OpenAI's as the fallback", () => {
+  const usage = usageOf({ input: 1000, cacheRead: 1000, output: 100 });
+  const azure = priceUsage("azure", "gpt-4o-2024-11-20", usage, AT);
+  const openai = priceUsage("openai", "gpt-4o-2024-11-20", usage, AT);
+  assert.equal(azure.unpriced, false);
+  assert.ok(azure.usd! > 0);
+  near(azure.usd, openai.usd!, "Azure lists OpenAI's prices for gpt-4o");
+  // A deployment name is no model: unpriced, never a silent $0.
+  assert.equal(priceUsage("azure", "my-prod-deployment", usage, AT).unpriced, true);
 });

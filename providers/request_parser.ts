@@ -7,6 +7,7 @@
 import { type Json, obj } from "./_json.ts";
 import { emptyRequest } from "./_request_common.ts";
 import { parseAnthropicRequest } from "./anthropic_request.ts";
+import { parseBedrockInvokeRequest, parseConverseRequest } from "./bedrock_request.ts";
 import { parseGoogleRequest } from "./google_request.ts";
 import { parseChatRequest, parseResponsesRequest } from "./openai_request.ts";
 import type { ApiName, ParsedRequest } from "./types.ts";
@@ -82,6 +83,12 @@ function parseJson(api: ApiName, json: Json, headers: Record<string, string>): P
       return parseGoogleRequest(json, false, true);
     case "google.code_assist_stream_generate":
       return parseGoogleRequest(json, true, true);
+    case "bedrock.invoke":
+    case "bedrock.invoke_stream":
+      return parseBedrockInvokeRequest(json, headers, api === "bedrock.invoke_stream");
+    case "bedrock.converse":
+    case "bedrock.converse_stream":
+      return parseConverseRequest(json, headers, api === "bedrock.converse_stream");
     default:
       return emptyRequest();
   }

@@ -158,6 +158,30 @@ Deno.test("Gemini CLI: the prompt without <session_context>, then a function res
   assert.deepEqual(second.toolResults, [{ callId, content, isError: false }]);
 });
 
+Deno.test("Claude Code on Vertex AI: Messages without a model in the body, its prompt and session", () => {
+  const file = recordedFile("claude-code/claude-vertex", "_p.json");
+  const body = clientExchange(file).body as Record<string, unknown>;
+  assert.equal(body.anthropic_version, "vertex-2023-10-16");
+  assert.equal("model" in body, false, "Vertex names the model in the path");
+  const parsed = recorded("anthropic.messages", file);
+  assert.equal(parsed.model, null);
+  assert.equal(parsed.stream, true);
+  assert.equal(parsed.userText, "say hi");
+  assert.equal(parsed.sessionHints.sessionId, recordedHeader(file, "x-claude-code-session-id"));
+});
+
+Deno.test("Gemini CLI on Vertex AI sends the Gemini body it sends to the Gemini API: prompt, then tool result", () => {
+  const [first, second] = ["001-", "002-"].map((prefix) => {
+    const names = [...Deno.readDirSync(new URL("gemini-cli/gemini-vertex/", CLIENT_FIXTURES))]
+      .map((e) => e.name).filter((name) => name.startsWith(prefix));
+    return recorded("google.stream_generate", `gemini-cli/gemini-vertex/${names[0]}`);
+  });
+  assert.equal(first.userText, "FAKE_TOOL: run the marker command");
+  assert.ok(first.toolsOffered.includes("list_directory"));
+  assert.equal(second.userText, null);
+  assert.match(String(second.toolResults[0]?.callId), /^list_directory_\d+_0$/);
+});
+
 Deno.test("Gemini CLI's router call is a generateContent turn with the typed prompt", () => {
   const request = recorded(
     "google.generate",

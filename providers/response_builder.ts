@@ -17,6 +17,8 @@ export interface ResponseParserOptions {
   maxEventChars?: number;
   /** Size of the request body, used to estimate input tokens when the provider reports none. */
   requestChars?: number;
+  /** The model the URL names (`ApiMatch.pathModel`); Bedrock reports it as the response's model. */
+  pathModel?: string | null;
 }
 
 const DEFAULT_MAX_CONTENT = 4 * 1024 * 1024;
@@ -42,6 +44,9 @@ export class ResponseBuilder {
   #stopReason: string | null = null;
   #usage: Usage | null = null;
   #usageFinal = false;
+  /** Provider-reported cost of the current response, and the sum over earlier ones on this connection. */
+  #providerCost: number | null = null;
+  #earlierProviderCost: number | null = null;
   #errors: string[] = [];
   #providerErrors = 0;
   #warnings: string[] = [];
@@ -83,6 +88,10 @@ export class ResponseBuilder {
     this.#started = false;
     this.#terminal = false;
     this.#usageFinal = false;
+    if (this.#providerCost !== null) {
+      this.#earlierProviderCost = (this.#earlierProviderCost ?? 0) + this.#providerCost;
+      this.#providerCost = null;
+    }
   }
 
   text(index: number, delta: string): void {
@@ -163,6 +172,14 @@ export class ResponseBuilder {
     this.#events.push({ type: "usage", usage });
   }
 
+  /**
+   * What the provider says the current response cost, in USD (OpenRouter's `usage.cost`, in credits worth
+   * a dollar each). A later report for the same response replaces an earlier one, as usage reports do.
+   */
+  providerCost(usd: number): void {
+    if (Number.isFinite(usd) && usd >= 0) this.#providerCost = usd;
+  }
+
   stop(reason: string | null): void {
     if (reason === null) return;
     this.#stopReason = reason;
@@ -225,6 +242,9 @@ export class ResponseBuilder {
     if (this.#refusal.length > 0) result.refusal = this.#refusal.toString();
     if (this.#redacted > 0) result.redactedThinkingBlocks = this.#redacted;
     if (this.#warnings.length > 0) result.warnings = [...this.#warnings];
+    if (this.#providerCost !== null || this.#earlierProviderCost !== null) {
+      result.providerCostUsd = (this.#earlierProviderCost ?? 0) + (this.#providerCost ?? 0);
+    }
     return result;
   }
 

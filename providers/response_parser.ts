@@ -1,13 +1,16 @@
 /**
  * `createResponseParser`: one incremental parser per response. It chooses the framing (SSE, a JSON body or
- * JSON array, WebSocket messages) from the content type — sniffing the first byte when the type is missing
+ * JSON array, WebSocket messages, AWS event-stream binary frames) from the content type — sniffing the first byte when the type is missing
  * or generic — decodes events as bytes arrive, and hands each to the API's adapter. It never throws: bad
  * input becomes an error in the result, and the result is flagged partial.
  * @module
  */
 import type { Json } from "./_json.ts";
 import { anthropicMessagesAdapter } from "./anthropic_messages.ts";
-import { type EventEnds, JsonValueEnds, SseEventEnds } from "./event_ends.ts";
+import { bedrockConverseAdapter } from "./bedrock_converse.ts";
+import { EventStreamDecoder, type EventStreamMessage } from "./bedrock_event_stream.ts";
+import { bedrockInvokeAdapter } from "./bedrock_invoke.ts";
+import { type EventEnds, EventStreamEnds, JsonValueEnds, SseEventEnds } from "./event_ends.ts";
 import { googleGenerateAdapter } from "./google_generate.ts";
 import { JsonValueStream } from "./json_stream.ts";
 import { openaiChatAdapter } from "./openai_chat.ts";
@@ -21,9 +24,18 @@ export type { ResponseParserOptions } from "./response_builder.ts";
 
 const DEFAULT_MAX_EVENT = 8 * 1024 * 1024;
 
-/** The adapter for an API, or null for APIs that carry no model output (count_tokens, auxiliary). */
-export function adapterFor(api: ApiName): WireAdapter | null {
+/**
+ * The adapter for an API, or null for APIs that carry no model output (count_tokens, auxiliary).
+ * `pathModel` is the model the URL names (Bedrock reports it as the response's model).
+ */
+export function adapterFor(api: ApiName, pathModel: string | null = null): WireAdapter | null {
   switch (api) {
+    case "bedrock.invoke":
+    case "bedrock.invoke_stream":
+      return bedrockInvokeAdapter(pathModel);
+    case "bedrock.converse":
+    case "bedrock.converse_stream":
+      return bedrockConverseAdapter(pathModel);
     case "anthropic.messages":
       return anthropicMessagesAdapter();
     case "openai.responses":
@@ -56,11 +68,12 @@ export function createResponseParser(
   contentType: string | null,
   options: ResponseParserOptions = {},
 ): ResponseParser {
-  const adapter = adapterFor(api);
+  const adapter = adapterFor(api, options.pathModel ?? null);
   const builder = new ResponseBuilder(options);
   const maxEvent = options.maxEventChars ?? DEFAULT_MAX_EVENT;
-  let framing: "sse" | "json" | null = pickFraming(contentType);
+  let framing: Framing | null = pickFraming(contentType);
   let sse: SseDecoder | null = null;
+  let frames: EventStreamDecoder | null = null;
   let json: JsonValueStream | null = null;
   let result: ParsedResponse | null = null;
   let ends: EventEnds | null = null;
@@ -99,12 +112,36 @@ export function createResponseParser(
       const out = chunk === null ? json.end() : json.push(chunk);
       for (const error of out.errors) builder.malformed(error);
       for (const value of out.values) handle(null, value);
+    } else if (framing === "eventstream") {
+      frames ??= new EventStreamDecoder({ maxMessageBytes: maxEvent });
+      const out = chunk === null ? frames.end() : frames.push(chunk);
+      for (const error of out.errors) builder.malformed(error);
+      for (const message of out.messages) eventStreamMessage(message);
     } else if (framing === "sse") {
       sse ??= new SseDecoder({ maxLineChars: maxEvent });
       const out = chunk === null ? sse.end() : sse.push(chunk);
       for (const error of out.errors) builder.malformed(error);
       for (const event of out.events) handle(event.event, event.data);
     }
+  }
+
+  /** An event-stream message: events go to the adapter by `:event-type`, exceptions end the response. */
+  function eventStreamMessage(message: EventStreamMessage): void {
+    const kind = message.headers[":message-type"];
+    const text = new TextDecoder().decode(message.payload);
+    if (kind === "exception" || kind === "error") {
+      let reason = text;
+      try {
+        reason = String(JSON.parse(text).message ?? text);
+      } catch { /* a payload that is no JSON is its own message */ }
+      builder.providerError(
+        message.headers[":exception-type"] ?? message.headers[":error-code"] ?? kind,
+        reason,
+      );
+      builder.terminal();
+      return;
+    }
+    handle(message.headers[":event-type"] ?? null, text);
   }
 
   function safely(work: () => void): StreamEvent[] {
@@ -125,7 +162,7 @@ export function createResponseParser(
       let finalAt: number | null = null;
       const events = safely(() => {
         if (framing === null) framing = sniff(chunk);
-        if (framing !== null) ends ??= framing === "sse" ? new SseEventEnds() : new JsonValueEnds();
+        if (framing !== null) ends ??= endsFor(framing);
         // One piece per event end: the piece after which the builder turns terminal holds the final event.
         const cuts = ends?.ends(chunk) ?? [];
         let from = 0;
@@ -171,15 +208,25 @@ function nothingParsed(): ParsedResponse {
   };
 }
 
-function pickFraming(contentType: string | null): "sse" | "json" | null {
+type Framing = "sse" | "json" | "eventstream";
+
+function endsFor(framing: Framing): EventEnds {
+  if (framing === "sse") return new SseEventEnds();
+  return framing === "eventstream" ? new EventStreamEnds() : new JsonValueEnds();
+}
+
+function pickFraming(contentType: string | null): Framing | null {
   const type = (contentType ?? "").toLowerCase();
+  if (type.includes("vnd.amazon.eventstream")) return "eventstream";
   if (type.includes("event-stream")) return "sse";
   if (type.includes("json")) return "json";
   return null;
 }
 
 /** Decides the framing from the first non-blank byte when the content type did not say. */
-function sniff(chunk: Uint8Array): "sse" | "json" | null {
+function sniff(chunk: Uint8Array): Framing | null {
+  // An event-stream message starts with its 4-byte length, whose first byte is 0 below 16 MiB.
+  if (chunk.length > 0 && chunk[0] === 0) return "eventstream";
   for (const byte of chunk) {
     if (
       byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09 || byte === 0xef || byte === 0xbb ||

@@ -19,7 +19,12 @@ export type ApiName =
   | "google.stream_generate"
   | "google.code_assist_generate"
   | "google.code_assist_stream_generate"
-  | "google.auxiliary";
+  | "google.auxiliary"
+  | "bedrock.invoke"
+  | "bedrock.invoke_stream"
+  | "bedrock.converse"
+  | "bedrock.converse_stream"
+  | "bedrock.auxiliary";
 
 /** What `detectApi` recognised. `isModelTurn` is false for count_tokens and auxiliary endpoints. */
 export interface ApiMatch {
@@ -87,6 +92,11 @@ export interface ParsedResponse {
   refusal?: string;
   /** How many thinking blocks were redacted (encrypted by the provider, so not in `thinking`). */
   redactedThinkingBlocks?: number;
+  /**
+   * The cost the provider itself reported, in USD (OpenRouter's `usage.cost`), recorded beside the cost
+   * Recondo computes from its price tables; absent when the provider reported none.
+   */
+  providerCostUsd?: number;
   /** Things ignored without harm (event types this version does not know); they do not make it partial. */
   warnings?: string[];
 }

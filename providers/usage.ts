@@ -61,6 +61,22 @@ export function anthropicUsage(raw: RawUsage): Usage {
   };
 }
 
+/**
+ * Bedrock Converse `usage`: `inputTokens` excludes `cacheReadInputTokens` and `cacheWriteInputTokens` (their
+ * sum with `outputTokens` is `totalTokens`), as Anthropic counts; writes use the default 5-minute lifetime.
+ */
+export function converseUsage(raw: RawUsage): Usage {
+  return {
+    input: count(raw.inputTokens),
+    cacheRead: count(raw.cacheReadInputTokens),
+    cacheWrite5m: count(raw.cacheWriteInputTokens),
+    cacheWrite1h: 0,
+    output: count(raw.outputTokens),
+    reasoning: 0,
+    estimated: false,
+  };
+}
+
 /** OpenAI Responses `usage`: `input_tokens` includes `input_tokens_details.cached_tokens`. */
 export function openaiResponsesUsage(raw: RawUsage): Usage {
   const cached = count(record(raw.input_tokens_details)?.cached_tokens);

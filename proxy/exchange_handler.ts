@@ -24,11 +24,15 @@ import { relayBody, type RelayEnd } from "./response_relay.ts";
 
 /** Provider parsing, injected so the proxy works (unparsed) before or without the provider adapters. */
 export interface Parsers {
-  /** `requestBytes` lets a parser estimate input tokens when a stream ends before reporting usage. */
+  /**
+   * `requestBytes` lets a parser estimate input tokens when a stream ends before reporting usage;
+   * `pathModel` is the model the URL names (Bedrock bills the invoked id, which only the path holds).
+   */
   createResponseParser(
     api: ApiName,
     contentType: string | null,
     requestBytes?: number,
+    pathModel?: string | null,
   ): ResponseParser | null;
   parseRequest(api: ApiName, body: Uint8Array, headers: Record<string, string>): ParsedRequest | null;
   /** Splits a Responses WebSocket connection into turns (Codex). */
@@ -115,6 +119,8 @@ export async function handleExchange(
     view = { ...view, body: read.bytes, json: jsonOf(read.bytes, req.headers.get("content-type")) };
     if (match?.isModelTurn && deps.parsers) {
       parsedRequest = deps.parsers.parseRequest(match.api, read.bytes, exchange.request.headers);
+      // Gemini and Vertex AI name the model in the URL, not the body.
+      if (parsedRequest) parsedRequest.model ??= match.pathModel;
     }
   }
   let headers = upstreamRequestRecord(requestHeaders, hostHeader(target));
@@ -234,6 +240,7 @@ export async function handleExchange(
       match.api,
       upstream.headers.get("content-type"),
       requestBytes(exchange),
+      match.pathModel,
     )
     : null;
   const answer = await relayBody({

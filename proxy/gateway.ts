@@ -8,7 +8,8 @@ import { dirname } from "node:path";
 import { type CaptureSink, nullSink } from "../capture/sink.ts";
 import { loadConfig } from "../config/load.ts";
 import { dataPaths } from "../config/paths.ts";
-import { type Config, DEFAULT_INTERCEPT_HOSTS } from "../config/schema.ts";
+import { type Config, interceptEntries } from "../config/schema.ts";
+import { compileHostMatcher } from "../config/host_patterns.ts";
 import { parseUpstreamOverride } from "../config/upstream_override.ts";
 import { log } from "../core/log.ts";
 import { buildChain } from "../policies/build_chain.ts";
@@ -91,7 +92,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let controlError: string | null = null;
   const overrides = parseUpstreamOverride(env.get("RECONDO_UPSTREAM_OVERRIDE"));
 
-  const wanted = [...new Set([...DEFAULT_INTERCEPT_HOSTS, ...config.intercept])];
+  const wanted = interceptEntries(config);
   const ca = await loadOrCreateCa(paths, { domains: wanted });
   const leaves = createLeafCache(ca);
 
@@ -112,10 +113,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     () => registry.size,
   );
 
+  // Compiled once per intercept list (a reload may bring a new one), not once per CONNECT.
+  let matcherFor: { list: readonly string[]; matches: (host: string) => boolean } | null = null;
   const settings = (): FrontDoorSettings => {
-    const hosts = new Set([...DEFAULT_INTERCEPT_HOSTS, ...config.intercept].map((h) => h.toLowerCase()));
+    if (matcherFor?.list !== config.intercept) {
+      matcherFor = { list: config.intercept, matches: compileHostMatcher(interceptEntries(config)) };
+    }
+    const intercepted = matcherFor.matches;
     return {
-      isIntercepted: (host) => hosts.has(host) && ca.permits(host),
+      isIntercepted: (host) => intercepted(host) && ca.permits(host),
       otherHosts: config.otherHosts,
       developers: config.developers,
       hmacKey,

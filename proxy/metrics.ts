@@ -91,6 +91,34 @@ export function createMetrics() {
         },
       });
     },
+    /**
+     * Adds a counter whose total is read at scrape time from a count kept elsewhere (the capture worker's
+     * OpenTelemetry export); a count that starts over (a replaced worker) reads as a counter reset.
+     */
+    counterFrom(name: string, help: string, read: () => number) {
+      new client.Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    },
+    /** As `counterFrom`, with one label: `read` returns label value → total. */
+    labelledCounterFrom(name: string, help: string, label: string, read: () => Record<string, number>) {
+      new client.Counter({
+        name,
+        help,
+        labelNames: [label],
+        registers,
+        collect() {
+          this.reset();
+          for (const [value, total] of Object.entries(read())) this.inc({ [label]: value }, total);
+        },
+      });
+    },
   };
 }
 

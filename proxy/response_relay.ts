@@ -16,7 +16,7 @@ import { log } from "../core/log.ts";
 import type { ExchangeTap } from "../capture/sink.ts";
 import type { PolicyChain } from "../policies/chain.ts";
 import type { Block } from "../policies/types.ts";
-import { providerErrorBody, providerErrorResponse } from "../providers/errors.ts";
+import { eventStreamErrorFrame, providerErrorBody, providerErrorResponse } from "../providers/errors.ts";
 import { headerRecord } from "./headers.ts";
 import type { ParsedResponse, ResponseParser, StreamEvent } from "../providers/types.ts";
 
@@ -298,8 +298,14 @@ function checkEvents(exchange: Exchange, chain: PolicyChain, events: StreamEvent
   return null;
 }
 
-/** An SSE `error` event in the provider's error shape, ending a stream a policy stopped. */
+/**
+ * An SSE `error` event in the provider's error shape, ending a stream a policy stopped; for an AWS event
+ * stream (Bedrock), an exception frame instead.
+ */
 function sseErrorEvent(exchange: Exchange, block: Block): Uint8Array {
+  if (exchange.response?.headers["content-type"]?.includes("vnd.amazon.eventstream")) {
+    return eventStreamErrorFrame(block.status, block.errorKind ?? "blocked", block.reason);
+  }
   const body = providerErrorBody(exchange.provider, block.status, block.errorKind ?? "blocked", block.reason);
   return new TextEncoder().encode(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
 }

@@ -5,6 +5,7 @@ import { CsrfField } from "../components/CsrfField.tsx";
 import { usd } from "../components/format.ts";
 import { type BudgetRow, currentBudgets } from "../storage/ui/activity.ts";
 import { periodStarts, spendBy, type SpendRow } from "../storage/ui/overview.ts";
+import { REPORT_GROUPS } from "../storage/reports/chargeback.ts";
 
 interface Cap {
   entry: number;
@@ -28,6 +29,8 @@ interface Data {
   byTeam: SpendRow[];
   byDeveloper: SpendRow[];
   canEdit: boolean;
+  /** The current UTC month, `2026-11`, for the chargeback links. */
+  month: string;
   csrf?: string;
   error?: string;
 }
@@ -68,6 +71,7 @@ async function load(ctx: Parameters<NonNullable<Handlers["GET"]>>[1]): Promise<D
     byTeam: await spendBy(ctx.services.db, "team", month),
     byDeveloper: await spendBy(ctx.services.db, "developer", month),
     canEdit: ctx.state.user?.role === "admin",
+    month: new Date(month).toISOString().slice(0, 7),
     csrf: ctx.state.user?.csrf,
   };
 }
@@ -186,6 +190,20 @@ export default function Budgets({ data }: PageProps<Data>) {
           })}
         </tbody>
       </table>
+      <section aria-labelledby="chargeback">
+        <h2 id="chargeback">Chargeback</h2>
+        <p>
+          Tokens and cost per group for {data.month} (UTC), unpriced usage listed apart, as CSV:{" "}
+          {REPORT_GROUPS.map((by, i) => (
+            <>
+              {i ? ", " : ""}
+              <a href={`/budgets/report.csv?${new URLSearchParams({ by, period: data.month })}`} download>
+                by {by}
+              </a>
+            </>
+          ))}. The same as <code>recondo report --by team --period {data.month} --format csv</code>.
+        </p>
+      </section>
       <div class="grid">
         <table>
           <caption>This month by team</caption>

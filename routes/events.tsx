@@ -1,10 +1,14 @@
 import type { Handlers, PageProps } from "./_lib/context.ts";
 import { time } from "../components/format.ts";
 import { type EventRow, listEvents } from "../storage/ui/activity.ts";
+import { type AlertRow, listAlerts } from "../storage/alerts/alert_store.ts";
+import { AlertsTable } from "../components/AlertsTable.tsx";
 
 const KINDS = ["block", "modify", "error", "timeout"];
 
 interface Data {
+  /** Budget and throttle alerts with their webhook deliveries (first page only). */
+  alerts: AlertRow[];
   events: EventRow[];
   decision: string;
   next: number | null;
@@ -19,18 +23,20 @@ export const handler: Handlers = {
       before,
       limit: 100,
     });
+    const alerts = before === undefined ? await listAlerts(ctx.services.db, { limit: 20 }) : [];
     ctx.state.title = "Events";
     return ctx.render(
-      { events, decision, next: events.length === 100 ? events[99].at : null } satisfies Data,
+      { alerts, events, decision, next: events.length === 100 ? events[99].at : null } satisfies Data,
     );
   },
 };
 
-/** Blocks, redactions (modify), policy errors and timeouts, newest first. */
+/** Budget and throttle alerts; then blocks, redactions (modify), policy errors and timeouts, newest first. */
 export default function Events({ data }: PageProps<Data>) {
   return (
     <>
       <h1>Events</h1>
+      {data.alerts.length ? <AlertsTable alerts={data.alerts} /> : null}
       <form method="get" action="/events" class="filters">
         <label>
           Kind

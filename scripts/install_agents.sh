@@ -15,6 +15,11 @@ PINS=(
   "@anthropic-ai/claude-code@2.1.332"
   "@openai/codex@0.169.0"
   "@google/gemini-cli@0.61.0"
+  # The official OpenAI SDK and the undici proxy agent it needs on Node 20 (tests/agents/sdk/openrouter_openai_sdk.cjs).
+  # openai 7 declares node >= 22; 6.49 is the last line without an engines floor. Same pins as the SDK
+  # recordings (scripts/record_fixtures.ts); undici 6 is the line Node 20 bundles.
+  "openai@6.49.0"
+  "undici@6.29.1"
 )
 
 installed_version() {

@@ -18,21 +18,33 @@
 import { join } from "node:path";
 import { type RecordedRequest, startFakeProvider } from "../tests/fake_provider/mod.ts";
 import type { FakeBehavior } from "../tests/fake_provider/behavior.ts";
+import { startFakeMetadataServer } from "../tests/fake_provider/gce_metadata.ts";
 import { makeTestCertificate } from "../tests/fake_provider/tls.ts";
 import { type GatewayProcess, startGatewayProcess } from "../tests/agents/gateway_process.ts";
 import { runScenario } from "../tests/agents/run_scenario.ts";
-import { agentsBinDir, type Scenario, SCENARIOS } from "../tests/agents/scenarios.ts";
+import {
+  agentsBinDir,
+  AZURE_HOST,
+  OPENROUTER_HOST,
+  type Scenario,
+  SCENARIOS,
+  VERTEX_HOSTS,
+} from "../tests/agents/scenarios.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const OUT = join(ROOT, "tests", "fixtures", "clients");
 const AGENTS = join(agentsBinDir(), "..", "..");
 
-/** The provider hosts, and Gemini CLI's usage-statistics host, all answered by the fake through the gateway. */
+/** The provider hosts (Vertex AI's too), and Gemini CLI's usage-statistics host, all answered by the fake through the gateway. */
 const HOSTS = [
   "api.anthropic.com",
   "api.openai.com",
   "generativelanguage.googleapis.com",
+  AZURE_HOST,
+  OPENROUTER_HOST,
   "play.googleapis.com",
+  ...VERTEX_HOSTS,
+  "bedrock-runtime.us-east-1.amazonaws.com",
 ];
 const ANSWER = "RECONDO-FAKE-OK";
 /** The prompt of the tool runs: the fake answers it with a command call, then the text once the output is back. */
@@ -43,6 +55,7 @@ const CREDENTIAL_HEADERS = new Set([
   "x-api-key",
   "x-goog-api-key",
   "api-key",
+  "x-amz-security-token",
   "cookie",
 ]);
 const QUIET_CLAUDE = [
@@ -139,6 +152,16 @@ function recordings(): Recording[] {
       about: "`claude -p` with its defaults: no `--model`, telemetry and the auxiliary endpoints on",
     },
     {
+      client: "claude-code",
+      run: "claude-bedrock",
+      scenario: SCENARIOS["claude-bedrock"],
+      prompt: "say hello",
+      behavior: {},
+      about: "`claude -p` in Bedrock mode (`CLAUDE_CODE_USE_BEDROCK=1 CLAUDE_CODE_SKIP_BEDROCK_AUTH=1 " +
+        "AWS_REGION=us-east-1 ANTHROPIC_MODEL=us.anthropic.claude-sonnet-4-5-20250929-v1:0`, the quiet " +
+        "variables): one unsigned `invoke-with-response-stream`; the fake's event-stream answer is stored base64",
+    },
+    {
       client: "codex",
       run: "codex",
       scenario: SCENARIOS["codex-ws"],
@@ -169,6 +192,18 @@ function recordings(): Recording[] {
       },
       about:
         "`codex exec` whose WebSocket upgrade the fake refuses (426): it falls back to `POST /v1/responses`",
+    },
+    {
+      client: "codex",
+      run: "codex-azure",
+      scenario: SCENARIOS["codex-azure"],
+      prompt: TOOL_PROMPT,
+      behavior: { functionCallScript: { name: "exec_command", arguments: { cmd: "echo tool-ran" } } },
+      about: "`codex exec -m gpt5-prod` with an Azure OpenAI provider in `~/.codex/config.toml` " +
+        '(`base_url` `https://myres.openai.azure.com/openai/v1`, `env_key = "AZURE_OPENAI_API_KEY"`, ' +
+        '`query_params = { api-version = "preview" }`, `wire_api = "responses"`): Responses over HTTP (no WebSocket), ' +
+        "the key as `Authorization: Bearer` (not `api-key`), the deployment as the body's `model`, with the " +
+        "tool call",
     },
     {
       client: "gemini-cli",
@@ -202,6 +237,50 @@ function recordings(): Recording[] {
         "statistics on (`play.googleapis.com/log`)",
     },
     {
+      client: "claude-code",
+      run: "claude-vertex",
+      scenario: SCENARIOS["claude-vertex"],
+      prompt: "say hi",
+      behavior: {},
+      about: "`claude -p` on Vertex AI (`CLAUDE_CODE_USE_VERTEX=1`, `CLAUDE_CODE_SKIP_VERTEX_AUTH=1`, " +
+        "`CLOUD_ML_REGION=us-east5`, `ANTHROPIC_VERTEX_PROJECT_ID`, `ANTHROPIC_MODEL=claude-sonnet-4-5@20250929`): " +
+        "`:streamRawPredict` with the model in the path, no credential",
+    },
+    {
+      client: "gemini-cli",
+      run: "gemini-vertex",
+      scenario: SCENARIOS["gemini-vertex"],
+      prompt: TOOL_PROMPT,
+      behavior: { functionCallScript: { name: "list_directory", arguments: { dir_path: "." } } },
+      about: "`gemini -m gemini-2.5-flash -p` on Vertex AI (`GOOGLE_GENAI_USE_VERTEXAI=true`, " +
+        "`GOOGLE_CLOUD_PROJECT`, `GOOGLE_CLOUD_LOCATION=us-east5`, no API key): the access token from the " +
+        "fake metadata server (`GCE_METADATA_HOST`, `METADATA_SERVER_DETECTION=assume-present`) rides in " +
+        "`authorization`; the fake answers with a `list_directory` call and gets the function response back",
+    },
+    {
+      client: "gemini-cli",
+      run: "gemini-vertex-express",
+      scenario: {
+        ...SCENARIOS["gemini-vertex"],
+        env: (ctx) => {
+          const env = SCENARIOS["gemini-vertex"].env(ctx);
+          for (const name of ["GCE_METADATA_HOST", "METADATA_SERVER_DETECTION"]) delete env[name];
+          return { ...env, GOOGLE_API_KEY: "AIza-recondo-fake-vertex" };
+        },
+        expect: [{
+          method: "POST",
+          path: "/v1beta1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+          host: "aiplatform.googleapis.com",
+        }],
+      },
+      prompt: "say hi",
+      behavior: {},
+      about:
+        "`gemini -m gemini-2.5-flash -p` on Vertex AI in express mode (`GOOGLE_GENAI_USE_VERTEXAI=true` " +
+        "with `GOOGLE_API_KEY`, which wins over `GOOGLE_CLOUD_PROJECT`/`GOOGLE_CLOUD_LOCATION`): the global host, " +
+        "no project in the path, the key in `x-goog-api-key`",
+    },
+    {
       client: "sdk",
       run: "sdk",
       binDir: nodeBinDir(),
@@ -230,6 +309,16 @@ function recordings(): Recording[] {
         "the official Node SDKs (`@anthropic-ai/sdk`, `openai`, `@google/genai`, pinned in this script) " +
         "through undici's `EnvHttpProxyAgent`: Messages and Responses, each plain and streamed, a streamed Chat " +
         "Completion and a streamed Gemini `generateContent`",
+    },
+    {
+      client: "sdk",
+      run: "openrouter-sdk",
+      scenario: SCENARIOS["openrouter-sdk"],
+      prompt: "hi",
+      behavior: {},
+      about: "the official `openai` SDK with `baseURL` `https://openrouter.ai/api/v1` " +
+        "(tests/agents/sdk/openrouter_openai_sdk.cjs, undici's `EnvHttpProxyAgent` preloaded): a streamed " +
+        "Chat Completion with `stream_options.include_usage`, then a Responses call",
     },
   ];
 }
@@ -344,11 +433,15 @@ async function main(names: string[]): Promise<number> {
   const fakeCaFile = join(work, "fake-provider-ca.pem");
   await Deno.writeTextFile(fakeCaFile, material.caCert);
   const configFile = join(work, "recondo.json");
-  await Deno.writeTextFile(configFile, JSON.stringify({ intercept: ["play.googleapis.com"] }));
+  await Deno.writeTextFile(
+    configFile,
+    JSON.stringify({ intercept: ["play.googleapis.com", AZURE_HOST, OPENROUTER_HOST, ...VERTEX_HOSTS] }),
+  );
   const fake = await startFakeProvider({
     tls: { cert: material.cert, key: material.key },
     recordResponses: true,
   });
+  const metadata = startFakeMetadataServer();
   let gateway: GatewayProcess | undefined;
   let failed = 0;
   try {
@@ -369,6 +462,7 @@ async function main(names: string[]): Promise<number> {
         answer: ANSWER,
         timeoutSec: 90,
         prompt: recording.prompt,
+        metadataHost: metadata.host,
       });
       // The CLI has exited, so every answer has been sent; a moment lets the last recorded bodies complete.
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -388,6 +482,7 @@ async function main(names: string[]): Promise<number> {
   } finally {
     await gateway?.stop();
     await fake.close();
+    await metadata.close();
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
   return failed === 0 ? 0 : 1;

@@ -62,6 +62,7 @@ const NUMBER_FIELDS = new Set([
   "cache_write_1h_tokens",
   "reasoning_tokens",
   "cost_usd",
+  "provider_reported_cost_usd",
   "idx",
 ]);
 
@@ -85,7 +86,7 @@ function pick(row: Record<string, unknown>, fields: readonly string[]): unknown[
  * Turn fields added after `recondo.turn.v1`: each joins the hash as a `[name, value]` pair only when set,
  * so every turn stored before the field existed keeps the hash it was chained with.
  */
-export const LATER_TURN_HASH_FIELDS = ["thinking_text"] as const;
+export const LATER_TURN_HASH_FIELDS = ["thinking_text", "provider_reported_cost_usd", "deployment"] as const;
 
 function later(turn: Record<string, unknown>): [string, unknown][] {
   const out: [string, unknown][] = [];

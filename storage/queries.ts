@@ -48,6 +48,10 @@ export interface TurnSummary {
   cache_write_tokens: number;
   reasoning_tokens: number;
   cost_usd: number | null;
+  /** What the provider said the turn cost (OpenRouter's `usage.cost`), beside our `cost_usd`; else null. */
+  provider_reported_cost_usd: number | null;
+  /** The Azure OpenAI deployment the request named; null elsewhere. */
+  deployment: string | null;
   ttfb_ms: number | null;
   duration_ms: number | null;
   prompt: string | null;
@@ -141,6 +145,8 @@ function turnSummary(r: Row, calls: Row[], decisions: Row[]): TurnSummary {
     cache_write_tokens: num(r.cache_write_5m_tokens) + num(r.cache_write_1h_tokens),
     reasoning_tokens: num(r.reasoning_tokens),
     cost_usd: numOrNull(r.cost_usd),
+    provider_reported_cost_usd: numOrNull(r.provider_reported_cost_usd),
+    deployment: strOrNull(r.deployment),
     ttfb_ms: numOrNull(r.ttfb_ms),
     duration_ms: numOrNull(r.duration_ms),
     prompt: strOrNull(r.prompt),

@@ -1,15 +1,18 @@
 /**
- * Real agents through the real gateway: Claude Code, Codex (WebSocket and HTTP) and Gemini CLI each run
- * one prompt inside `unshare -n` (loopback only) with HTTPS_PROXY at `main.ts serve`, against the fake
- * provider over HTTPS. Each must print the fake's answer, and the fake must have seen the model request
- * with the real provider's Host, i.e. relayed by the gateway. One harness run serves all four tests.
+ * Real agents through the real gateway: Claude Code (default and Bedrock mode), Codex (WebSocket, HTTP, and on Azure OpenAI), Gemini
+ * CLI, Claude Code and Gemini CLI in Vertex AI mode, and the official openai SDK on OpenRouter each run one
+ * prompt inside `unshare -n` (loopback only) with HTTPS_PROXY at `main.ts serve`, against the fake provider
+ * over HTTPS. Each must print the fake's answer, and the fake must have seen the model request with the
+ * real provider's Host, i.e. relayed by the gateway. One harness run serves all these tests.
  * Needs the CLIs from `bash scripts/install_agents.sh` (`deno task test` runs it); without them these tests
  * fail, naming that command.
  */
 import assert from "node:assert/strict";
 import type { ScenarioResult } from "./agents/run_scenario.ts";
 import { type CapturedTurn, type HarnessRun, runHarness } from "./agents/harness.ts";
-import { requireAgents, type ScenarioName } from "./agents/scenarios.ts";
+import { AZURE_DEPLOYMENT, BEDROCK_MODEL, requireAgents, type ScenarioName } from "./agents/scenarios.ts";
+import { AZURE_MODEL, openrouterCost } from "./fake_provider/compat_routes.ts";
+import { resolveBehavior } from "./fake_provider/behavior.ts";
 
 const ANSWER = "RECONDO-FAKE-OK";
 
@@ -45,6 +48,19 @@ function assertAnswered(r: ScenarioResult): void {
 }
 
 const options = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  name: "claude code in Bedrock mode streams InvokeModelWithResponseStream through the gateway",
+  ...options,
+  async fn() {
+    const r = await result("claude-bedrock");
+    assertAnswered(r);
+    assert.ok(
+      r.requests.every((req) => req.host === "bedrock-runtime.us-east-1.amazonaws.com"),
+      JSON.stringify(r.requests),
+    );
+  },
+});
 
 Deno.test({
   name: "claude code answers through the gateway with the fake provider's text",
@@ -97,15 +113,112 @@ Deno.test({
 });
 
 Deno.test({
+  name: "claude code in Vertex AI mode streams rawPredict through the gateway",
+  ...options,
+  async fn() {
+    assertAnswered(await result("claude-vertex"));
+  },
+});
+
+Deno.test({
+  name:
+    "gemini cli in Vertex AI mode streams generateContent through the gateway with a metadata-server token",
+  ...options,
+  async fn() {
+    assertAnswered(await result("gemini-vertex"));
+  },
+});
+
+Deno.test({
+  name: "Vertex AI turns are captured with the model from the path and exactly the fake provider's tokens",
+  ...options,
+  async fn() {
+    for (const name of ["claude-vertex", "gemini-vertex"] as const) await result(name);
+    const detail = JSON.stringify(capturedTurns, null, 2);
+    for (const model of ["claude-sonnet-4-5@20250929", "gemini-2.5-flash"]) {
+      const turns = capturedTurns.filter((t) => t.model === model && t.output_tokens > 0);
+      assert.ok(turns.length > 0, `no captured turn of ${model} with output:\n${detail}`);
+      for (const turn of turns) {
+        assert.deepEqual(
+          [turn.input_tokens, turn.output_tokens, turn.cache_read_tokens, turn.usage_estimated],
+          [21, 7, 0, 0],
+          `${model}:\n${detail}`,
+        );
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "codex with an Azure provider in config.toml answers through the gateway over Responses",
+  ...options,
+  async fn() {
+    const r = await result("codex-azure");
+    assertAnswered(r);
+    assert.ok(r.requests.every((req) => req.host === "myres.openai.azure.com"), JSON.stringify(r.requests));
+  },
+});
+
+Deno.test({
+  name: "the official openai SDK reaches OpenRouter through the gateway for Chat and Responses",
+  ...options,
+  async fn() {
+    const r = await result("openrouter-sdk");
+    assertAnswered(r);
+    assert.match(r.stdout, /chat: RECONDO-FAKE-OK\nresponses: RECONDO-FAKE-OK/);
+  },
+});
+
+Deno.test({
+  name: "Azure and OpenRouter turns carry the fake's tokens, the response's model and OpenRouter's cost",
+  ...options,
+  async fn() {
+    for (const name of ["codex-azure", "openrouter-sdk"] as const) await result(name);
+    const detail = JSON.stringify(capturedTurns, null, 2);
+    const azure = capturedTurns.filter((t) => t.provider === "azure");
+    const openrouter = capturedTurns.filter((t) => t.provider === "openrouter");
+    assert.ok(azure.length > 0 && openrouter.length === 2, detail);
+    for (const turn of [...azure, ...openrouter]) {
+      assert.deepEqual(
+        [turn.input_tokens, turn.output_tokens, turn.cache_read_tokens, turn.usage_estimated],
+        [21, 7, 0, 0],
+        detail,
+      );
+    }
+    // The deployment Codex named is kept apart; the model is the one the response reported.
+    for (const turn of azure) {
+      assert.deepEqual([turn.model, turn.deployment, turn.provider_reported_cost_usd], [
+        AZURE_MODEL,
+        AZURE_DEPLOYMENT,
+        null,
+      ], detail);
+    }
+    const cost = openrouterCost(resolveBehavior());
+    assert.deepEqual(openrouter.map((t) => [t.api, t.model, t.provider_reported_cost_usd]), [
+      ["openai.chat_completions", "anthropic/claude-sonnet-4.5", cost],
+      ["openai.responses", "openai/gpt-5", cost],
+    ], detail);
+  },
+});
+
+Deno.test({
   name: "each agent's model turns are captured with exactly the tokens the fake provider reported",
   ...options,
   async fn() {
-    for (const name of ["claude", "codex-ws", "codex-http", "gemini"] as const) await result(name);
+    for (const name of ["claude", "claude-bedrock", "codex-ws", "codex-http", "gemini"] as const) {
+      await result(name);
+    }
     const byApi = new Map<string, CapturedTurn[]>();
     for (const turn of capturedTurns) byApi.set(turn.api, [...(byApi.get(turn.api) ?? []), turn]);
     const detail = JSON.stringify(capturedTurns, null, 2);
     for (
-      const api of ["anthropic.messages", "openai.responses_ws", "openai.responses", "google.stream_generate"]
+      const api of [
+        "anthropic.messages",
+        "bedrock.invoke_stream",
+        "openai.responses_ws",
+        "openai.responses",
+        "google.stream_generate",
+      ]
     ) {
       const turns = (byApi.get(api) ?? []).filter((t) => t.output_tokens > 0);
       assert.ok(turns.length > 0, `no captured ${api} turn with output:\n${detail}`);
@@ -118,6 +231,8 @@ Deno.test({
         );
       }
     }
+    const bedrock = byApi.get("bedrock.invoke_stream") ?? [];
+    assert.ok(bedrock.every((t) => t.model === BEDROCK_MODEL), `priced by the invoked profile:\n${detail}`);
   },
 });
 
@@ -128,6 +243,8 @@ Deno.test({
  * WebSocket, ~7 s over HTTP) before giving up, but stops at once on 400.
  */
 const BLOCK_MESSAGE = "RECONDO-BLOCKED for the contractors team";
+/** The block-list entry on the enterprise endpoints' providers (first in the chain, so it answers them). */
+const PROVIDER_BLOCK_MESSAGE = "RECONDO-BLOCKED: Azure and OpenRouter are closed";
 const blocked = sharedRun(async () => {
   const configFile = await Deno.makeTempFile({ prefix: "recondo-agents-config-", suffix: ".json" });
   try {
@@ -136,10 +253,13 @@ const blocked = sharedRun(async () => {
       JSON.stringify({
         developers: [{ name: "carol", team: "contractors", token: "carol-proxy-token" }],
         requireProxyAuth: true,
-        policies: [{
-          use: "block-list",
-          options: { teams: ["contractors"], status: 400, message: BLOCK_MESSAGE },
-        }],
+        policies: [
+          {
+            use: "block-list",
+            options: { providers: ["azure", "openrouter"], status: 400, message: PROVIDER_BLOCK_MESSAGE },
+          },
+          { use: "block-list", options: { teams: ["contractors"], status: 400, message: BLOCK_MESSAGE } },
+        ],
       }),
     );
     return await runHarness([
@@ -152,7 +272,17 @@ const blocked = sharedRun(async () => {
   }
 });
 
-for (const name of ["claude", "codex-ws", "codex-http", "gemini"] as const) {
+for (
+  const name of [
+    "claude",
+    "claude-bedrock",
+    "codex-ws",
+    "codex-http",
+    "gemini",
+    "claude-vertex",
+    "gemini-vertex",
+  ] as const
+) {
   Deno.test({
     name: `${name} authenticates to the gateway and shows a block-list refusal to the developer`,
     ...options,
@@ -197,3 +327,21 @@ Deno.test({
     assert.match(stderr, /must run inside 'unshare -n' \(found interfaces recondo-/);
   },
 });
+
+for (const name of ["codex-azure", "openrouter-sdk"] as const) {
+  Deno.test({
+    name: `${name} shows the block-list entry on its provider to the developer`,
+    ...options,
+    async fn() {
+      const r = await blocked(name);
+      const detail = JSON.stringify(r, null, 2);
+      assert.equal(r.timedOut, false, `${name} timed out:\n${detail}`);
+      assert.notEqual(r.exitCode, 0, `${name} should fail when blocked:\n${detail}`);
+      assert.ok(
+        (r.stdout + r.stderrTail).includes(PROVIDER_BLOCK_MESSAGE),
+        `${name} did not show the provider block message:\n${detail}`,
+      );
+      assert.deepEqual(r.requests, [], `a blocked request reached the provider:\n${detail}`);
+    },
+  });
+}

@@ -17,6 +17,7 @@ export const ALLOWED: Record<string, readonly string[]> = {
   capture: ["core", "config", "providers", "storage"],
   proxy: ["core", "config", "policies", "providers", "capture"],
   control: ["core", "config", "policies", "storage"],
+  alerts: ["core", "config", "policies", "storage"],
   components: ["core"],
   islands: [],
   routes: ["core", "config", "storage", "providers", "policies", "components", "islands"],

@@ -1,7 +1,7 @@
 /**
  * Strict durability without a gap, on the real gateway process: a client takes a response's final event
- * (`message_stop`, `[DONE]`, `response.completed`, Gemini's `finishReason` chunk, the last byte of a JSON
- * body, the WebSocket `response.completed`) as its answer, so that event must not reach it before the record
+ * (`message_stop`, `[DONE]`, `response.completed`, Gemini's `finishReason` chunk, Bedrock's `message_stop`
+ * chunk and ConverseStream `metadata` frame, the last byte of a JSON body, the WebSocket `response.completed`) as its answer, so that event must not reach it before the record
  * is durable. Streams in every provider format run through `main.ts serve` (strict), which is killed with
  * SIGKILL at a random moment; the restart on the same data dir replays the journal; every exchange whose
  * final event the client received must then be a turn, exactly once. Several runs, each restart serving the
@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { type GatewayProcess, startGatewayProcess } from "./agents/gateway_process.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
 import { seededRandom } from "../providers/_testing.ts";
+import { EventStreamDecoder, type EventStreamMessage } from "../providers/bedrock_event_stream.ts";
 
 const RUNS = 8;
 const STREAMS_PER_RUN = 26;
@@ -34,8 +35,18 @@ interface Format {
   name: string;
   url: string;
   body(prompt: string): unknown;
-  final(text: string): boolean;
+  final(text: string, bytes: Uint8Array): boolean;
 }
+
+const BEDROCK =
+  "https://bedrock-runtime.us-east-1.amazonaws.com/model/us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+/** Whole AWS event-stream messages among the bytes received so far. */
+const framesOf = (bytes: Uint8Array): EventStreamMessage[] => new EventStreamDecoder().push(bytes).messages;
+/** The Anthropic event type inside an InvokeModelWithResponseStream chunk. */
+const chunkType = (message: EventStreamMessage): unknown => {
+  const payload = JSON.parse(new TextDecoder().decode(message.payload));
+  return JSON.parse(atob(payload.bytes)).type;
+};
 
 const GEMINI = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash";
 const isJson = (text: string) => {
@@ -93,6 +104,22 @@ const HTTP_FORMATS: Format[] = [
     }),
     final: isJson,
   },
+  {
+    name: "bedrock invoke event stream",
+    url: `${BEDROCK}/invoke-with-response-stream`,
+    body: (prompt) => ({
+      anthropic_version: "bedrock-2023-05-31",
+      max_tokens: 64,
+      messages: [{ role: "user", content: prompt }],
+    }),
+    final: (_text, bytes) => framesOf(bytes).some((m) => chunkType(m) === "message_stop"),
+  },
+  {
+    name: "bedrock converse event stream",
+    url: `${BEDROCK}/converse-stream`,
+    body: (prompt) => ({ messages: [{ role: "user", content: [{ text: prompt }] }] }),
+    final: (_text, bytes) => framesOf(bytes).some((m) => m.headers[":event-type"] === "metadata"),
+  },
 ];
 
 /** Streams one answer; calls `onFinal` the moment the received bytes hold the final event. */
@@ -110,12 +137,14 @@ async function httpAnswer(client: Deno.HttpClient, format: Format, prompt: strin
   if (!res.ok || !res.body) throw new Error(`${format.name}: status ${res.status}`);
   const decoder = new TextDecoder();
   let text = "";
+  let bytes = new Uint8Array(0);
   let seen = false;
   await res.body.pipeTo(
     new WritableStream({
       write(chunk) {
         text += decoder.decode(chunk, { stream: true });
-        if (!seen && format.final(text)) {
+        bytes = new Uint8Array([...bytes, ...chunk]);
+        if (!seen && format.final(text, bytes)) {
           seen = true;
           onFinal();
         }
@@ -214,6 +243,7 @@ Deno.test({
       "api.anthropic.com": fake.url,
       "api.openai.com": fake.url,
       "generativelanguage.googleapis.com": fake.url,
+      "bedrock-runtime.us-east-1.amazonaws.com": fake.url,
     };
     let gateway: GatewayProcess = await startGatewayProcess({ overrides, configFile });
     const dataDir = gateway.dataDir;

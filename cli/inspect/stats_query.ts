@@ -27,6 +27,8 @@ export interface StatRow {
   cache_write_tokens: number;
   reasoning_tokens: number;
   cost_usd: number;
+  /** Sum of what providers reported for these turns (OpenRouter), or null when none reported a cost. */
+  provider_reported_cost_usd: number | null;
 }
 
 /** Options of `usageStats`; times are epoch milliseconds over the turn's start. */
@@ -71,7 +73,8 @@ export async function usageStats(db: Db, options: StatOptions): Promise<StatRow[
        SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
        SUM(cache_read_tokens) AS cache_read_tokens,
        SUM(cache_write_5m_tokens + cache_write_1h_tokens) AS cache_write_tokens,
-       SUM(reasoning_tokens) AS reasoning_tokens, SUM(COALESCE(cost_usd, 0)) AS cost_usd
+       SUM(reasoning_tokens) AS reasoning_tokens, SUM(COALESCE(cost_usd, 0)) AS cost_usd,
+       SUM(provider_reported_cost_usd) AS provider_reported_cost_usd
      FROM turns ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
      GROUP BY ${by.map((d) => EXPRESSIONS[d]).join(", ")}`,
     params,
@@ -86,6 +89,10 @@ export async function usageStats(db: Db, options: StatOptions): Promise<StatRow[
       cache_write_tokens: Number(r.cache_write_tokens ?? 0),
       reasoning_tokens: Number(r.reasoning_tokens ?? 0),
       cost_usd: Math.round(Number(r.cost_usd ?? 0) * 1e9) / 1e9,
+      provider_reported_cost_usd: r.provider_reported_cost_usd === null ||
+          r.provider_reported_cost_usd === undefined
+        ? null
+        : Math.round(Number(r.provider_reported_cost_usd) * 1e9) / 1e9,
     };
     for (const d of by) {
       const v = r[`k_${d}`];

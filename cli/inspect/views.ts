@@ -90,6 +90,10 @@ export function renderTurn(turn: TurnDetail, color: boolean): string {
       }`,
     ],
     ["cost", usd(turn.cost_usd)],
+    ...(turn.provider_reported_cost_usd === null
+      ? []
+      : [["provider-reported cost", usd(turn.provider_reported_cost_usd)] as [string, string]]),
+    ...(turn.deployment === null ? [] : [["deployment", turn.deployment] as [string, string]]),
     ["stop", turn.stop_reason],
     [
       "request",

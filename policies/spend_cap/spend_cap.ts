@@ -20,6 +20,7 @@ import {
 } from "../../providers/mod.ts";
 import type { ApiName, ParsedResponse } from "../../providers/types.ts";
 import type { Policy, PolicyModule, PolicyServices, RequestView, Verdict } from "../types.ts";
+import { pathModel } from "../request_model.ts";
 import { isBilledApi } from "./billed.ts";
 import { recordThresholds, refusal } from "./events.ts";
 import type { BudgetWindow } from "./ledger.ts";
@@ -164,7 +165,9 @@ function create(opts: SpendCapOptions, services: PolicyServices): Policy {
     for (const s of await ledger.settle(id, windows, cost, at)) {
       const window = windows.find((w) => w.key === s.key);
       const spent = { before: s.spentBeforeMicros, after: s.spentAfterMicros };
-      if (window) recordThresholds(exchange, window, spent, opts, at);
+      if (!window) continue;
+      recordThresholds(exchange, window, spent, opts, at);
+      services.alerts?.budgetSettled(window, { beforeMicros: spent.before, afterMicros: spent.after }, at);
     }
   };
 
@@ -224,9 +227,8 @@ function httpHead(api: ApiName, request: RequestView): RequestHead {
   // The chain already parsed the body into `request.json`; parsing 300 KB again per turn is not free.
   const source = request.json !== undefined ? request.json : request.body;
   const parsed = source ? parseRequest(api, source, request.headers) : null;
-  const pathModel = /\/models\/([^/:?]+)/.exec(request.path)?.[1] ?? null;
   return {
-    model: parsed?.model ?? pathModel,
+    model: parsed?.model ?? pathModel(request.path),
     maxOutputTokens: parsed?.maxOutputTokens ?? null,
     bytes: request.body?.byteLength ?? 0,
   };

@@ -95,7 +95,10 @@ function create(opts: ThrottleOptions, services: PolicyServices): Policy {
       if (tokenBuckets.length > 0) taken.set(exchange.id, { tokenBuckets, estimate });
       return { kind: "allow" };
     }
-    return refusal(result.key, result.retryAfterMs, opts.status);
+    const block = refusal(result.key, result.retryAfterMs, opts.status);
+    const detail = block.detail as { scope: string; limit: string; retryAfterSeconds: number };
+    services.alerts?.throttleRefused({ bucket: result.key, ...detail }, at);
+    return block;
   };
 
   return {

@@ -11,6 +11,7 @@
 import forge from "node-forge";
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { log } from "../../core/log.ts";
+import { permittedNames, permittedNamesFor } from "../../config/host_patterns.ts";
 import type { DataPaths } from "../../config/paths.ts";
 import {
   decodeNameConstraints,
@@ -34,7 +35,10 @@ export type CaPaths = Pick<DataPaths, "caDir" | "caCert" | "caKey" | "leafKey">;
 
 /** Options for {@link loadOrCreateCa} and {@link rotateCa}. */
 export interface CaOptions {
-  /** The hosts to intercept (config `intercept` plus the defaults): the CA's permitted domains. */
+  /**
+   * The hosts to intercept (config `intercept` plus the defaults), patterns included: the CA permits the
+   * DNS subtrees that cover them (`permittedNamesFor` in config/host_patterns.ts).
+   */
   domains: readonly string[];
   /** Injected clock for tests. */
   now?: () => Date;
@@ -60,7 +64,10 @@ export interface CertificateAuthority {
   readonly fingerprint: string;
   /** Whether a leaf for `host` would be accepted by clients under this CA's name constraints. */
   permits(host: string): boolean;
-  /** The hosts from `hosts` this CA cannot cover (empty when all are covered). */
+  /**
+   * The entries of `hosts` this CA cannot cover (empty when all are covered). A wildcard pattern is covered
+   * when every name it needs permitted (`permittedNamesFor`) is.
+   */
   notPermitted(hosts: readonly string[]): string[];
 }
 
@@ -122,14 +129,21 @@ export async function rotateCa(paths: CaPaths, options: CaOptions): Promise<Cert
     { name: "basicConstraints", cA: true, pathLenConstraint: 0, critical: true },
     { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
     { name: "subjectKeyIdentifier" },
-    { id: NAME_CONSTRAINTS_OID, critical: true, value: encodeNameConstraints(options.domains) },
+    {
+      id: NAME_CONSTRAINTS_OID,
+      critical: true,
+      value: encodeNameConstraints(permittedNames(options.domains)),
+    },
   ]);
   signCertificate(cert, key);
   const certPem = forge.pki.certificateToPem(cert);
   await ensurePrivateDir(paths.caDir);
   await writeFileAtomic(paths.caKey, privateKeyPem(key), 0o600);
   await writeFileAtomic(paths.caCert, certPem, 0o644);
-  log.info("tls.ca_created", { certPath: paths.caCert, domains: normalizeDomains(options.domains) });
+  log.info("tls.ca_created", {
+    certPath: paths.caCert,
+    domains: normalizeDomains(permittedNames(options.domains)),
+  });
   return assemble(paths, certPem, key, await loadOrCreateLeafKey(paths));
 }
 
@@ -188,7 +202,7 @@ function assemble(paths: CaPaths, certPem: string, key: KeyObject, leafKey: KeyO
     constrained: permitted !== null,
     fingerprint: fingerprintSha256(cert),
     permits,
-    notPermitted: (hosts) => hosts.filter((host) => !permits(host)),
+    notPermitted: (hosts) => hosts.filter((host) => !permittedNamesFor(host).every(permits)),
   };
 }
 

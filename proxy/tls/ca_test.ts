@@ -141,3 +141,25 @@ Deno.test("the CA refuses to be issued for an IP address", async () => {
     await assert.rejects(loadOrCreateCa(paths, { domains: ["10.1.2.3"] }), /IP address/);
   });
 });
+
+Deno.test("a CA for wildcard patterns permits their concrete hosts, and an older CA names the pattern to rotate", async () => {
+  await withDataDir(async (paths) => {
+    const old = await loadOrCreateCa(paths, { domains: DOMAINS });
+    const patterns = [...DOMAINS, "bedrock-runtime.*.amazonaws.com", "*.openai.azure.com"];
+    assert.deepEqual(old.notPermitted(patterns), ["bedrock-runtime.*.amazonaws.com", "*.openai.azure.com"]);
+    assert.match(
+      notPermittedMessage(old, old.notPermitted(patterns)),
+      /"bedrock-runtime\.\*\.amazonaws\.com"/,
+    );
+    const rotated = await rotateCa(paths, { domains: patterns });
+    assert.deepEqual(rotated.notPermitted(patterns), []);
+    assert.equal(rotated.permits("bedrock-runtime.us-east-1.amazonaws.com"), true);
+    assert.equal(rotated.permits("contoso.openai.azure.com"), true);
+    assert.equal(rotated.permits("s3.amazonaws.com"), false);
+    assert.equal(rotated.permits("bedrock-runtime.nowhere-9.amazonaws.com"), false);
+    const text = await openssl(["x509", "-in", paths.caCert, "-noout", "-ext", "nameConstraints"]);
+    assert.match(text, /DNS:bedrock-runtime\.us-west-2\.amazonaws\.com/);
+    assert.match(text, /DNS:openai\.azure\.com/);
+    assert.doesNotMatch(text, /DNS:amazonaws\.com\b/);
+  });
+});

@@ -90,7 +90,18 @@ export default function Turn({ data }: PageProps<Data>) {
           {count(t.cache_write_tokens)} cache write{t.usage_estimated ? " (estimated)" : ""}
         </dd>
         <dt>Cost</dt>
-        <dd>{usd(t.cost_usd)}</dd>
+        <dd>
+          {usd(t.cost_usd)}
+          {t.provider_reported_cost_usd === null
+            ? ""
+            : ` (provider reported ${usd(t.provider_reported_cost_usd)})`}
+        </dd>
+        {t.deployment === null ? null : (
+          <>
+            <dt>Deployment</dt>
+            <dd>{t.deployment}</dd>
+          </>
+        )}
         <dt>Latency</dt>
         <dd>ttfb {duration(t.ttfb_ms)}, total {duration(t.duration_ms)}</dd>
         <dt>Request SHA-256</dt>

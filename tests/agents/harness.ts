@@ -10,12 +10,17 @@ const RUNNER = new URL("./run_in_netns.ts", import.meta.url).pathname;
 
 /** A turn as the gateway persisted it (columns of `turns`). */
 export interface CapturedTurn {
+  provider: string;
   api: string;
   model: string;
   input_tokens: number;
   output_tokens: number;
   cache_read_tokens: number;
   usage_estimated: number;
+  /** The Azure deployment the request named; null elsewhere. */
+  deployment: string | null;
+  /** OpenRouter's own `usage.cost`; null elsewhere. */
+  provider_reported_cost_usd: number | null;
 }
 
 export interface HarnessRun {

@@ -4,33 +4,53 @@
  *
  *   unshare -n -- deno run -A --unstable-no-legacy-abort tests/agents/run_in_netns.ts [scenario…]
  *     [--http-upstream] [--direct] [--timeout=60] [--config=FILE] [--proxy-auth=NAME:TOKEN] [--gateway-log]
+ *     [--otlp-dump=DIR]
  *
- * Scenarios: claude, codex-ws, codex-http, gemini (default: all). Starts one fake provider (HTTPS by
+ * Scenarios: claude, codex-ws, codex-http, gemini, claude-vertex, gemini-vertex, codex-azure, openrouter-sdk
+ * (default: all). Starts one fake provider (HTTPS by
  * default, with its own throwaway CA given to the gateway as an extra root) and one gateway
  * (`main.ts serve`), runs each CLI with `timeout`, a fresh HOME and no stdin, and prints one JSON line
  * per scenario on stdout (see `ScenarioResult`). Progress goes to stderr. `--http-upstream` serves the
  * fake over plain HTTP; `--direct` skips the gateway and points each CLI at the fake with its own
  * base-URL setting (to tell a fake-provider problem from a gateway problem). `--config` hands the gateway
  * a config file (e.g. a block-list policy); `--proxy-auth` puts credentials in HTTPS_PROXY;
- * `--gateway-log` prints the gateway's last log lines to stderr at the end.
+ * `--gateway-log` prints the gateway's last log lines to stderr at the end. `--otlp-dump` runs a stand-in
+ * collector on 127.0.0.1:4318 that writes every OTLP export into DIR (`otlp_dump.ts`), kept up until the
+ * gateway has stopped (it flushes its spans on shutdown).
  * @module
  */
 import { join } from "node:path";
 import { startFakeProvider } from "../fake_provider/mod.ts";
+import { startFakeMetadataServer } from "../fake_provider/gce_metadata.ts";
+import { startOtlpDump } from "./otlp_dump.ts";
 import { makeTestCertificate } from "../fake_provider/tls.ts";
 import { DatabaseSync } from "node:sqlite";
 import { type GatewayProcess, startGatewayProcess } from "./gateway_process.ts";
 import {
   agentsBinDir,
+  AZURE_HOST,
+  BEDROCK_REGION,
+  OPENROUTER_HOST,
   OPT_IN_SCENARIO_NAMES,
   SCENARIO_NAMES,
   type ScenarioName,
   SCENARIOS,
+  VERTEX_HOSTS,
 } from "./scenarios.ts";
 import { runScenario } from "./run_scenario.ts";
 
 /** Hosts the fake stands in for. */
-const PROVIDER_HOSTS = ["api.anthropic.com", "api.openai.com", "generativelanguage.googleapis.com"];
+const PROVIDER_HOSTS = [
+  "api.anthropic.com",
+  "api.openai.com",
+  "generativelanguage.googleapis.com",
+  ...VERTEX_HOSTS,
+  AZURE_HOST,
+  OPENROUTER_HOST,
+  `bedrock-runtime.${BEDROCK_REGION}.amazonaws.com`,
+];
+/** Hosts the gateway's defaults do not name (an Azure resource is per customer): intercepted by config. */
+const EXTRA_INTERCEPT = [AZURE_HOST, OPENROUTER_HOST, ...VERTEX_HOSTS];
 
 /** Streamed in three deltas, 10 ms apart, so the gateway relays a real multi-event stream. */
 const ANSWER = ["RECONDO-", "FAKE-", "OK"];
@@ -47,6 +67,8 @@ interface Args {
   toolScript: boolean;
   /** Copy the gateway's data dir here (after its capture backlog drained) before it is removed. */
   keepData?: string;
+  /** Directory for the stand-in OTLP collector's dumps (`--otlp-dump`). */
+  otlpDump?: string;
 }
 
 /** The Bash call of `--tool-script`; its output marker shows up in the tool result Claude Code sends back. */
@@ -65,6 +87,7 @@ function parseArgs(argv: string[]): Args {
   let gatewayLog = false;
   let toolScript = false;
   let keepData: string | undefined;
+  let otlpDump: string | undefined;
   for (const arg of argv) {
     if (arg === "--http-upstream") httpUpstream = true;
     else if (arg === "--direct") direct = true;
@@ -74,6 +97,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg.startsWith("--proxy-auth=")) proxyAuth = arg.slice("--proxy-auth=".length);
     else if (arg === "--tool-script") toolScript = true;
     else if (arg.startsWith("--keep-data=")) keepData = arg.slice("--keep-data=".length);
+    else if (arg.startsWith("--otlp-dump=")) otlpDump = arg.slice("--otlp-dump=".length);
     else if ([...SCENARIO_NAMES, ...OPT_IN_SCENARIO_NAMES].includes(arg as ScenarioName)) {
       scenarios.push(arg as ScenarioName);
     } else {throw new Error(
@@ -95,6 +119,7 @@ function parseArgs(argv: string[]): Args {
     gatewayLog,
     toolScript,
     keepData,
+    otlpDump,
   };
 }
 
@@ -129,14 +154,16 @@ async function main(): Promise<number> {
     tls: args.httpUpstream ? undefined : { cert: material.cert, key: material.key },
     behavior: { answer: ANSWER, eventDelayMs: 10, toolScript: args.toolScript ? TOOL_SCRIPT : undefined },
   });
+  const metadata = startFakeMetadataServer();
   let gateway: GatewayProcess | undefined;
+  const otlp = args.otlpDump ? startOtlpDump(args.otlpDump) : null;
   try {
     const started = performance.now();
     if (!args.direct) {
       gateway = await startGatewayProcess({
         overrides: Object.fromEntries(PROVIDER_HOSTS.map((host) => [host, fake.url])),
         extraCaFile: fakeCaFile,
-        configFile: args.configFile,
+        configFile: await interceptingConfig(work, args.configFile),
         proxyAuth: args.proxyAuth,
       });
     }
@@ -151,6 +178,7 @@ async function main(): Promise<number> {
         fakeCaFile,
         answer: ANSWER.join(""),
         timeoutSec: args.timeoutSec,
+        metadataHost: metadata.host,
       });
       progress(`${name}: ${result.ok ? "ok" : "FAILED"} (exit ${result.exitCode}, ${result.durationMs} ms)`);
       console.log(JSON.stringify(result));
@@ -166,10 +194,21 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await gateway?.stop();
+    await otlp?.close();
     if (args.gatewayLog && gateway) progress(`gateway log:\n${gateway.logTail().join("\n")}`);
     await fake.close();
+    await metadata.close();
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
+}
+
+/** The given config file (or none) with {@link EXTRA_INTERCEPT} added to `intercept`, written into `work`. */
+async function interceptingConfig(work: string, configFile: string | undefined): Promise<string> {
+  const config = configFile ? JSON.parse(await Deno.readTextFile(configFile)) : {};
+  config.intercept = [...new Set([...(config.intercept ?? []), ...EXTRA_INTERCEPT])];
+  const path = join(work, "gateway-config.json");
+  await Deno.writeTextFile(path, JSON.stringify(config));
+  return path;
 }
 
 /** The turns the gateway persisted, once its capture backlog is empty (read-only, beside the running gateway). */
@@ -183,7 +222,7 @@ async function capturedTurns(gateway: GatewayProcess): Promise<Record<string, un
   const db = new DatabaseSync(join(gateway.dataDir, "recondo.db"), { readOnly: true });
   try {
     return db.prepare(
-      "SELECT api, model, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, usage_estimated FROM turns ORDER BY started_at",
+      "SELECT provider, api, model, deployment, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, usage_estimated, provider_reported_cost_usd FROM turns ORDER BY started_at",
     ).all() as Record<string, unknown>[];
   } finally {
     db.close();

@@ -50,6 +50,8 @@ export interface RunContext {
   timeoutSec: number;
   /** The prompt (default: "Reply with the single word OK."). */
   prompt?: string;
+  /** `127.0.0.1:PORT` of the fake GCE metadata server (scenarios that need Google credentials). */
+  metadataHost: string;
 }
 
 const TAIL_CHARS = 3000;
@@ -89,6 +91,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     mode: ctx.gateway ? "gateway" as const : "direct" as const,
     proxyUrl: ctx.gateway?.proxyUrl ?? "",
     fakeUrl: ctx.fake.url,
+    metadataHost: ctx.metadataHost,
     caFile: ctx.gateway?.caFile ?? ctx.fakeCaFile,
     prompt: ctx.prompt ?? "Reply with the single word OK.",
   };
@@ -104,7 +107,13 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
   const firstRequest = ctx.fake.requests.length;
   const started = performance.now();
   const output = await new Deno.Command("timeout", {
-    args: ["-k", "5", String(ctx.timeoutSec), join(ctx.binDir, scenario.bin), ...scenario.args(scenarioCtx)],
+    args: [
+      "-k",
+      "5",
+      String(ctx.timeoutSec),
+      scenario.bin.startsWith("/") ? scenario.bin : join(ctx.binDir, scenario.bin),
+      ...scenario.args(scenarioCtx),
+    ],
     cwd,
     env,
     clearEnv: true,

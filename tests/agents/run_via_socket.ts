@@ -105,6 +105,8 @@ async function main(): Promise<SocketRunResult> {
       mode: "gateway" as const,
       proxyUrl,
       fakeUrl: "",
+      // No metadata server here: scenarios that need Google credentials do not run behind the balancer.
+      metadataHost: "",
       caFile: args.caFile,
       prompt: args.prompt,
     };

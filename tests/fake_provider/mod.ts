@@ -38,7 +38,13 @@ export interface RecordedRequest {
    * With `recordResponses`: what the fake answered. `body` is filled in as the answer is sent (complete
    * once the response has ended); null for a WebSocket upgrade.
    */
-  response?: { status: number; headers: Record<string, string>; body: string | null };
+  response?: {
+    status: number;
+    headers: Record<string, string>;
+    body: string | null;
+    /** `base64` for a binary body (Bedrock's event stream), which text would mangle. */
+    bodyEncoding?: "base64";
+  };
 }
 
 /** Options of {@link startFakeProvider}. */
@@ -73,18 +79,25 @@ export interface FakeProvider {
 /** Keeps what `response` answers in `recorded.response`, passing the same bytes on. */
 function recordResponse(recorded: RecordedRequest, response: Response, isUpgrade: boolean): Response {
   const headers = Object.fromEntries(response.headers);
-  const entry = { status: response.status, headers, body: null as string | null };
+  const entry: NonNullable<RecordedRequest["response"]> = { status: response.status, headers, body: null };
   recorded.response = entry;
   if (isUpgrade || response.body === null) return response;
   const decoder = new TextDecoder();
+  const binary = (headers["content-type"] ?? "").includes("vnd.amazon.eventstream");
+  const chunks: Uint8Array[] = [];
   entry.body = "";
   const copy = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
-      entry.body += decoder.decode(chunk, { stream: true });
+      if (binary) chunks.push(chunk.slice());
+      else entry.body += decoder.decode(chunk, { stream: true });
       controller.enqueue(chunk);
     },
     flush() {
-      entry.body += decoder.decode();
+      if (!binary) entry.body += decoder.decode();
+      else {
+        entry.body = btoa(chunks.map((c) => String.fromCharCode(...c)).join(""));
+        entry.bodyEncoding = "base64";
+      }
     },
   });
   return new Response(response.body.pipeThrough(copy), {

@@ -3,6 +3,7 @@
  * @module
  */
 import type { FakeBehavior } from "./behavior.ts";
+import { bedrockError, bedrockRoute, parseBedrockPath } from "./bedrock.ts";
 import {
   anthropicCountTokens,
   anthropicError,
@@ -21,6 +22,7 @@ import {
   parseGeminiPath,
   wantsScriptedGeminiCall,
 } from "./gemini_generate.ts";
+import { compatApi, compatResponse } from "./compat_routes.ts";
 import type { RecordedRequest } from "./mod.ts";
 import { chatJson, type ChatRequest, chatStreamEvents } from "./openai_chat.ts";
 import {
@@ -30,6 +32,7 @@ import {
   responsesStreamEvents,
 } from "./openai_responses.ts";
 import { sseResponse } from "./sse.ts";
+import { isVertexClaudeCall, parseVertexPath, VERTEX_ANTHROPIC_VERSION, type VertexPath } from "./vertex.ts";
 import { serveResponsesWebSocket } from "./websocket_responses.ts";
 
 /** What the router needs from the running fake. */
@@ -69,7 +72,13 @@ function parseBody<T>(recorded: RecordedRequest): T | undefined {
 export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext): Response {
   const { pathname } = new URL(req.url);
   const behavior = ctx.behavior();
-  const family: Family = pathname.startsWith("/v1beta/") || pathname.startsWith("/v1alpha/")
+  const vertex = parseVertexPath(pathname);
+  if (vertex) return vertexRoute(req, recorded, vertex, ctx);
+  const compat = compatApi(pathname);
+  // Azure and OpenRouter answer errors in OpenAI's shape (OpenRouter's `/api/` is not Anthropic's).
+  const family: Family = compat || pathname.startsWith("/openai/") || pathname.startsWith("/api/v1/")
+    ? "openai"
+    : pathname.startsWith("/v1beta/") || pathname.startsWith("/v1alpha/")
     ? "gemini"
     : pathname.startsWith("/v1/messages") || pathname.startsWith("/api/")
     ? "anthropic"
@@ -91,7 +100,16 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
     return errorFor(family, 404, `fake provider has no route for ${req.method} ${pathname}`, ctx);
   }
 
-  const isModelCall = pathname === "/v1/messages" || pathname === "/v1/responses" ||
+  const bedrock = parseBedrockPath(pathname);
+  if (bedrock) {
+    if (behavior.failStatus !== undefined) {
+      return bedrockError(behavior.failStatus, `fake provider fails with ${behavior.failStatus}`);
+    }
+    const body = parseBody<Record<string, unknown>>(recorded);
+    if (body === undefined) return bedrockError(400, "fake provider got a body that is not JSON");
+    return bedrockRoute(req, bedrock, body, behavior, ctx.nextId("msg_bdrk"));
+  }
+  const isModelCall = compat !== null || pathname === "/v1/messages" || pathname === "/v1/responses" ||
     pathname === "/v1/chat/completions" ||
     /GenerateContent$|^generateContent$/.test(parseGeminiPath(pathname)?.method ?? "");
   if (isModelCall && behavior.failStatus !== undefined) {
@@ -102,6 +120,10 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
     return errorFor(family, 400, "fake provider got a body that is not JSON", ctx);
   }
 
+  if (pathname === "/v1/messages") return anthropicAnswer(req, body as AnthropicRequest, ctx);
+  if (compat) {
+    return compatResponse(compat, body!, { behavior, nextId: ctx.nextId, signal: req.signal });
+  }
   if (pathname === "/v1/messages") {
     const request = body as AnthropicRequest;
     const id = ctx.nextId("msg");
@@ -147,7 +169,42 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
     return json(chatJson(request, behavior, id), 200, headers);
   }
   const gemini = parseGeminiPath(pathname);
-  if (gemini?.method === "streamGenerateContent") {
+  return (gemini && geminiAnswer(req, gemini, body, ctx)) ??
+    errorFor(family, 404, `fake provider has no route for ${req.method} ${pathname}`, ctx);
+}
+
+/** A Messages answer: streamed (text, or the scripted tool call) when the body asks for a stream. */
+function anthropicAnswer(req: Request, request: AnthropicRequest, ctx: RouteContext): Response {
+  const behavior = ctx.behavior();
+  const id = ctx.nextId("msg");
+  const headers = { "request-id": ctx.nextId("req") };
+  const tool = behavior.toolScript;
+  if (request.stream && tool && wantsScriptedToolUse(request, tool)) {
+    return sseResponse(anthropicToolUseEvents(request, behavior, id, tool), {
+      behavior,
+      signal: req.signal,
+      headers,
+    });
+  }
+  if (request.stream) {
+    return sseResponse(anthropicStreamEvents(request, behavior, id), {
+      behavior,
+      signal: req.signal,
+      headers,
+    });
+  }
+  return json(anthropicMessage(request, behavior, id), 200, headers);
+}
+
+/** A generateContent answer (SSE with `alt=sse`, else a JSON array), or null for another method. */
+function geminiAnswer(
+  req: Request,
+  gemini: { model: string; method: string },
+  body: Record<string, unknown> | undefined,
+  ctx: RouteContext,
+): Response | null {
+  const behavior = ctx.behavior();
+  if (gemini.method === "streamGenerateContent") {
     const script = behavior.functionCallScript;
     const events = script && wantsScriptedGeminiCall(body as GeminiRequest, script)
       ? geminiFunctionCallEvents(gemini.model, behavior, ctx.nextId("gemresp"), script)
@@ -157,11 +214,49 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
     }
     return json(events.map((e) => e.data), 200);
   }
-  if (gemini?.method === "generateContent") {
+  if (gemini.method === "generateContent") {
     return json(geminiJson(gemini.model, behavior, ctx.nextId("gemresp"), body), 200);
   }
-  if (gemini?.method === "countTokens") {
+  if (gemini.method === "countTokens") {
     return json({ totalTokens: behavior.usage.input + behavior.usage.cacheRead }, 200);
   }
-  return errorFor(family, 404, `fake provider has no route for ${req.method} ${pathname}`, ctx);
+  return null;
+}
+
+/**
+ * Vertex AI: Claude in the Messages format (the model from the path, `anthropic_version` required in the
+ * body, as Vertex does), Gemini as on the Gemini API; each publisher's errors in its own format.
+ */
+function vertexRoute(
+  req: Request,
+  recorded: RecordedRequest,
+  vertex: VertexPath,
+  ctx: RouteContext,
+): Response {
+  const family: Family = vertex.publisher === "anthropic" ? "anthropic" : "gemini";
+  const noRoute = () =>
+    errorFor(family, 404, `fake provider has no Vertex route for ${req.method} ${req.url}`, ctx);
+  if (req.method !== "POST") return noRoute();
+  const claude = isVertexClaudeCall(vertex);
+  const isModelCall = claude || /GenerateContent$|^generateContent$/.test(vertex.method);
+  const behavior = ctx.behavior();
+  if (isModelCall && behavior.failStatus !== undefined) {
+    return errorFor(family, behavior.failStatus, `fake provider fails with ${behavior.failStatus}`, ctx);
+  }
+  const body = parseBody<Record<string, unknown>>(recorded);
+  if (isModelCall && body === undefined) {
+    return errorFor(family, 400, "fake provider got a body that is not JSON", ctx);
+  }
+  if (vertex.publisher === "anthropic") {
+    if (vertex.model === "count-tokens" && vertex.method === "rawPredict") {
+      return json(anthropicCountTokens(behavior), 200);
+    }
+    if (!claude) return noRoute();
+    if (body?.anthropic_version !== VERTEX_ANTHROPIC_VERSION) {
+      return errorFor(family, 400, `anthropic_version must be "${VERTEX_ANTHROPIC_VERSION}"`, ctx);
+    }
+    return anthropicAnswer(req, { ...body, model: vertex.model } as AnthropicRequest, ctx);
+  }
+  if (vertex.publisher !== "google") return noRoute();
+  return geminiAnswer(req, vertex, body, ctx) ?? noRoute();
 }

@@ -6,9 +6,13 @@
  */
 import type { FakeBehavior } from "./behavior.ts";
 
-/** One event: `event:` line (omitted when absent, as Gemini and Chat Completions do) and JSON data. */
+/**
+ * One event: `event:` line (omitted when absent, as Gemini and Chat Completions do) and JSON data; or, with
+ * `comment`, a comment line (OpenRouter's `: OPENROUTER PROCESSING` keep-alive), which carries no data.
+ */
 export interface SseEvent {
   event?: string;
+  comment?: string;
   /** Serialized with JSON.stringify unless it is already a string (e.g. `[DONE]`). */
   data: unknown;
 }
@@ -22,6 +26,7 @@ const CUT_FLUSH_MS = 20;
 /** Encodes one event exactly as it goes on the wire. */
 export function encodeSseEvent(event: SseEvent, flavor: SseFlavor = "lf"): string {
   const nl = flavor === "crlf" ? "\r\n" : "\n";
+  if (event.comment !== undefined) return `: ${event.comment}${nl}${nl}`;
   const data = typeof event.data === "string" ? event.data : JSON.stringify(event.data);
   const head = event.event === undefined ? "" : `event: ${event.event}${nl}`;
   return `${head}data: ${data}${nl}${nl}`;

@@ -21,6 +21,8 @@ const DEFAULT_NAMES = [
   "chatgpt.com",
   "generativelanguage.googleapis.com",
   "cloudcode-pa.googleapis.com",
+  "aiplatform.googleapis.com",
+  "us-east5-aiplatform.googleapis.com",
 ];
 
 function altName(name: string): { type: number; value?: string; ip?: string } {

@@ -50,7 +50,10 @@ export async function startUiStack(
   const configFile = join(dataDir, "recondo.json");
   await Deno.writeTextFile(configFile, JSON.stringify({ listen: "127.0.0.1:0", ...config }, null, 2));
   const fake = await startFakeProvider({ behavior: { usage: { input: 1200, output: 80 } } });
-  const vars: Record<string, string> = { RECONDO_UPSTREAM_OVERRIDE: `api.anthropic.com=${fake.url}` };
+  // OpenRouter too, for the pages' provider-reported cost (a test lists it in `intercept`).
+  const vars: Record<string, string> = {
+    RECONDO_UPSTREAM_OVERRIDE: `api.anthropic.com=${fake.url},openrouter.ai=${fake.url}`,
+  };
   const env = { get: (name: string) => vars[name] };
   const paths = dataPaths(dataDir);
   const wiring = await wireGateway(paths, await loadConfig(configFile, env), env);

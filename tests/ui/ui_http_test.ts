@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { ADMIN, seedToolSession, startUiStack, VIEWER } from "./stack.ts";
 import { chainVersion, loginOverHttp } from "./http_session.ts";
 import { writeHeartbeat } from "../../storage/fleet/gateways.ts";
+import { usd } from "../../components/format.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 const ALICE = { name: "alice", team: "platform", token: "alice-token-123" };
@@ -359,6 +360,45 @@ Deno.test({
       assert.match(row("gw-behind"), /cannot apply the newest chain: Cannot load policy policies\[0\]: boom/);
       assert.match(row("gw-lost"), /class="status lost">lost</);
       assert.match(row("gw-up"), /<td class="num">3<\/td><td class="num">7<\/td>/);
+    } finally {
+      await stack.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "the turn page shows OpenRouter's reported cost beside the computed one",
+  ...SANITIZE,
+  async fn() {
+    const stack = await startUiStack({ developers: [ALICE], intercept: ["openrouter.ai"] });
+    const client = stack.proxyClient(ALICE.name, ALICE.token);
+    try {
+      const res = await fetch("https://openrouter.ai/api/v1/chat/completions", {
+        method: "POST",
+        client,
+        headers: { "content-type": "application/json", authorization: "Bearer sk-or-v1-test" },
+        body: JSON.stringify({
+          model: "anthropic/claude-sonnet-4.5",
+          stream: true,
+          stream_options: { include_usage: true },
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      });
+      assert.equal(res.status, 200);
+      await res.text();
+      const deadline = Date.now() + 5_000;
+      let turns: Record<string, unknown>[] = [];
+      while (turns.length === 0 && Date.now() < deadline) {
+        turns = await stack.db.query("SELECT id, cost_usd, provider_reported_cost_usd FROM turns");
+        if (turns.length === 0) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(turns.length, 1);
+      // The stack's fake reports 1,200 input and 80 output tokens; OpenRouter's cost is $1 and $4 per Mtok.
+      assert.equal(turns[0].provider_reported_cost_usd, (1200 + 80 * 4) / 1e6);
+      const viewer = await loginOverHttp(stack.url, VIEWER.name, VIEWER.password);
+      const page = await (await viewer.get(`/turns/${turns[0].id}`)).text();
+      assert.match(page, /anthropic\/claude-sonnet-4\.5 \(openrouter, openai\.chat_completions\)/);
+      assert.ok(page.includes(`${usd(Number(turns[0].cost_usd))} (provider reported $0.0015)`), page);
     } finally {
       await stack.close();
     }

@@ -1,0 +1,200 @@
+/**
+ * Amazon Bedrock through `recondo serve` with the real wiring (parsers, capture on SQLite): a SigV4-signed
+ * `InvokeModelWithResponseStream` and a `ConverseStream` reach the fake provider through the default
+ * `bedrock-runtime.*.amazonaws.com` pattern, and their turns carry the fake's exact tokens, AWS's price for
+ * the inference profile, a session, and the access key id only as a keyed hash. A block-list entry answers
+ * in Bedrock's error format, and a redaction (a body modify) on a signed request becomes a block.
+ */
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { join } from "node:path";
+import { hashApiKey } from "../capture/credentials.ts";
+import { priceUsage } from "../providers/pricing.ts";
+import { EventStreamDecoder } from "../providers/bedrock_event_stream.ts";
+import { startGatewayProcess } from "./agents/gateway_process.ts";
+import { startFakeProvider } from "./fake_provider/mod.ts";
+
+const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
+const HOST = "bedrock-runtime.us-east-1.amazonaws.com";
+const PROFILE = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+const ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE";
+const SIGNED = {
+  "content-type": "application/json",
+  "x-amz-date": "20261206T224000Z",
+  "x-amz-security-token": "IQoJb3JpZ2luX2VjEXAMPLE-session-token",
+  authorization: `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/20261206/us-east-1/bedrock/aws4_request, ` +
+    "SignedHeaders=content-type;host;x-amz-date, Signature=3f1b0c4e5d6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+};
+
+function invokeBody(text: string): string {
+  return JSON.stringify({
+    anthropic_version: "bedrock-2023-05-31",
+    max_tokens: 256,
+    messages: [{ role: "user", content: [{ type: "text", text }] }],
+  });
+}
+
+/** The Anthropic events inside an InvokeModelWithResponseStream body. */
+function invokeEvents(bytes: Uint8Array): Record<string, unknown>[] {
+  return new EventStreamDecoder().push(bytes).messages.map((m) => {
+    const payload = JSON.parse(new TextDecoder().decode(m.payload));
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload.bytes), (c) => c.charCodeAt(0))));
+  });
+}
+
+async function waitForTurns(db: string, count: number): Promise<Record<string, unknown>[]> {
+  const deadline = Date.now() + 15_000;
+  while (true) {
+    try {
+      const sqlite = new DatabaseSync(db, { readOnly: true });
+      try {
+        const rows = sqlite.prepare("SELECT * FROM turns ORDER BY started_at").all() as Record<
+          string,
+          unknown
+        >[];
+        if (rows.length >= count || Date.now() > deadline) return rows;
+      } finally {
+        sqlite.close();
+      }
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+Deno.test({
+  name:
+    "Bedrock invoke and converse streams are captured with exact tokens, AWS's price and a hashed access key id",
+  ...SANITIZE,
+  async fn() {
+    const usage = { input: 1200, output: 75, cacheRead: 4000, cacheWrite: 300 };
+    const fake = await startFakeProvider({ behavior: { answer: ["Hello ", "from Bedrock"], usage } });
+    const gateway = await startGatewayProcess({ overrides: { [HOST]: fake.url } });
+    try {
+      const client = Deno.createHttpClient({
+        caCerts: [await Deno.readTextFile(gateway.caFile)],
+        proxy: { url: gateway.proxyUrl },
+      });
+      const invoke = await fetch(
+        `https://${HOST}/model/${encodeURIComponent(PROFILE)}/invoke-with-response-stream`,
+        { method: "POST", client, headers: SIGNED, body: invokeBody("say hello") },
+      );
+      assert.equal(invoke.status, 200);
+      assert.equal(invoke.headers.get("content-type"), "application/vnd.amazon.eventstream");
+      const events = invokeEvents(new Uint8Array(await invoke.arrayBuffer()));
+      assert.deepEqual(events.map((e) => e.type).at(-1), "message_stop");
+      const converse = await fetch(`https://${HOST}/model/${encodeURIComponent(PROFILE)}/converse-stream`, {
+        method: "POST",
+        client,
+        headers: SIGNED,
+        body: JSON.stringify({ messages: [{ role: "user", content: [{ text: "and again" }] }] }),
+      });
+      const frames = new EventStreamDecoder().push(new Uint8Array(await converse.arrayBuffer())).messages;
+      assert.deepEqual(frames.map((f) => f.headers[":event-type"]).at(-1), "metadata");
+      client.close();
+
+      const turns = await waitForTurns(join(gateway.dataDir, "recondo.db"), 2);
+      assert.equal(turns.length, 2, gateway.logTail().join("\n"));
+      const key = await Deno.readFile(join(gateway.dataDir, "keys", "hmac.key"));
+      const expectedCost = priceUsage("bedrock", PROFILE, {
+        input: 1200,
+        output: 75,
+        cacheRead: 4000,
+        cacheWrite5m: 300,
+        cacheWrite1h: 0,
+        reasoning: 0,
+        estimated: false,
+      }, new Date());
+      for (
+        const [turn, api] of [[turns[0], "bedrock.invoke_stream"], [
+          turns[1],
+          "bedrock.converse_stream",
+        ]] as const
+      ) {
+        assert.equal(turn.provider, "bedrock");
+        assert.equal(turn.api, api);
+        assert.equal(turn.model, PROFILE);
+        assert.equal(turn.input_tokens, 1200);
+        assert.equal(turn.output_tokens, 75);
+        assert.equal(turn.cache_read_tokens, 4000);
+        assert.equal(turn.api_key_hash, hashApiKey(key, ACCESS_KEY));
+        assert.ok(typeof turn.session_id === "string" && turn.session_id.length > 0);
+        assert.ok(
+          Math.abs(Number(turn.cost_usd) - expectedCost.usd!) < 1e-9,
+          `cost ${turn.cost_usd} vs ${expectedCost.usd}`,
+        );
+      }
+      const db = new DatabaseSync(join(gateway.dataDir, "recondo.db"), { readOnly: true });
+      try {
+        const stored = JSON.stringify(db.prepare("SELECT * FROM exchanges").all()) +
+          JSON.stringify(db.prepare("SELECT * FROM turns").all());
+        for (const secret of [ACCESS_KEY, "Signature=", "IQoJb3JpZ2luX2Vj"]) {
+          assert.ok(!stored.includes(secret), `${secret} was stored`);
+        }
+      } finally {
+        db.close();
+      }
+    } finally {
+      await gateway.stop().catch(() => {});
+      await fake.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a block-list entry answers Bedrock in its own error format; a redaction of a signed body becomes a block",
+  ...SANITIZE,
+  async fn() {
+    const fake = await startFakeProvider();
+    const dir = await Deno.makeTempDir();
+    const configFile = join(dir, "recondo.json");
+    await Deno.writeTextFile(
+      configFile,
+      JSON.stringify({
+        policies: [
+          {
+            use: "block-list",
+            options: { models: ["*claude-3-opus*"], message: "Opus is not for you ({what})." },
+          },
+          { use: "redact-secrets" },
+        ],
+      }),
+    );
+    const gateway = await startGatewayProcess({ overrides: { [HOST]: fake.url }, configFile });
+    try {
+      const client = Deno.createHttpClient({
+        caCerts: [await Deno.readTextFile(gateway.caFile)],
+        proxy: { url: gateway.proxyUrl },
+      });
+      const blocked = await fetch(
+        `https://${HOST}/model/${encodeURIComponent("us.anthropic.claude-3-opus-20240229-v1:0")}/invoke`,
+        { method: "POST", client, headers: SIGNED, body: invokeBody("hi") },
+      );
+      assert.equal(blocked.status, 400);
+      assert.match(blocked.headers.get("x-amzn-errortype") ?? "", /^ValidationException/);
+      assert.match((await blocked.json()).message, /^Opus is not for you \(model/);
+
+      const secret = "ghp_" + "Zq8Rt2Lm5Nx7Pw3Ks9Vb4Hc6Jd1Fg0Ya2Eu7";
+      const redacted = await fetch(
+        `https://${HOST}/model/${encodeURIComponent(PROFILE)}/invoke-with-response-stream`,
+        { method: "POST", client, headers: SIGNED, body: invokeBody(`deploy with token ${secret}`) },
+      );
+      assert.equal(redacted.status, 400);
+      const message = (await redacted.json()).message as string;
+      assert.match(message, /would modify this AWS SigV4-signed request/);
+      assert.match(message, /would break its signature/);
+      assert.equal(
+        fake.requests.filter((r) => r.path.includes("/model/")).length,
+        0,
+        "nothing reached Bedrock",
+      );
+      client.close();
+    } finally {
+      await gateway.stop().catch(() => {});
+      await fake.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
