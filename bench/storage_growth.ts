@@ -60,7 +60,7 @@ async function treeBytes(dir: string, skip: (path: string) => boolean = () => fa
   return total;
 }
 
-function exchangeFor(turn: SessionTurn, at: number): Exchange {
+export function exchangeFor(turn: SessionTurn, at: number): Exchange {
   return {
     id: newId(at),
     connectionId: "storage-growth",

@@ -23,25 +23,65 @@ export interface ConversationFacts {
 const SCAN_LIMIT = 512 * 1024;
 const decoder = new TextDecoder();
 
-/** Extracts `ConversationFacts` from a record. */
-export function conversationFacts(record: CaptureRecord): ConversationFacts {
+/** The request body decoded as JSON, or `null` when it is none (a WebSocket record, or not JSON). */
+export function requestJson(record: CaptureRecord): unknown {
+  if (record.exchange.kind !== "http") return null;
+  const bytes = record.requestBody;
+  let i = 0;
+  while (
+    i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)
+  ) i++;
+  if (bytes[i] !== 0x7b) return null;
+  try {
+    return JSON.parse(decoder.decode(bytes));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Extracts `ConversationFacts` from a record. `body` is the request body's JSON when the caller has
+ * decoded it already (`requestJson`): a long session's body is most of a megabyte, parsed once.
+ */
+export function conversationFacts(
+  record: CaptureRecord,
+  body: unknown = requestJson(record),
+): ConversationFacts {
   const headers = record.exchange.request.headers;
   const hints = record.parsed?.request?.sessionHints;
-  const text = decoder.decode(record.requestBody.subarray(0, SCAN_LIMIT));
-  let body: unknown = null;
-  if (record.exchange.kind === "http" && text.trimStart().startsWith("{")) {
-    try {
-      body = JSON.parse(decoder.decode(record.requestBody));
-    } catch {
-      body = null;
-    }
-  }
   return {
     clientKey: clientKeyOf(headers, hints?.sessionId ?? null, body),
     previousResponseId: hints?.previousResponseId ?? stringField(body, "previous_response_id"),
     fingerprint: fingerprintOf(body),
-    ...repoOf(text),
+    ...repoOf(contextText(record, body)),
   };
+}
+
+/** Members and leading items where agents state their working directory and branch. */
+const CONTEXT_MEMBERS = ["system", "instructions", "systemInstruction"];
+const CONTEXT_ITEMS = 4;
+
+/**
+ * The text the repository and branch are looked for in: the system prompt and the first few items of the
+ * conversation when the body is JSON (the system prompt can sit after the messages, so a prefix of a long
+ * session's body would miss it), else the start of the raw body.
+ */
+function contextText(record: CaptureRecord, body: unknown): string {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return decoder.decode(record.requestBody.subarray(0, SCAN_LIMIT));
+  }
+  const b =
+    (typeof (body as Record<string, unknown>).request === "object"
+      ? (body as Record<string, unknown>).request
+      : body) as Record<string, unknown>;
+  const pieces: unknown[] = CONTEXT_MEMBERS.map((k) => b[k]);
+  for (const k of ["messages", "input", "contents"]) {
+    const list = b[k];
+    if (Array.isArray(list)) pieces.push(...list.slice(0, CONTEXT_ITEMS));
+    else if (typeof list === "string") pieces.push(list);
+  }
+  return pieces.filter((p) => p !== undefined && p !== null).map((p) => JSON.stringify(p)).join("\n")
+    .slice(0, SCAN_LIMIT);
 }
 
 function header(headers: Record<string, string>, name: string): string | null {

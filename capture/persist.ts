@@ -14,7 +14,7 @@ import { GENESIS_HASH, sortToolResults, turnHash } from "../storage/chain.ts";
 import type { Db, Queryable, SqlValue } from "../storage/db/db.ts";
 import { commitBody, prepareBody, type PreparedBody } from "../storage/bodies/write.ts";
 import type { ObjectStore } from "../storage/objects/store.ts";
-import { type ConversationFacts, conversationFacts } from "./conversation.ts";
+import { type ConversationFacts, conversationFacts, requestJson } from "./conversation.ts";
 import type { CaptureRecord } from "./record.ts";
 import { splitBody } from "./segments/split.ts";
 import { resolveSession } from "./sessions.ts";
@@ -83,10 +83,11 @@ function hostOf(address: string): string {
  * The proxy parses a request body only when a policy read it whole; otherwise the request is parsed here,
  * behind the traffic, so prompts, tool results and session hints are captured with any policy chain.
  */
-function withParsedRequest(record: CaptureRecord): CaptureRecord {
+function withParsedRequest(record: CaptureRecord, json: unknown): CaptureRecord {
   const { parsed, exchange } = record;
   if (!parsed || parsed.request || exchange.kind !== "http" || !exchange.api) return record;
-  const request = parseRequest(exchange.api as ApiName, record.requestBody, exchange.request.headers);
+  const body = json ?? record.requestBody;
+  const request = parseRequest(exchange.api as ApiName, body, exchange.request.headers);
   // Gemini and Vertex AI name the model in the URL, not the body: a turn whose answer failed keeps it.
   const match = detectApi(exchange.target.host, exchange.request.method, exchange.request.path);
   request.model ??= match?.pathModel ?? null;
@@ -114,7 +115,9 @@ export async function prepareRecord(
   input: CaptureRecord,
   options: { lookUp?: boolean; segment?: boolean } = {},
 ): Promise<PreparedRecord | null> {
-  const record = withParsedRequest(input);
+  // Decoded once for the request parser and the conversation facts.
+  const json = input.parsed ? requestJson(input) : null;
+  const record = withParsedRequest(input, json);
   const ex = record.exchange;
   if (options.lookUp ?? true) {
     const known = await db.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [ex.id]);
@@ -144,7 +147,7 @@ export async function prepareRecord(
     requestSha: request.sha256,
     responseSha: response.sha256,
     bodies: { request, response },
-    facts: record.parsed ? conversationFacts(record) : null,
+    facts: record.parsed ? conversationFacts(record, json) : null,
   };
 }
 

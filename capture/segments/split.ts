@@ -5,11 +5,17 @@
  *
  * | wire format | segments |
  * | --- | --- |
- * | Anthropic Messages | `system`, `tools`, each of `messages[i]` |
+ * | Anthropic Messages | `system` (each block when it is a list), `tools`, each of `messages[i]` |
  * | OpenAI Chat Completions | `tools`, each of `messages[i]` |
  * | OpenAI Responses | `instructions`, `tools`, each of `input[i]` |
  * | Gemini | `systemInstruction`, `tools`, each of `contents[i]` |
  * | Code Assist | the same inside `request` |
+ *
+ * An element (a message, a system block) is cut further into its large values (a tool result's text, a
+ * file's content) when little would stay literal around them. Clients rewrite an old message in small
+ * ways from turn to turn: Claude Code moves the `cache_control` breakpoint off the previous message and
+ * changes the billing line at the head of `system` on every request. Whole, each such element would be
+ * stored again; cut, only its few changed literal bytes are new.
  *
  * The rule is by member name, not by API, so a body is split the same way whichever route it took.
  * @example
@@ -22,25 +28,90 @@ import { scanArray, scanObject, skipSpace, type Span } from "./scan.ts";
 export const MIN_SEGMENTED_BODY_BYTES = 16 * 1024;
 /** Values smaller than this stay literal in the manifest instead of becoming a segment of their own. */
 export const MIN_SEGMENT_BYTES = 256;
+/**
+ * An element is cut into its large values only when at most this many of its bytes would stay literal
+ * (they go into the manifest row); otherwise it is one segment.
+ */
+export const MAX_ELEMENT_LITERAL_BYTES = 384;
+
+/** Options of `splitBody`; the defaults are the constants above. */
+export interface SplitOptions {
+  minBody?: number;
+  minSegment?: number;
+  /** `0` keeps every element whole. */
+  maxElementLiteral?: number;
+}
 
 /** Members stored as one segment each. */
-const WHOLE = new Set(["system", "tools", "instructions", "systemInstruction"]);
-/** Members whose array elements are stored as one segment each. */
-const PER_ELEMENT = new Set(["messages", "input", "contents"]);
+const WHOLE = new Set(["tools", "instructions", "systemInstruction"]);
+/** Members whose array elements are stored as one segment each (or cut further, see the module doc). */
+const PER_ELEMENT = new Set(["messages", "input", "contents", "system"]);
 /** A member whose object is split by the same rules (Code Assist wraps the Gemini request). */
 const WRAPPER = "request";
 
-function splitObject(bytes: Uint8Array, start: number, out: Span[], nested: boolean): boolean {
+const OPEN_OBJECT = 0x7b, OPEN_ARRAY = 0x5b;
+
+/** The spans of the values of the container at `start` (members' values or elements), or `null`. */
+function childValues(bytes: Uint8Array, start: number): Span[] | null {
+  if (bytes[start] === OPEN_ARRAY) return scanArray(bytes, start);
+  const members = scanObject(bytes, start);
+  return members?.map((m) => ({ start: m.valueStart, end: m.valueEnd })) ?? null;
+}
+
+/**
+ * The segments of one value, found within at most `budget` literal bytes: the value's own large
+ * descendants, or `null` when cutting it would leave more than `budget` bytes literal (or it has no large
+ * descendant): then the caller keeps it whole.
+ */
+function largeValues(bytes: Uint8Array, span: Span, minSegment: number, budget: number): Span[] | null {
+  const first = bytes[span.start];
+  if (first !== OPEN_OBJECT && first !== OPEN_ARRAY) return null;
+  const children = childValues(bytes, span.start);
+  if (!children) return null;
+  const out: Span[] = [];
+  let literal = span.end - span.start;
+  for (const child of children) {
+    const size = child.end - child.start;
+    if (size < minSegment) continue;
+    // Prefer the child whole; cut into it only when it is a container whose own literal fits what is left.
+    const inner = largeValues(bytes, child, minSegment, budget - (literal - size));
+    if (inner) {
+      out.push(...inner);
+      for (const s of inner) literal -= s.end - s.start;
+    } else {
+      out.push(child);
+      literal -= size;
+    }
+  }
+  return out.length && literal <= budget ? out : null;
+}
+
+function pushElement(bytes: Uint8Array, span: Span, out: Span[], options: Required<SplitOptions>): void {
+  const cut = options.maxElementLiteral > 0
+    ? largeValues(bytes, span, options.minSegment, options.maxElementLiteral)
+    : null;
+  if (cut) out.push(...cut);
+  else out.push(span);
+}
+
+function splitObject(
+  bytes: Uint8Array,
+  start: number,
+  out: Span[],
+  nested: boolean,
+  options: Required<SplitOptions>,
+): boolean {
   const members = scanObject(bytes, start);
   if (!members) return false;
   for (const m of members) {
-    if (WHOLE.has(m.key)) out.push({ start: m.valueStart, end: m.valueEnd });
-    else if (PER_ELEMENT.has(m.key) && bytes[m.valueStart] === 0x5b) {
+    const span = { start: m.valueStart, end: m.valueEnd };
+    if (PER_ELEMENT.has(m.key) && bytes[m.valueStart] === OPEN_ARRAY) {
       const elements = scanArray(bytes, m.valueStart);
       if (!elements) return false;
-      out.push(...elements);
-    } else if (m.key === WRAPPER && !nested && bytes[m.valueStart] === 0x7b) {
-      if (!splitObject(bytes, m.valueStart, out, true)) return false;
+      for (const e of elements) pushElement(bytes, e, out, options);
+    } else if (WHOLE.has(m.key) || m.key === "system") out.push(span);
+    else if (m.key === WRAPPER && !nested && bytes[m.valueStart] === OPEN_OBJECT) {
+      if (!splitObject(bytes, m.valueStart, out, true, options)) return false;
     }
   }
   return true;
@@ -50,16 +121,17 @@ function splitObject(bytes: Uint8Array, start: number, out: Span[], nested: bool
  * The segment spans of `bytes` in order (non-overlapping, each at least `minSegment` bytes), or `null`
  * when the body should be stored whole: not a JSON object, smaller than `minBody`, or nothing to cut.
  */
-export function splitBody(
-  bytes: Uint8Array,
-  options: { minBody?: number; minSegment?: number } = {},
-): Span[] | null {
-  if (bytes.length < (options.minBody ?? MIN_SEGMENTED_BODY_BYTES)) return null;
+export function splitBody(bytes: Uint8Array, options: SplitOptions = {}): Span[] | null {
+  const settings: Required<SplitOptions> = {
+    minBody: options.minBody ?? MIN_SEGMENTED_BODY_BYTES,
+    minSegment: options.minSegment ?? MIN_SEGMENT_BYTES,
+    maxElementLiteral: options.maxElementLiteral ?? MAX_ELEMENT_LITERAL_BYTES,
+  };
+  if (bytes.length < settings.minBody) return null;
   const start = skipSpace(bytes, 0);
-  if (bytes[start] !== 0x7b) return null;
+  if (bytes[start] !== OPEN_OBJECT) return null;
   const spans: Span[] = [];
-  if (!splitObject(bytes, start, spans, false)) return null;
-  const minSegment = options.minSegment ?? MIN_SEGMENT_BYTES;
-  const kept = spans.filter((s) => s.end - s.start >= minSegment);
+  if (!splitObject(bytes, start, spans, false, settings)) return null;
+  const kept = spans.filter((s) => s.end - s.start >= settings.minSegment);
   return kept.length ? kept : null;
 }

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { clientExchange, clientExchangeFiles } from "../../providers/_testing.ts";
-import { splitBody } from "./split.ts";
+import { MAX_ELEMENT_LITERAL_BYTES, MIN_SEGMENT_BYTES, splitBody } from "./split.ts";
+import { scanArray, scanObject } from "./scan.ts";
 import type { Span } from "./scan.ts";
 
 const enc = new TextEncoder();
-const ANY = { minBody: 0, minSegment: 0 };
+const ANY = { minBody: 0, minSegment: 0, maxElementLiteral: 0 };
 
 /** Reassembles `bytes` from its spans and the gaps between them, as the manifest does. */
 function reassemble(bytes: Uint8Array, spans: Span[]): Uint8Array {
@@ -88,7 +89,9 @@ function randomRequest(
   const expected = (b: Record<string, unknown>) => {
     const inner = (wrap ? b.request : b) as Record<string, unknown>;
     return Object.keys(inner).filter((k) => f.of.includes(k)).flatMap((k) =>
-      ["messages", "input", "contents"].includes(k) ? inner[k] as unknown[] : [inner[k]]
+      ["messages", "input", "contents", "system"].includes(k) && Array.isArray(inner[k])
+        ? inner[k] as unknown[]
+        : [inner[k]]
     );
   };
   return { body, expected };
@@ -138,4 +141,90 @@ Deno.test("every recorded client request body splits and reassembles byte for by
     }
   }
   assert(split >= 20, `recorded chat bodies were split (${split})`);
+});
+
+/** A message shaped like an agent's: text and tool results large enough to be cut out of it. */
+function agentMessage(r: () => number, i: number): unknown {
+  const text = (n: number) => Array.from({ length: n }, (_, k) => `line ${k} of ${i} "q" \\ ✓\n`).join("");
+  const blocks = Array.from(
+    { length: 1 + Math.floor(r() * 3) },
+    (_, b) =>
+      r() < 0.5
+        ? { type: "tool_result", tool_use_id: `toolu_${i}_${b}`, content: text(Math.floor(r() * 60)) }
+        : {
+          type: "text",
+          text: text(Math.floor(r() * 60)),
+          ...(r() < 0.3 ? { extra: randomValue(r, 2) } : {}),
+        },
+  );
+  if (r() < 0.5) (blocks[blocks.length - 1] as Record<string, unknown>).cache_control = { type: "ephemeral" };
+  return { role: i % 2 ? "assistant" : "user", content: r() < 0.2 ? text(40) : blocks };
+}
+
+/** The element spans of every per-element member (`messages`, `system` lists…), as the oracle sees them. */
+function elementSpans(bytes: Uint8Array): Span[] {
+  const top = scanObject(bytes, bytes.indexOf(0x7b))!;
+  return top.filter((m) =>
+    ["messages", "system", "input", "contents"].includes(m.key) && bytes[m.valueStart] === 0x5b
+  )
+    .flatMap((m) => scanArray(bytes, m.valueStart)!);
+}
+
+Deno.test("large values of messages are cut out: exact reassembly, segments inside one element, little literal left", () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const r = rng(seed);
+    const messages = Array.from({ length: 1 + Math.floor(r() * 8) }, (_, i) => agentMessage(r, i));
+    const system = [{ type: "text", text: `billing ${seed}` }, { type: "text", text: "s".repeat(2000) }];
+    const bytes = enc.encode(messy({ model: "m", system, messages, tools: [{ name: "t" }] }, r));
+    const spans = splitBody(bytes, { minBody: 0 });
+    if (!spans) continue;
+    assert.deepEqual(reassemble(bytes, spans), bytes, `seed ${seed}`);
+    const elements = elementSpans(bytes);
+    for (const s of spans) {
+      JSON.parse(new TextDecoder().decode(bytes.subarray(s.start, s.end)));
+      assert(s.end - s.start >= MIN_SEGMENT_BYTES, `seed ${seed}: segment of ${s.end - s.start} bytes`);
+      const owner = elements.find((e) => e.start <= s.start && s.end <= e.end);
+      assert(owner, `seed ${seed}: a segment lies within one element`);
+    }
+    for (const e of elements) {
+      const inside: Span[] = spans.filter((s) => e.start <= s.start && s.end <= e.end);
+      if (inside.length === 1 && inside[0].start === e.start && inside[0].end === e.end) continue;
+      const literal = e.end - e.start - inside.reduce((n: number, s: Span) => n + s.end - s.start, 0);
+      if (inside.length) {
+        assert(literal <= MAX_ELEMENT_LITERAL_BYTES, `seed ${seed}: ${literal} literal bytes`);
+      }
+    }
+  }
+});
+
+Deno.test("a moved cache_control breakpoint or a new billing line leaves the large segments as they were", () => {
+  const result = { type: "tool_result", tool_use_id: "toolu_1", content: "output line\n".repeat(400) };
+  const before = {
+    system: [{ type: "text", text: "x-billing: cch=1" }, {
+      type: "text",
+      text: "You are an agent. ".repeat(200),
+    }],
+    messages: [
+      { role: "user", content: "do it ".repeat(100) },
+      { role: "user", content: [{ ...result, cache_control: { type: "ephemeral" } }] },
+    ],
+  };
+  const after = {
+    system: [{ type: "text", text: "x-billing: cch=2" }, before.system[1]],
+    messages: [before.messages[0], { role: "user", content: [result] }, { role: "assistant", content: "ok" }],
+  };
+  const segments = (body: unknown) => {
+    const bytes = enc.encode(JSON.stringify(body));
+    return new Set(
+      splitBody(bytes, { minBody: 0 })!.map((s) => new TextDecoder().decode(bytes.subarray(s.start, s.end))),
+    );
+  };
+  const a = segments(before), b = segments(after);
+  assert.equal(a.size, 3, "system prompt text, first message, tool result text");
+  assert.deepEqual(
+    b,
+    a,
+    "the same three segments after the client rewrote the old message and the billing line",
+  );
+  assert(a.has(JSON.stringify(result.content)), "the tool result's text is a segment of its own");
 });

@@ -36,6 +36,14 @@ export type PreparedBody =
     base: { sha256: string; parts: number } | null;
     /** Parts after the base's. */
     own: Part[];
+    /** `own` as kept in the manifest row (`encodeParts`, compressed against the base). */
+    encodedOwn: string;
+    /**
+     * The segments this manifest names in `manifest_segments`: its own, less those its base chain names
+     * already (the system prompt and tools that follow the messages recur in every turn's own parts).
+     * Retention keeps a base while any manifest builds on it, so the base's rows protect those.
+     */
+    named: string[];
     reused: string[];
     pack: { sha256: string; members: PackMember[] } | null;
   };
@@ -82,6 +90,12 @@ export function partsOf(bytes: Uint8Array, spans: readonly SegmentSpan[]): {
   return { parts, segments };
 }
 
+/** The hashes of `own` that no part of `base` names. */
+function namedBeyond(own: readonly string[], base: readonly Part[]): string[] {
+  const inBase = new Set(base.flatMap((p) => p.kind === "segment" ? [p.sha256] : []));
+  return own.filter((s) => !inBase.has(s));
+}
+
 /** Stores what `bytes` needs in the object store; see the module doc. */
 export async function prepareBody(
   db: Db,
@@ -103,10 +117,10 @@ export async function prepareBody(
     remember(keys, { sha256: sha, parts });
     return { kind: "known", sha256: sha, size: bytes.length };
   }
-  let base: { sha256: string; parts: number } | null = null;
+  let base: { sha256: string; parts: number; all: Part[] } | null = null;
   const candidates = keys.map((k) => recent.get(k)).filter((c) => c !== undefined && c.sha256 !== sha);
   const ranked = candidates
-    .map((c) => ({ sha256: c!.sha256, parts: commonPrefix(c!.parts, parts) }))
+    .map((c) => ({ sha256: c!.sha256, parts: commonPrefix(c!.parts, parts), all: c!.parts }))
     .filter((c) => c.parts >= 2)
     .sort((a, b) => b.parts - a.parts);
   for (const c of ranked) {
@@ -141,7 +155,17 @@ export async function prepareBody(
     pack = { sha256: built.sha256, members: built.members };
   }
   remember(keys, { sha256: sha, parts });
-  return { kind: "segmented", sha256: sha, size: bytes.length, base, own, reused, pack };
+  return {
+    kind: "segmented",
+    sha256: sha,
+    size: bytes.length,
+    base: base && { sha256: base.sha256, parts: base.parts },
+    own,
+    encodedOwn: encodeParts(own, base?.all ?? null),
+    named: namedBeyond(ownShas, base?.all ?? []),
+    reused,
+    pack,
+  };
 }
 
 /**
@@ -182,10 +206,9 @@ export async function commitBody(
   await tx.run(
     `INSERT INTO body_manifests (sha256, size, base_sha256, base_parts, parts, created_at)
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING`,
-    [body.sha256, body.size, body.base?.sha256 ?? null, body.base?.parts ?? 0, encodeParts(body.own), now],
+    [body.sha256, body.size, body.base?.sha256 ?? null, body.base?.parts ?? 0, body.encodedOwn, now],
   );
-  const ownShas = [...new Set(body.own.flatMap((p) => p.kind === "segment" ? [p.sha256] : []))];
-  for (const s of ownShas) {
+  for (const s of body.named) {
     await tx.run(
       `INSERT INTO manifest_segments (body_sha256, segment_sha256) VALUES ($1, $2)
        ON CONFLICT (body_sha256, segment_sha256) DO NOTHING`,
