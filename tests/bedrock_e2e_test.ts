@@ -13,7 +13,7 @@ import { priceUsage } from "../providers/pricing.ts";
 import { EventStreamDecoder } from "../providers/bedrock_event_stream.ts";
 import { startGatewayProcess } from "./agents/gateway_process.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
-import { processClient, writeTempConfig } from "./support/e2e.ts";
+import { processClient, storedRows, writeTempConfig } from "./support/e2e.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 const HOST = "bedrock-runtime.us-east-1.amazonaws.com";
@@ -123,15 +123,9 @@ Deno.test({
           `cost ${turn.cost_usd} vs ${expectedCost.usd}`,
         );
       }
-      const db = new DatabaseSync(join(gateway.dataDir, "recondo.db"), { readOnly: true });
-      try {
-        const stored = JSON.stringify(db.prepare("SELECT * FROM exchanges").all()) +
-          JSON.stringify(db.prepare("SELECT * FROM turns").all());
-        for (const secret of [ACCESS_KEY, "Signature=", "IQoJb3JpZ2luX2Vj"]) {
-          assert.ok(!stored.includes(secret), `${secret} was stored`);
-        }
-      } finally {
-        db.close();
+      const stored = JSON.stringify(storedRows(gateway.dataDir, ["exchanges", "turns"]));
+      for (const secret of [ACCESS_KEY, "Signature=", "IQoJb3JpZ2luX2Vj"]) {
+        assert.ok(!stored.includes(secret), `${secret} was stored`);
       }
     } finally {
       await gateway.stop().catch(() => {});

@@ -3,11 +3,9 @@
  * local object folder. An exchange through it ends up persisted and counted on /metrics.
  */
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
-import { join } from "node:path";
 import { startGatewayProcess } from "./agents/gateway_process.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
-import { postMessages, processClient, writeTempConfig } from "./support/e2e.ts";
+import { postMessages, processClient, storedRows, writeTempConfig } from "./support/e2e.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 
@@ -36,20 +34,15 @@ Deno.test({
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.match(metrics, /recondo_capture_written [1-9]/);
-      const db = new DatabaseSync(join(gateway.dataDir, "recondo.db"), { readOnly: true });
-      try {
-        const turns = db.prepare("SELECT * FROM turns").all() as Record<string, unknown>[];
-        assert.equal(turns.length, 1);
-        const turn = turns[0];
-        assert.equal(turn.model, "claude-sonnet-4-5");
-        assert.equal(turn.input_tokens, 1000);
-        assert.equal(turn.output_tokens, 50);
-        assert.ok(typeof turn.cost_usd === "number" && turn.cost_usd > 0, `cost_usd ${turn.cost_usd}`);
-        const everything = JSON.stringify(db.prepare("SELECT * FROM exchanges").all());
-        assert.ok(!everything.includes("never-stored"), "an API key was stored in clear");
-      } finally {
-        db.close();
-      }
+      const { turns, exchanges } = storedRows(gateway.dataDir, ["turns", "exchanges"]);
+      assert.equal(turns.length, 1);
+      const turn = turns[0];
+      assert.equal(turn.model, "claude-sonnet-4-5");
+      assert.equal(turn.input_tokens, 1000);
+      assert.equal(turn.output_tokens, 50);
+      assert.ok(typeof turn.cost_usd === "number" && turn.cost_usd > 0, `cost_usd ${turn.cost_usd}`);
+      const everything = JSON.stringify(exchanges);
+      assert.ok(!everything.includes("never-stored"), "an API key was stored in clear");
     } finally {
       await gateway.stop().catch(() => {});
       await fake.close();

@@ -1,11 +1,12 @@
 /**
  * Setup shared by the end-to-end tests that drive real gateways with Anthropic traffic: one migrated
  * PostgreSQL database with a pool per gateway replica, a config file in a temp dir, a client through a
- * `recondo serve` process, a Messages request through any proxy client, what an answer costs, and polling
- * until a condition holds.
+ * `recondo serve` process and what it stored, a Messages request through any proxy client, what an answer
+ * costs, and polling until a condition holds.
  * @module
  */
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { priceUsage } from "../../providers/mod.ts";
 import { migrate } from "../../storage/db/migrate.ts";
 import { openPostgres } from "../../storage/db/postgres.ts";
@@ -55,6 +56,18 @@ export async function writeTempConfig(config: Record<string, unknown>): Promise<
 export async function processClient(gateway: { caFile: string; proxyUrl: string }): Promise<Deno.HttpClient> {
   const caPem = await Deno.readTextFile(gateway.caFile);
   return Deno.createHttpClient({ caCerts: [caPem], proxy: { url: gateway.proxyUrl } });
+}
+
+/** Every row of each of `tables` in the SQLite store of a `recondo serve` data dir, read-only. */
+export function storedRows(dataDir: string, tables: string[]): Record<string, Record<string, unknown>[]> {
+  const db = new DatabaseSync(join(dataDir, "recondo.db"), { readOnly: true });
+  try {
+    return Object.fromEntries(
+      tables.map((table) => [table, db.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[]]),
+    );
+  } finally {
+    db.close();
+  }
 }
 
 /** The parts of an Anthropic Messages request that the tests vary. */
