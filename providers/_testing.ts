@@ -73,9 +73,14 @@ const SSE = "text/event-stream";
 const JSON_TYPE = "application/json";
 const EVENT_STREAM = "application/vnd.amazon.eventstream";
 
+/** Fixtures `<dir>/<name><ext>` of one API served with one content type. */
+function each(dir: string, ext: string, api: ApiName, contentType: string, names: string[]): FixtureCase[] {
+  return names.map((name) => ({ file: `${dir}/${name}${ext}`, api, contentType }));
+}
+
 /** Every byte-stream response fixture (WebSocket ones are fed per message and tested separately). */
 export const RESPONSE_FIXTURES: FixtureCase[] = [
-  ...[
+  ...each("anthropic", ".sse", "anthropic.messages", SSE, [
     "text",
     "thinking",
     "tool_use_parallel",
@@ -83,13 +88,14 @@ export const RESPONSE_FIXTURES: FixtureCase[] = [
     "overloaded_error",
     "error_midstream",
     "refusal",
-  ]
-    .map((name) => ({ file: `anthropic/${name}.sse`, api: "anthropic.messages" as const, contentType: SSE })),
-  ...["empty", "truncated", "unknown_events", "bad_json"]
-    .map((name) => ({ file: `anthropic/${name}.sse`, api: "anthropic.messages" as const, contentType: SSE })),
+    "empty",
+    "truncated",
+    "unknown_events",
+    "bad_json",
+  ]),
   { file: "anthropic/message.json", api: "anthropic.messages", contentType: JSON_TYPE },
   { file: "anthropic/error.json", api: "anthropic.messages", contentType: JSON_TYPE },
-  ...[
+  ...each("openai_responses", ".sse", "openai.responses", SSE, [
     "text",
     "reasoning",
     "function_calls_parallel",
@@ -99,25 +105,22 @@ export const RESPONSE_FIXTURES: FixtureCase[] = [
     "error_event",
     "incomplete",
     "truncated",
-  ].map((name) => ({
-    file: `openai_responses/${name}.sse`,
-    api: "openai.responses" as const,
-    contentType: SSE,
-  })),
+  ]),
   { file: "openai_responses/response.json", api: "openai.responses", contentType: JSON_TYPE },
   { file: "openai_responses/error.json", api: "openai.responses", contentType: JSON_TYPE },
-  ...["text_usage", "tool_calls_parallel", "refusal", "error_midstream", "no_usage"]
-    .map((name) => ({
-      file: `openai_chat/${name}.sse`,
-      api: "openai.chat_completions" as const,
-      contentType: SSE,
-    })),
+  ...each("openai_chat", ".sse", "openai.chat_completions", SSE, [
+    "text_usage",
+    "tool_calls_parallel",
+    "refusal",
+    "error_midstream",
+    "no_usage",
+  ]),
   { file: "openai_chat/completion.json", api: "openai.chat_completions", contentType: JSON_TYPE },
   { file: "azure/chat_content_filter.sse", api: "openai.chat_completions", contentType: SSE },
   { file: "openrouter/chat_cost.sse", api: "openai.chat_completions", contentType: SSE },
   { file: "openrouter/completion_cost.json", api: "openai.chat_completions", contentType: JSON_TYPE },
   { file: "openrouter/responses_cost.sse", api: "openai.responses", contentType: SSE },
-  ...[
+  ...each("google", ".sse", "google.stream_generate", SSE, [
     "text",
     "thinking",
     "function_calls_parallel",
@@ -125,12 +128,7 @@ export const RESPONSE_FIXTURES: FixtureCase[] = [
     "finish_safety",
     "error_midstream",
     "truncated",
-  ]
-    .map((name) => ({
-      file: `google/${name}.sse`,
-      api: "google.stream_generate" as const,
-      contentType: SSE,
-    })),
+  ]),
   { file: "google/generate.json", api: "google.generate", contentType: JSON_TYPE },
   { file: "google/stream_array.json", api: "google.stream_generate", contentType: JSON_TYPE },
   { file: "google/error.json", api: "google.generate", contentType: JSON_TYPE },
@@ -141,16 +139,15 @@ export const RESPONSE_FIXTURES: FixtureCase[] = [
   { file: "vertex/claude_stream.sse", api: "anthropic.messages", contentType: SSE },
   { file: "vertex/claude_quota_error.json", api: "anthropic.messages", contentType: JSON_TYPE },
   { file: "vertex/gemini_stream.sse", api: "google.stream_generate", contentType: SSE },
-  ...["invoke_stream_text", "invoke_stream_tool", "invoke_stream_exception"].map((name) => ({
-    file: `bedrock/${name}.eventstream`,
-    api: "bedrock.invoke_stream" as const,
-    contentType: EVENT_STREAM,
-  })),
-  ...["converse_stream", "converse_stream_truncated"].map((name) => ({
-    file: `bedrock/${name}.eventstream`,
-    api: "bedrock.converse_stream" as const,
-    contentType: EVENT_STREAM,
-  })),
+  ...each("bedrock", ".eventstream", "bedrock.invoke_stream", EVENT_STREAM, [
+    "invoke_stream_text",
+    "invoke_stream_tool",
+    "invoke_stream_exception",
+  ]),
+  ...each("bedrock", ".eventstream", "bedrock.converse_stream", EVENT_STREAM, [
+    "converse_stream",
+    "converse_stream_truncated",
+  ]),
   { file: "bedrock/invoke.json", api: "bedrock.invoke", contentType: JSON_TYPE },
   { file: "bedrock/error.json", api: "bedrock.invoke", contentType: JSON_TYPE },
   { file: "bedrock/converse.json", api: "bedrock.converse", contentType: JSON_TYPE },

@@ -10,7 +10,14 @@
 import assert from "node:assert/strict";
 import type { ScenarioResult } from "./agents/run_scenario.ts";
 import { type CapturedTurn, type HarnessRun, runHarness } from "./agents/harness.ts";
-import { AZURE_DEPLOYMENT, BEDROCK_MODEL, requireAgents, type ScenarioName } from "./agents/scenarios.ts";
+import {
+  AZURE_DEPLOYMENT,
+  AZURE_HOST,
+  BEDROCK_MODEL,
+  requireAgents,
+  SCENARIO_NAMES,
+  type ScenarioName,
+} from "./agents/scenarios.ts";
 import { AZURE_MODEL, openrouterCost } from "./fake_provider/compat_routes.ts";
 import { resolveBehavior } from "./fake_provider/behavior.ts";
 
@@ -49,85 +56,90 @@ function assertAnswered(r: ScenarioResult): void {
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 
-Deno.test({
-  name: "claude code in Bedrock mode streams InvokeModelWithResponseStream through the gateway",
-  ...options,
-  async fn() {
-    const r = await result("claude-bedrock");
-    assertAnswered(r);
-    assert.ok(
-      r.requests.every((req) => req.host === "bedrock-runtime.us-east-1.amazonaws.com"),
-      JSON.stringify(r.requests),
+/** Every model request went to `host`: the real provider's name, kept by the gateway. */
+function onlyTo(host: string): (r: ScenarioResult) => void {
+  return (r) => assert.ok(r.requests.every((req) => req.host === host), JSON.stringify(r.requests));
+}
+
+/** Each scenario must answer (assertAnswered), then pass its own checks. */
+const ANSWERED: { scenario: ScenarioName; name: string; check?: (r: ScenarioResult) => void }[] = [
+  {
+    scenario: "claude-bedrock",
+    name: "claude code in Bedrock mode streams InvokeModelWithResponseStream through the gateway",
+    check: onlyTo("bedrock-runtime.us-east-1.amazonaws.com"),
+  },
+  {
+    scenario: "claude",
+    name: "claude code answers through the gateway with the fake provider's text",
+    check: onlyTo("api.anthropic.com"),
+  },
+  {
+    scenario: "codex-ws",
+    name: "codex talks Responses over a WebSocket relayed by the gateway",
+    check(r) {
+      const upgrade = r.requests.find((req) => req.method === "GET" && req.path === "/v1/responses");
+      assert.ok(
+        upgrade && (upgrade.wsMessages ?? 0) >= 2,
+        `prewarm and turn frames: ${JSON.stringify(r.requests)}`,
+      );
+      // Had the relay failed, Codex would have fallen back to POST /v1/responses.
+      assert.ok(
+        !r.requests.some((req) => req.method === "POST"),
+        `fell back to HTTP: ${JSON.stringify(r.requests)}`,
+      );
+    },
+  },
+  {
+    scenario: "codex-http",
+    name: "codex in HTTP mode streams Responses SSE through the gateway",
+    check(r) {
+      assert.ok(
+        !r.requests.some((req) => req.method === "GET"),
+        `no WebSocket expected: ${JSON.stringify(r.requests)}`,
+      );
+    },
+  },
+  { scenario: "gemini", name: "gemini cli streams generateContent through the gateway" },
+  { scenario: "claude-vertex", name: "claude code in Vertex AI mode streams rawPredict through the gateway" },
+  {
+    scenario: "gemini-vertex",
+    name:
+      "gemini cli in Vertex AI mode streams generateContent through the gateway with a metadata-server token",
+  },
+  {
+    scenario: "codex-azure",
+    name: "codex with an Azure provider in config.toml answers through the gateway over Responses",
+    check: onlyTo(AZURE_HOST),
+  },
+  {
+    scenario: "openrouter-sdk",
+    name: "the official openai SDK reaches OpenRouter through the gateway for Chat and Responses",
+    check: (r) => assert.match(r.stdout, /chat: RECONDO-FAKE-OK\nresponses: RECONDO-FAKE-OK/),
+  },
+];
+
+for (const { scenario, name, check } of ANSWERED) {
+  Deno.test({
+    name,
+    ...options,
+    async fn() {
+      const r = await result(scenario);
+      assertAnswered(r);
+      check?.(r);
+    },
+  });
+}
+
+/** The fake reports 21 fresh input tokens and 7 output tokens on every model request. */
+function assertFakeTokens(turns: CapturedTurn[], message: string): void {
+  for (const turn of turns) {
+    assert.deepEqual(
+      [turn.input_tokens, turn.output_tokens, turn.cache_read_tokens, turn.usage_estimated],
+      [21, 7, 0, 0],
+      message,
     );
-  },
-});
-
-Deno.test({
-  name: "claude code answers through the gateway with the fake provider's text",
-  ...options,
-  async fn() {
-    const r = await result("claude");
-    assertAnswered(r);
-    assert.ok(r.requests.every((req) => req.host === "api.anthropic.com"), JSON.stringify(r.requests));
-  },
-});
-
-Deno.test({
-  name: "codex talks Responses over a WebSocket relayed by the gateway",
-  ...options,
-  async fn() {
-    const r = await result("codex-ws");
-    assertAnswered(r);
-    const upgrade = r.requests.find((req) => req.method === "GET" && req.path === "/v1/responses");
-    assert.ok(
-      upgrade && (upgrade.wsMessages ?? 0) >= 2,
-      `prewarm and turn frames: ${JSON.stringify(r.requests)}`,
-    );
-    // Had the relay failed, Codex would have fallen back to POST /v1/responses.
-    assert.ok(
-      !r.requests.some((req) => req.method === "POST"),
-      `fell back to HTTP: ${JSON.stringify(r.requests)}`,
-    );
-  },
-});
-
-Deno.test({
-  name: "codex in HTTP mode streams Responses SSE through the gateway",
-  ...options,
-  async fn() {
-    const r = await result("codex-http");
-    assertAnswered(r);
-    assert.ok(
-      !r.requests.some((req) => req.method === "GET"),
-      `no WebSocket expected: ${JSON.stringify(r.requests)}`,
-    );
-  },
-});
-
-Deno.test({
-  name: "gemini cli streams generateContent through the gateway",
-  ...options,
-  async fn() {
-    assertAnswered(await result("gemini"));
-  },
-});
-
-Deno.test({
-  name: "claude code in Vertex AI mode streams rawPredict through the gateway",
-  ...options,
-  async fn() {
-    assertAnswered(await result("claude-vertex"));
-  },
-});
-
-Deno.test({
-  name:
-    "gemini cli in Vertex AI mode streams generateContent through the gateway with a metadata-server token",
-  ...options,
-  async fn() {
-    assertAnswered(await result("gemini-vertex"));
-  },
-});
+  }
+}
 
 Deno.test({
   name: "Vertex AI turns are captured with the model from the path and exactly the fake provider's tokens",
@@ -138,34 +150,8 @@ Deno.test({
     for (const model of ["claude-sonnet-4-5@20250929", "gemini-2.5-flash"]) {
       const turns = capturedTurns.filter((t) => t.model === model && t.output_tokens > 0);
       assert.ok(turns.length > 0, `no captured turn of ${model} with output:\n${detail}`);
-      for (const turn of turns) {
-        assert.deepEqual(
-          [turn.input_tokens, turn.output_tokens, turn.cache_read_tokens, turn.usage_estimated],
-          [21, 7, 0, 0],
-          `${model}:\n${detail}`,
-        );
-      }
+      assertFakeTokens(turns, `${model}:\n${detail}`);
     }
-  },
-});
-
-Deno.test({
-  name: "codex with an Azure provider in config.toml answers through the gateway over Responses",
-  ...options,
-  async fn() {
-    const r = await result("codex-azure");
-    assertAnswered(r);
-    assert.ok(r.requests.every((req) => req.host === "myres.openai.azure.com"), JSON.stringify(r.requests));
-  },
-});
-
-Deno.test({
-  name: "the official openai SDK reaches OpenRouter through the gateway for Chat and Responses",
-  ...options,
-  async fn() {
-    const r = await result("openrouter-sdk");
-    assertAnswered(r);
-    assert.match(r.stdout, /chat: RECONDO-FAKE-OK\nresponses: RECONDO-FAKE-OK/);
   },
 });
 
@@ -178,13 +164,7 @@ Deno.test({
     const azure = capturedTurns.filter((t) => t.provider === "azure");
     const openrouter = capturedTurns.filter((t) => t.provider === "openrouter");
     assert.ok(azure.length > 0 && openrouter.length === 2, detail);
-    for (const turn of [...azure, ...openrouter]) {
-      assert.deepEqual(
-        [turn.input_tokens, turn.output_tokens, turn.cache_read_tokens, turn.usage_estimated],
-        [21, 7, 0, 0],
-        detail,
-      );
-    }
+    assertFakeTokens([...azure, ...openrouter], detail);
     // The deployment Codex named is kept apart; the model is the one the response reported.
     for (const turn of azure) {
       assert.deepEqual([turn.model, turn.deployment, turn.provider_reported_cost_usd], [
@@ -222,14 +202,7 @@ Deno.test({
     ) {
       const turns = (byApi.get(api) ?? []).filter((t) => t.output_tokens > 0);
       assert.ok(turns.length > 0, `no captured ${api} turn with output:\n${detail}`);
-      for (const turn of turns) {
-        // The fake reports 21 fresh input tokens and 7 output tokens on every model request.
-        assert.deepEqual(
-          [turn.input_tokens, turn.output_tokens, turn.cache_read_tokens, turn.usage_estimated],
-          [21, 7, 0, 0],
-          `${api}:\n${detail}`,
-        );
-      }
+      assertFakeTokens(turns, `${api}:\n${detail}`);
     }
     const bedrock = byApi.get("bedrock.invoke_stream") ?? [];
     assert.ok(bedrock.every((t) => t.model === BEDROCK_MODEL), `priced by the invoked profile:\n${detail}`);
@@ -272,34 +245,6 @@ const blocked = sharedRun(async () => {
   }
 });
 
-for (
-  const name of [
-    "claude",
-    "claude-bedrock",
-    "codex-ws",
-    "codex-http",
-    "gemini",
-    "claude-vertex",
-    "gemini-vertex",
-  ] as const
-) {
-  Deno.test({
-    name: `${name} authenticates to the gateway and shows a block-list refusal to the developer`,
-    ...options,
-    async fn() {
-      const r = await blocked(name);
-      const detail = JSON.stringify(r, null, 2);
-      assert.equal(r.timedOut, false, `${name} timed out:\n${detail}`);
-      assert.notEqual(r.exitCode, 0, `${name} should fail when blocked:\n${detail}`);
-      assert.ok(
-        (r.stdout + r.stderrTail).includes(BLOCK_MESSAGE),
-        `${name} did not show the block message:\n${detail}`,
-      );
-      assert.deepEqual(r.requests, [], `a blocked request reached the provider:\n${detail}`);
-    },
-  });
-}
-
 /**
  * The runner's guard, checked where it must fire: a fresh network namespace given a second interface (a
  * veth pair made inside it, so the test does not depend on the host's interfaces and touches none of them).
@@ -328,20 +273,40 @@ Deno.test({
   },
 });
 
-for (const name of ["codex-azure", "openrouter-sdk"] as const) {
-  Deno.test({
-    name: `${name} shows the block-list entry on its provider to the developer`,
-    ...options,
-    async fn() {
-      const r = await blocked(name);
-      const detail = JSON.stringify(r, null, 2);
-      assert.equal(r.timedOut, false, `${name} timed out:\n${detail}`);
-      assert.notEqual(r.exitCode, 0, `${name} should fail when blocked:\n${detail}`);
-      assert.ok(
-        (r.stdout + r.stderrTail).includes(PROVIDER_BLOCK_MESSAGE),
-        `${name} did not show the provider block message:\n${detail}`,
-      );
-      assert.deepEqual(r.requests, [], `a blocked request reached the provider:\n${detail}`);
-    },
-  });
+/** The scenarios whose provider the first block-list entry closes; every other one meets the team's. */
+const PROVIDER_BLOCKED: readonly ScenarioName[] = ["codex-azure", "openrouter-sdk"];
+const BLOCKED = [
+  {
+    scenarios: SCENARIO_NAMES.filter((name) => !PROVIDER_BLOCKED.includes(name)),
+    message: BLOCK_MESSAGE,
+    what: "the block message",
+    title: (name: string) =>
+      `${name} authenticates to the gateway and shows a block-list refusal to the developer`,
+  },
+  {
+    scenarios: PROVIDER_BLOCKED,
+    message: PROVIDER_BLOCK_MESSAGE,
+    what: "the provider block message",
+    title: (name: string) => `${name} shows the block-list entry on its provider to the developer`,
+  },
+];
+
+for (const { scenarios, message, what, title } of BLOCKED) {
+  for (const name of scenarios) {
+    Deno.test({
+      name: title(name),
+      ...options,
+      async fn() {
+        const r = await blocked(name);
+        const detail = JSON.stringify(r, null, 2);
+        assert.equal(r.timedOut, false, `${name} timed out:\n${detail}`);
+        assert.notEqual(r.exitCode, 0, `${name} should fail when blocked:\n${detail}`);
+        assert.ok(
+          (r.stdout + r.stderrTail).includes(message),
+          `${name} did not show ${what}:\n${detail}`,
+        );
+        assert.deepEqual(r.requests, [], `a blocked request reached the provider:\n${detail}`);
+      },
+    });
+  }
 }

@@ -13,6 +13,7 @@ import { priceUsage } from "../providers/pricing.ts";
 import { EventStreamDecoder } from "../providers/bedrock_event_stream.ts";
 import { startGatewayProcess } from "./agents/gateway_process.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
+import { processClient, storedRows, writeTempConfig } from "./support/e2e.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 const HOST = "bedrock-runtime.us-east-1.amazonaws.com";
@@ -72,10 +73,7 @@ Deno.test({
     const fake = await startFakeProvider({ behavior: { answer: ["Hello ", "from Bedrock"], usage } });
     const gateway = await startGatewayProcess({ overrides: { [HOST]: fake.url } });
     try {
-      const client = Deno.createHttpClient({
-        caCerts: [await Deno.readTextFile(gateway.caFile)],
-        proxy: { url: gateway.proxyUrl },
-      });
+      const client = await processClient(gateway);
       const invoke = await fetch(
         `https://${HOST}/model/${encodeURIComponent(PROFILE)}/invoke-with-response-stream`,
         { method: "POST", client, headers: SIGNED, body: invokeBody("say hello") },
@@ -125,15 +123,9 @@ Deno.test({
           `cost ${turn.cost_usd} vs ${expectedCost.usd}`,
         );
       }
-      const db = new DatabaseSync(join(gateway.dataDir, "recondo.db"), { readOnly: true });
-      try {
-        const stored = JSON.stringify(db.prepare("SELECT * FROM exchanges").all()) +
-          JSON.stringify(db.prepare("SELECT * FROM turns").all());
-        for (const secret of [ACCESS_KEY, "Signature=", "IQoJb3JpZ2luX2Vj"]) {
-          assert.ok(!stored.includes(secret), `${secret} was stored`);
-        }
-      } finally {
-        db.close();
+      const stored = JSON.stringify(storedRows(gateway.dataDir, ["exchanges", "turns"]));
+      for (const secret of [ACCESS_KEY, "Signature=", "IQoJb3JpZ2luX2Vj"]) {
+        assert.ok(!stored.includes(secret), `${secret} was stored`);
       }
     } finally {
       await gateway.stop().catch(() => {});
@@ -148,26 +140,18 @@ Deno.test({
   ...SANITIZE,
   async fn() {
     const fake = await startFakeProvider();
-    const dir = await Deno.makeTempDir();
-    const configFile = join(dir, "recondo.json");
-    await Deno.writeTextFile(
-      configFile,
-      JSON.stringify({
-        policies: [
-          {
-            use: "block-list",
-            options: { models: ["*claude-3-opus*"], message: "Opus is not for you ({what})." },
-          },
-          { use: "redact-secrets" },
-        ],
-      }),
-    );
-    const gateway = await startGatewayProcess({ overrides: { [HOST]: fake.url }, configFile });
+    await using config = await writeTempConfig({
+      policies: [
+        {
+          use: "block-list",
+          options: { models: ["*claude-3-opus*"], message: "Opus is not for you ({what})." },
+        },
+        { use: "redact-secrets" },
+      ],
+    });
+    const gateway = await startGatewayProcess({ overrides: { [HOST]: fake.url }, configFile: config.path });
     try {
-      const client = Deno.createHttpClient({
-        caCerts: [await Deno.readTextFile(gateway.caFile)],
-        proxy: { url: gateway.proxyUrl },
-      });
+      const client = await processClient(gateway);
       const blocked = await fetch(
         `https://${HOST}/model/${encodeURIComponent("us.anthropic.claude-3-opus-20240229-v1:0")}/invoke`,
         { method: "POST", client, headers: SIGNED, body: invokeBody("hi") },
@@ -194,7 +178,6 @@ Deno.test({
     } finally {
       await gateway.stop().catch(() => {});
       await fake.close();
-      await Deno.remove(dir, { recursive: true });
     }
   },
 });

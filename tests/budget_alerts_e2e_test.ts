@@ -8,32 +8,19 @@ import assert from "node:assert/strict";
 import { providerParsers } from "../cli/wiring.ts";
 import { type AlertNotifier, startAlertNotifier } from "../alerts/mod.ts";
 import { alertsSchema } from "../config/alerts.ts";
-import { priceUsage } from "../providers/mod.ts";
-import { migrate } from "../storage/db/migrate.ts";
-import { openPostgres } from "../storage/db/postgres.ts";
 import type { Db } from "../storage/db/db.ts";
 import { createPolicyServices } from "../storage/ledger/mod.ts";
 import { listAlerts } from "../storage/alerts/alert_store.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
-import { sharedPostgres } from "./support/postgres.ts";
+import { messagesStatus, replicaDatabases, sonnetCostMicros } from "./support/e2e.ts";
 import { type ReceivedPost, startWebhookReceiver } from "./support/webhook_receiver.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 const SECRET = "whsec-test-0123456789";
 const USAGE = { input: 1000, output: 2000 };
 /** What one answer costs in micro-USD, priced as the spend cap prices it. */
-const COST_MICROS = Math.round(
-  priceUsage("anthropic", "claude-sonnet-4-5", {
-    input: USAGE.input,
-    output: USAGE.output,
-    cacheRead: 0,
-    cacheWrite5m: 0,
-    cacheWrite1h: 0,
-    reasoning: 0,
-    estimated: false,
-  }, new Date()).usd! * 1e6,
-);
+const COST_MICROS = sonnetCostMicros(USAGE);
 /** Five answers spend the budget: the 3rd crosses 50%, the 4th 80%, the 5th 100%; a 6th is refused. */
 const CAP_USD = (5 * COST_MICROS) / 1e6;
 const DEVELOPERS = [
@@ -64,19 +51,8 @@ function clientFor(gw: TestGateway, name: string): Deno.HttpClient {
   });
 }
 
-async function send(client: Deno.HttpClient): Promise<number> {
-  const res = await fetch("https://api.anthropic.com/v1/messages", {
-    method: "POST",
-    client,
-    headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
-    body: JSON.stringify({
-      model: "claude-sonnet-4-5",
-      max_tokens: 100,
-      messages: [{ role: "user", content: "hi" }],
-    }),
-  });
-  await res.body?.cancel();
-  return res.status;
+function send(client: Deno.HttpClient): Promise<number> {
+  return messagesStatus(client, { maxTokens: 100 });
 }
 
 function summary(posts: ReceivedPost[]): string[] {
@@ -88,11 +64,8 @@ Deno.test({
     "two replicas on PostgreSQL post each threshold and throttle alert once per webhook, signed, with retries",
   ...SANITIZE,
   async fn() {
-    const pg = await sharedPostgres();
-    const url = await pg.createDatabase();
-    const dbA = openPostgres(url, { max: 4 });
-    await migrate(dbA);
-    const dbB = openPostgres(url, { max: 4 });
+    const dbs = await replicaDatabases(4);
+    const { dbA, dbB } = dbs;
     const receiver = startWebhookReceiver({ secret: SECRET, failFirst: { "/flaky": 2 } });
     const secretFile = await Deno.makeTempFile();
     await Deno.writeTextFile(secretFile, `${SECRET}\n`);
@@ -182,8 +155,7 @@ Deno.test({
       await notB.close();
       await fake.close();
       await receiver.close();
-      await dbA.close();
-      await dbB.close();
+      await dbs.close();
       await Deno.remove(secretFile);
     }
   },
@@ -193,11 +165,8 @@ Deno.test({
   name: "when both replicas see the same crossing, the database lets one raise it and one POST goes out",
   ...SANITIZE,
   async fn() {
-    const pg = await sharedPostgres();
-    const url = await pg.createDatabase();
-    const dbA = openPostgres(url, { max: 2 });
-    await migrate(dbA);
-    const dbB = openPostgres(url, { max: 2 });
+    const dbs = await replicaDatabases(2);
+    const { dbA, dbB } = dbs;
     const receiver = startWebhookReceiver({ secret: SECRET });
     const alerts = alertsSchema.parse({ webhooks: [{ url: `${receiver.origin}/ok` }], pollSeconds: 1 });
     const notA = await startAlertNotifier(dbA, alerts, { gatewayId: "gw-a" });
@@ -228,8 +197,7 @@ Deno.test({
       await notA.close();
       await notB.close();
       await receiver.close();
-      await dbA.close();
-      await dbB.close();
+      await dbs.close();
     }
   },
 });

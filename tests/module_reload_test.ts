@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileControlSource } from "../control/file_source.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
 import { startTestGateway } from "./support/gateway.ts";
+import { eventually, messagesStatus } from "./support/e2e.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 
@@ -21,27 +22,8 @@ export default {
 } satisfies PolicyModule<Record<string, never>>;
 `;
 
-async function status(client: Deno.HttpClient): Promise<number> {
-  const res = await fetch("https://api.anthropic.com/v1/messages", {
-    method: "POST",
-    client,
-    headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
-    body: JSON.stringify({
-      model: "claude-sonnet-4-5",
-      max_tokens: 8,
-      messages: [{ role: "user", content: "hi" }],
-    }),
-  });
-  await res.body?.cancel();
-  return res.status;
-}
-
-async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within 5 s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function status(client: Deno.HttpClient): Promise<number> {
+  return messagesStatus(client, { maxTokens: 8 });
 }
 
 Deno.test({

@@ -3,10 +3,9 @@
  * local object folder. An exchange through it ends up persisted and counted on /metrics.
  */
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
-import { join } from "node:path";
 import { startGatewayProcess } from "./agents/gateway_process.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
+import { postMessages, processClient, storedRows, writeTempConfig } from "./support/e2e.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 
@@ -17,18 +16,12 @@ Deno.test({
     const fake = await startFakeProvider({ behavior: { usage: { input: 1000, output: 50 } } });
     const gateway = await startGatewayProcess({ overrides: { "api.anthropic.com": fake.url } });
     try {
-      const ca = await Deno.readTextFile(gateway.caFile);
-      const client = Deno.createHttpClient({ caCerts: [ca], proxy: { url: gateway.proxyUrl } });
-      const res = await fetch("https://api.anthropic.com/v1/messages", {
-        method: "POST",
-        client,
-        headers: { "content-type": "application/json", "x-api-key": "sk-ant-api03-never-stored" },
-        body: JSON.stringify({
-          model: "claude-sonnet-4-5",
-          stream: true,
-          max_tokens: 64,
-          messages: [{ role: "user", content: "hello there" }],
-        }),
+      const client = await processClient(gateway);
+      const res = await postMessages(client, {
+        maxTokens: 64,
+        stream: true,
+        content: "hello there",
+        headers: { "x-api-key": "sk-ant-api03-never-stored" },
       });
       assert.match(await res.text(), /RECONDO-FAKE-OK/);
       client.close();
@@ -41,20 +34,15 @@ Deno.test({
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.match(metrics, /recondo_capture_written [1-9]/);
-      const db = new DatabaseSync(join(gateway.dataDir, "recondo.db"), { readOnly: true });
-      try {
-        const turns = db.prepare("SELECT * FROM turns").all() as Record<string, unknown>[];
-        assert.equal(turns.length, 1);
-        const turn = turns[0];
-        assert.equal(turn.model, "claude-sonnet-4-5");
-        assert.equal(turn.input_tokens, 1000);
-        assert.equal(turn.output_tokens, 50);
-        assert.ok(typeof turn.cost_usd === "number" && turn.cost_usd > 0, `cost_usd ${turn.cost_usd}`);
-        const everything = JSON.stringify(db.prepare("SELECT * FROM exchanges").all());
-        assert.ok(!everything.includes("never-stored"), "an API key was stored in clear");
-      } finally {
-        db.close();
-      }
+      const { turns, exchanges } = storedRows(gateway.dataDir, ["turns", "exchanges"]);
+      assert.equal(turns.length, 1);
+      const turn = turns[0];
+      assert.equal(turn.model, "claude-sonnet-4-5");
+      assert.equal(turn.input_tokens, 1000);
+      assert.equal(turn.output_tokens, 50);
+      assert.ok(typeof turn.cost_usd === "number" && turn.cost_usd > 0, `cost_usd ${turn.cost_usd}`);
+      const everything = JSON.stringify(exchanges);
+      assert.ok(!everything.includes("never-stored"), "an API key was stored in clear");
     } finally {
       await gateway.stop().catch(() => {});
       await fake.close();
@@ -67,33 +55,19 @@ Deno.test({
   ...SANITIZE,
   async fn() {
     const fake = await startFakeProvider();
-    const dir = await Deno.makeTempDir();
-    const configFile = join(dir, "recondo.json");
-    await Deno.writeTextFile(
-      configFile,
-      JSON.stringify({
-        policies: [{
-          use: "spend-cap",
-          options: { budgets: [{ scope: "global", usd: 0.000001, period: "day" }] },
-        }],
-      }),
-    );
-    const gateway = await startGatewayProcess({ overrides: { "api.anthropic.com": fake.url }, configFile });
+    await using config = await writeTempConfig({
+      policies: [{
+        use: "spend-cap",
+        options: { budgets: [{ scope: "global", usd: 0.000001, period: "day" }] },
+      }],
+    });
+    const gateway = await startGatewayProcess({
+      overrides: { "api.anthropic.com": fake.url },
+      configFile: config.path,
+    });
     try {
-      const client = Deno.createHttpClient({
-        caCerts: [await Deno.readTextFile(gateway.caFile)],
-        proxy: { url: gateway.proxyUrl },
-      });
-      const res = await fetch("https://api.anthropic.com/v1/messages", {
-        method: "POST",
-        client,
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          model: "claude-sonnet-4-5",
-          max_tokens: 1000,
-          messages: [{ role: "user", content: "hi" }],
-        }),
-      });
+      const client = await processClient(gateway);
+      const res = await postMessages(client, { maxTokens: 1000, headers: {} });
       const body = await res.json();
       client.close();
       assert.ok(res.status >= 400 && res.status < 500, `status ${res.status}`);
@@ -103,7 +77,6 @@ Deno.test({
     } finally {
       await gateway.stop();
       await fake.close();
-      await Deno.remove(dir, { recursive: true });
     }
   },
 });

@@ -3,7 +3,6 @@
  * take 100 concurrent requests against a team budget that admits 10, and the budget holds exactly; the
  * refusal reaches the client in Anthropic's error format; threshold events are raised once across both.
  */
-import { dirname } from "node:path";
 import assert from "node:assert/strict";
 import { providerParsers } from "../cli/wiring.ts";
 import { estimateRequestCostCeiling } from "../providers/mod.ts";
@@ -15,7 +14,9 @@ import { createPolicyServices, currentBudgets } from "../storage/ledger/mod.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
 import { MemorySink } from "./support/memory_sink.ts";
-import { freePort, sharedPostgres } from "./support/postgres.ts";
+import { replicaDatabases, writeTempConfig } from "./support/e2e.ts";
+import { sharedPostgres } from "./support/postgres.ts";
+import { startReplica, writeFleetKey } from "./support/serve_replica.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 const BODY = JSON.stringify({
@@ -56,10 +57,10 @@ async function replica(db: Db, upstream: string, usd: number, sink: MemorySink):
   });
 }
 
-function send(gw: TestGateway) {
+function send(client: Deno.HttpClient) {
   return fetch("https://api.anthropic.com/v1/messages", {
     method: "POST",
-    client: gw.client,
+    client,
     headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
     body: BODY,
   });
@@ -79,11 +80,7 @@ Deno.test({
     "two gateway replicas on one PostgreSQL let exactly 10 of 100 concurrent requests spend a budget for 10",
   ...SANITIZE,
   async fn() {
-    const pg = await sharedPostgres();
-    const url = await pg.createDatabase();
-    const dbA = openPostgres(url, { max: 4 });
-    await migrate(dbA);
-    const dbB = openPostgres(url, { max: 4 });
+    const dbs = await replicaDatabases(4);
     // The fake charges exactly the reserved ceiling, so spent budget cannot be reused by later requests.
     const fake = await startFakeProvider({
       behavior: {
@@ -94,12 +91,12 @@ Deno.test({
     });
     const sinks = [new MemorySink(), new MemorySink()];
     const cap = CEILING_USD * 10.5;
-    const gwA = await replica(dbA, fake.url, cap, sinks[0]);
-    const gwB = await replica(dbB, fake.url, cap, sinks[1]);
+    const gwA = await replica(dbs.dbA, fake.url, cap, sinks[0]);
+    const gwB = await replica(dbs.dbB, fake.url, cap, sinks[1]);
     try {
       const responses = await Promise.all(
         Array.from({ length: 100 }, async (_, i) => {
-          const res = await send(i % 2 ? gwA : gwB);
+          const res = await send((i % 2 ? gwA : gwB).client);
           return { status: res.status, body: await res.text() };
         }),
       );
@@ -118,7 +115,7 @@ Deno.test({
       );
       assert.match(error.error.message, /It resets at \d{4}-\d\d-\d\d 00:00 UTC\./);
 
-      const { spent } = await settled(dbA);
+      const { spent } = await settled(dbs.dbA);
       assert.ok(spent <= cap * 1e6, `spent ${spent} micro-USD is over the cap ${cap * 1e6}`);
       assert.ok(Math.abs(spent - 10 * CEILING_USD * 1e6) <= 10, `spent ${spent}, expected 10 ceilings`);
 
@@ -134,8 +131,7 @@ Deno.test({
       await gwA.close();
       await gwB.close();
       await fake.close();
-      await dbA.close();
-      await dbB.close();
+      await dbs.close();
     }
   },
 });
@@ -150,12 +146,12 @@ Deno.test({
     const fake = await startFakeProvider({ behavior: { failStatus: 529 } });
     const gw = await replica(db, fake.url, 100, new MemorySink());
     try {
-      const failed = await send(gw);
+      const failed = await send(gw.client);
       assert.equal(failed.status, 529);
       await failed.body?.cancel();
       assert.deepEqual(await settled(db), { spent: 0, reserved: 0 });
       fake.setBehavior({ usage: { input: 1000, output: 1000 } });
-      const ok = await send(gw);
+      const ok = await send(gw.client);
       assert.equal(ok.status, 200);
       await ok.text();
       // Sonnet 4.5: 1000 × $3/M + 1000 × $15/M = $0.018.
@@ -169,66 +165,6 @@ Deno.test({
   },
 });
 
-/** `main.ts serve` as a child process with its own data dir, sharing `dbUrl` with other replicas. */
-async function serveProcess(configFile: string, dbUrl: string, upstream: string) {
-  const dataDir = await Deno.makeTempDir({ prefix: "recondo-replica-" });
-  // Replicas share the fleet's HMAC key (proxy tokens are stored as keyed hashes in the database).
-  const hmacKeyFile = `${dirname(configFile)}/hmac.key`;
-  await Deno.writeFile(hmacKeyFile, new Uint8Array(32).fill(7), { mode: 0o600 });
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--unstable-no-legacy-abort",
-      new URL("../main.ts", import.meta.url).pathname,
-      "serve",
-    ],
-    env: {
-      RECONDO_DATA_DIR: dataDir,
-      RECONDO_CONFIG: configFile,
-      RECONDO_LISTEN: `127.0.0.1:${port}`,
-      RECONDO_STORE: "postgres",
-      RECONDO_DB_URL: dbUrl,
-      RECONDO_HMAC_KEY_FILE: hmacKeyFile,
-      RECONDO_UPSTREAM_OVERRIDE: `api.anthropic.com=${upstream}`,
-      RECONDO_LOG: "error",
-    },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const deadline = Date.now() + 60_000;
-  while (true) {
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-      (r) => (r.body?.cancel(), r.ok),
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`replica did not start: ${(await stderr).slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const caPem = await Deno.readTextFile(`${dataDir}/ca/ca.crt`);
-  const client = Deno.createHttpClient({
-    caCerts: [caPem],
-    proxy: { url: `http://alice:alice-secret-token@127.0.0.1:${port}` },
-  });
-  return {
-    client,
-    async stop() {
-      client.close();
-      child.kill("SIGTERM");
-      await child.status;
-      await stderr;
-      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
-    },
-  };
-}
-
 Deno.test({
   name: "two `recondo serve` processes on one PostgreSQL never let a budget overshoot",
   ...SANITIZE,
@@ -240,31 +176,27 @@ Deno.test({
     const fake = await startFakeProvider({
       behavior: { answer: ["a", "b"], eventDelayMs: 100, usage: { input: INPUT_TOKENS, output: 2000 } },
     });
-    const dir = await Deno.makeTempDir();
-    const configFile = `${dir}/recondo.json`;
-    await Deno.writeTextFile(
-      configFile,
-      JSON.stringify({
-        developers: developers(),
-        policies: [{
-          use: "spend-cap",
-          options: { budgets: [{ scope: "team:alpha", usd: CEILING_USD * 6.5, period: "day" }] },
-          timeoutMs: 20_000,
-        }],
-      }),
-    );
-    const replicas = await Promise.all([
-      serveProcess(configFile, url, fake.url),
-      serveProcess(configFile, url, fake.url),
-    ]);
+    await using config = await writeTempConfig({
+      developers: developers(),
+      policies: [{
+        use: "spend-cap",
+        options: { budgets: [{ scope: "team:alpha", usd: CEILING_USD * 6.5, period: "day" }] },
+        timeoutMs: 20_000,
+      }],
+    });
+    // Replicas share the fleet's HMAC key (proxy tokens are stored as keyed hashes in the database).
+    const common = {
+      configFile: config.path,
+      dbUrl: url,
+      hmacKeyFile: await writeFleetKey(`${config.dir}/hmac.key`),
+      overrides: { "api.anthropic.com": fake.url },
+      env: { RECONDO_LOG: "error" },
+    };
+    const replicas = await Promise.all([startReplica(common), startReplica(common)]);
+    const clients = replicas.map((r) => r.client("alice:alice-secret-token"));
     try {
       const statuses = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
-        const res = await fetch("https://api.anthropic.com/v1/messages", {
-          method: "POST",
-          client: replicas[i % 2].client,
-          headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
-          body: BODY,
-        });
+        const res = await send(clients[i % 2]);
         await res.text();
         return res.status;
       }));
@@ -277,7 +209,6 @@ Deno.test({
       await Promise.all(replicas.map((r) => r.stop()));
       await fake.close();
       await db.close();
-      await Deno.remove(dir, { recursive: true });
     }
   },
 });

@@ -4,13 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { providerParsers } from "../cli/wiring.ts";
-import { migrate } from "../storage/db/migrate.ts";
-import { openPostgres } from "../storage/db/postgres.ts";
 import type { Db } from "../storage/db/db.ts";
 import { createPolicyServices } from "../storage/ledger/mod.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
-import { sharedPostgres } from "./support/postgres.ts";
+import { replicaDatabases } from "./support/e2e.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 const HOSTS = ["api.anthropic.com", "api.openai.com", "generativelanguage.googleapis.com"];
@@ -51,14 +49,10 @@ Deno.test({
   name: "two replicas share one request bucket and answer 429 with retry-after in each provider's format",
   ...SANITIZE,
   async fn() {
-    const pg = await sharedPostgres();
-    const url = await pg.createDatabase();
-    const dbA = openPostgres(url, { max: 2 });
-    await migrate(dbA);
-    const dbB = openPostgres(url, { max: 2 });
+    const dbs = await replicaDatabases(2);
     const fake = await startFakeProvider();
-    const gwA = await replica(dbA, fake.url);
-    const gwB = await replica(dbB, fake.url);
+    const gwA = await replica(dbs.dbA, fake.url);
+    const gwB = await replica(dbs.dbB, fake.url);
     try {
       const statuses = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
         const [target, body] = REQUESTS[0];
@@ -100,8 +94,7 @@ Deno.test({
       await gwA.close();
       await gwB.close();
       await fake.close();
-      await dbA.close();
-      await dbB.close();
+      await dbs.close();
     }
   },
 });

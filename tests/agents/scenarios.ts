@@ -73,6 +73,23 @@ export interface Scenario {
 const PROXY_ENV = (ctx: ScenarioContext): Record<string, string> =>
   ctx.mode === "gateway" ? { HTTPS_PROXY: ctx.proxyUrl, https_proxy: ctx.proxyUrl } : {};
 
+/**
+ * Gemini CLI's fresh HOME: `~/.gemini/settings.json` with the given auth type, and no usage statistics,
+ * telemetry or update checks.
+ */
+function geminiHome(selectedType: string): (home: string) => Promise<void> {
+  return async (home) => {
+    await Deno.mkdir(join(home, ".gemini"), { recursive: true });
+    const settings = {
+      security: { auth: { selectedType } },
+      privacy: { usageStatisticsEnabled: false },
+      telemetry: { enabled: false },
+      general: { disableAutoUpdate: true, disableUpdateNag: true },
+    };
+    await Deno.writeTextFile(join(home, ".gemini", "settings.json"), JSON.stringify(settings));
+  };
+}
+
 const CODEX_QUIET = [
   "-c",
   "analytics.enabled=false",
@@ -190,16 +207,7 @@ const GEMINI_VERTEX: Scenario = {
     GEMINI_CLI_TRUST_WORKSPACE: "true",
     GEMINI_CLI_NO_RELAUNCH: "true",
   }),
-  async prepareHome(home) {
-    await Deno.mkdir(join(home, ".gemini"), { recursive: true });
-    const settings = {
-      security: { auth: { selectedType: "vertex-ai" } },
-      privacy: { usageStatisticsEnabled: false },
-      telemetry: { enabled: false },
-      general: { disableAutoUpdate: true, disableUpdateNag: true },
-    };
-    await Deno.writeTextFile(join(home, ".gemini", "settings.json"), JSON.stringify(settings));
-  },
+  prepareHome: geminiHome("vertex-ai"),
   expect: [{
     method: "POST",
     path:
@@ -357,18 +365,9 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       GEMINI_CLI_TRUST_WORKSPACE: "true",
       GEMINI_CLI_NO_RELAUNCH: "true",
     }),
-    async prepareHome(home) {
-      await Deno.mkdir(join(home, ".gemini"), { recursive: true });
-      const settings = {
-        // Needed in direct mode only: GOOGLE_GEMINI_BASE_URL alone switches the CLI to a "gateway" auth
-        // type that then fails with "Invalid auth method selected" (exit 41).
-        security: { auth: { selectedType: "gemini-api-key" } },
-        privacy: { usageStatisticsEnabled: false },
-        telemetry: { enabled: false },
-        general: { disableAutoUpdate: true, disableUpdateNag: true },
-      };
-      await Deno.writeTextFile(join(home, ".gemini", "settings.json"), JSON.stringify(settings));
-    },
+    // The auth type is needed in direct mode only: GOOGLE_GEMINI_BASE_URL alone switches the CLI to a
+    // "gateway" auth type that then fails with "Invalid auth method selected" (exit 41).
+    prepareHome: geminiHome("gemini-api-key"),
     expect: [{
       method: "POST",
       path: "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",

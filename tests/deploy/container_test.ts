@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { makeTestCertificate } from "../fake_provider/tls.ts";
 import { startFakeProvider } from "../fake_provider/mod.ts";
 import { freePort } from "../support/postgres.ts";
+import { postMessages } from "../support/e2e.ts";
 import { dataPaths } from "../../config/paths.ts";
 import { loadOrCreateCa } from "../../proxy/tls/ca.ts";
 import { loadOrCreateHmacKey } from "../../capture/credentials.ts";
@@ -124,15 +125,10 @@ Deno.test({
       }
 
       const client = Deno.createHttpClient({ caCerts: [caCert], proxy: { url: `http://127.0.0.1:${port}` } });
-      const res = await fetch("https://api.anthropic.com/v1/messages", {
-        method: "POST",
-        client,
-        headers: { "content-type": "application/json", "x-api-key": "sk-ant-api03-container-test" },
-        body: JSON.stringify({
-          model: "claude-sonnet-4-5",
-          max_tokens: 64,
-          messages: [{ role: "user", content: "hello from the container test" }],
-        }),
+      const res = await postMessages(client, {
+        maxTokens: 64,
+        content: "hello from the container test",
+        headers: { "x-api-key": "sk-ant-api03-container-test" },
       });
       const body = await res.text();
       client.close();

@@ -124,27 +124,6 @@ export function route(req: Request, recorded: RecordedRequest, ctx: RouteContext
   if (compat) {
     return compatResponse(compat, body!, { behavior, nextId: ctx.nextId, signal: req.signal });
   }
-  if (pathname === "/v1/messages") {
-    const request = body as AnthropicRequest;
-    const id = ctx.nextId("msg");
-    const headers = { "request-id": ctx.nextId("req") };
-    const tool = behavior.toolScript;
-    if (request.stream && tool && wantsScriptedToolUse(request, tool)) {
-      return sseResponse(anthropicToolUseEvents(request, behavior, id, tool), {
-        behavior,
-        signal: req.signal,
-        headers,
-      });
-    }
-    if (request.stream) {
-      return sseResponse(anthropicStreamEvents(request, behavior, id), {
-        behavior,
-        signal: req.signal,
-        headers,
-      });
-    }
-    return json(anthropicMessage(request, behavior, id), 200, headers);
-  }
   if (pathname === "/v1/messages/count_tokens") return json(anthropicCountTokens(behavior), 200);
   if (pathname === "/v1/responses") {
     const request = body as ResponsesRequest;
@@ -179,20 +158,11 @@ function anthropicAnswer(req: Request, request: AnthropicRequest, ctx: RouteCont
   const id = ctx.nextId("msg");
   const headers = { "request-id": ctx.nextId("req") };
   const tool = behavior.toolScript;
+  const stream = { behavior, signal: req.signal, headers };
   if (request.stream && tool && wantsScriptedToolUse(request, tool)) {
-    return sseResponse(anthropicToolUseEvents(request, behavior, id, tool), {
-      behavior,
-      signal: req.signal,
-      headers,
-    });
+    return sseResponse(anthropicToolUseEvents(request, behavior, id, tool), stream);
   }
-  if (request.stream) {
-    return sseResponse(anthropicStreamEvents(request, behavior, id), {
-      behavior,
-      signal: req.signal,
-      headers,
-    });
-  }
+  if (request.stream) return sseResponse(anthropicStreamEvents(request, behavior, id), stream);
   return json(anthropicMessage(request, behavior, id), 200, headers);
 }
 

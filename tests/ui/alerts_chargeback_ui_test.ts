@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { ADMIN, startUiStack } from "./stack.ts";
 import { loginOverHttp } from "./http_session.ts";
-import { priceUsage } from "../../providers/mod.ts";
 import { startWebhookReceiver } from "../support/webhook_receiver.ts";
+import { messagesStatus, sonnetCostMicros } from "../support/e2e.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 const SECRET = "ui-webhook-secret-42";
@@ -17,31 +17,10 @@ const DEVELOPERS = [
   { name: "bob", team: "beta", token: "bob-secret-token" },
 ];
 /** The stack's fake answers every request with 1200 input and 80 output tokens. */
-const COST_MICROS = Math.round(
-  priceUsage("anthropic", "claude-sonnet-4-5", {
-    input: 1200,
-    output: 80,
-    cacheRead: 0,
-    cacheWrite5m: 0,
-    cacheWrite1h: 0,
-    reasoning: 0,
-    estimated: false,
-  }, new Date()).usd! * 1e6,
-);
+const COST_MICROS = sonnetCostMicros({ input: 1200, output: 80 });
 
-async function send(client: Deno.HttpClient): Promise<number> {
-  const res = await fetch("https://api.anthropic.com/v1/messages", {
-    method: "POST",
-    client,
-    headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
-    body: JSON.stringify({
-      model: "claude-sonnet-4-5",
-      max_tokens: 50,
-      messages: [{ role: "user", content: "hi" }],
-    }),
-  });
-  await res.body?.cancel();
-  return res.status;
+function send(client: Deno.HttpClient): Promise<number> {
+  return messagesStatus(client, { maxTokens: 50 });
 }
 
 Deno.test({
