@@ -11,6 +11,7 @@ import type { ProviderName } from "../core/exchange.ts";
 import { azureDeployment, detectApi, parseRequest } from "../providers/mod.ts";
 import type { ApiName, Usage } from "../providers/types.ts";
 import { GENESIS_HASH, sortToolResults, turnHash } from "../storage/chain.ts";
+import { packText } from "../storage/packed_text.ts";
 import type { Db, Queryable, SqlValue } from "../storage/db/db.ts";
 import { commitBody, prepareBody, type PreparedBody } from "../storage/bodies/write.ts";
 import type { ObjectStore } from "../storage/objects/store.ts";
@@ -269,7 +270,11 @@ export async function writePrepared(
     const hash = turnHash(turn, toolCalls, sortedResults);
     await insert(tx, "turns", { ...turn, hash });
     for (const c of toolCalls) await insert(tx, "tool_calls", c);
-    for (const r of sortedResults) await insert(tx, "tool_results", r);
+    // Hashed above over the plain text; stored deflated when long (storage/packed_text.ts).
+    for (const r of sortedResults) {
+      const { plain, deflated } = packText(String(r.content));
+      await insert(tx, "tool_results", { ...r, content: plain, content_deflated: deflated });
+    }
     const greatest = engine === "postgres" ? "GREATEST" : "MAX";
     const least = engine === "postgres" ? "LEAST" : "MIN";
     await tx.run(

@@ -3,6 +3,8 @@ import { sortToolResults, turnHash } from "../storage/chain.ts";
 import type { Db } from "../storage/db/db.ts";
 import { testBothEngines } from "../storage/db/test_engines.ts";
 import { loadBody } from "../storage/objects/content.ts";
+import { withToolResultText } from "../storage/packed_text.ts";
+import { getTurn } from "../storage/queries.ts";
 import { openLocalObjectStore } from "../storage/objects/local.ts";
 import type { ObjectStore } from "../storage/objects/store.ts";
 import { persistRecord } from "./persist.ts";
@@ -42,7 +44,9 @@ async function recomputeChain(db: Db, sessionId: string): Promise<void> {
     const calls = await db.query("SELECT * FROM tool_calls WHERE turn_id = $1 ORDER BY idx", [
       t.id as string,
     ]);
-    const results = await db.query("SELECT * FROM tool_results WHERE turn_id = $1", [t.id as string]);
+    const results = withToolResultText(
+      await db.query("SELECT * FROM tool_results WHERE turn_id = $1", [t.id as string]),
+    );
     assert.equal(turnHash(t, calls, sortToolResults(results)), t.hash, `turn ${i + 1} hash recomputes`);
     prev = t.hash as string;
   }
@@ -304,3 +308,43 @@ testBothEngines("an OpenRouter turn stores the cost OpenRouter reported beside o
     await recomputeChain(db, String(turn.session_id));
   });
 });
+
+testBothEngines(
+  "a long tool result is kept deflated, read back exactly, and hashed into the chain as its text",
+  async ({ db }) => {
+    await withObjects(async (objects) => {
+      const t0 = Date.UTC(2026, 0, 3);
+      const body = messagesBody("read the file");
+      const first = fakeParsed({
+        sessionId: "cc-long",
+        userText: "read the file",
+        usage: usage({ input: 10, output: 5 }),
+        toolCalls: [{ id: "toolu_r", name: "Read", arguments: '{"file_path":"a.ts"}', server: false }],
+      });
+      const r1 = await write(db, objects, record(fakeExchange({ at: t0 }), first, body));
+      const text = Array.from({ length: 200 }, (_, i) => `export const line${i} = "value ${i} ✓";\n`).join(
+        "",
+      );
+      const second = fakeParsed({
+        sessionId: "cc-long",
+        userText: null,
+        usage: usage({ input: 20, output: 5 }),
+        toolResults: [{ callId: "toolu_r", content: text, isError: false }],
+      });
+      const r2 = await write(db, objects, record(fakeExchange({ at: t0 + MINUTE }), second, body));
+      assert(r1.status === "written" && r2.status === "written");
+      const [raw] = await db.query("SELECT content, content_deflated FROM tool_results WHERE turn_id = $1", [
+        r2.turnId!,
+      ]);
+      assert.equal(raw.content, "", "the plain column is empty");
+      const deflated = raw.content_deflated as Uint8Array;
+      assert(
+        deflated instanceof Uint8Array && deflated.length * 3 < text.length,
+        `${deflated?.length} bytes`,
+      );
+      const turn = await getTurn(db, r2.turnId!);
+      assert.equal(turn?.tool_results[0].content, text, "read back byte for byte");
+      await recomputeChain(db, r1.sessionId!);
+    });
+  },
+);

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Db, Row, SqlValue } from "./db/db.ts";
+import { withToolResultText } from "./packed_text.ts";
 
 /** One line of `recondo sessions`. */
 export interface SessionSummary {
@@ -230,7 +231,9 @@ export async function getTurn(db: Db, id: string): Promise<TurnDetail | null> {
     "SELECT * FROM events WHERE turn_id = $1 AND kind = 'decision' ORDER BY at, id",
     [id],
   );
-  const results = await db.query("SELECT * FROM tool_results WHERE turn_id = $1 ORDER BY call_id, id", [id]);
+  const results = withToolResultText(
+    await db.query("SELECT * FROM tool_results WHERE turn_id = $1 ORDER BY call_id, id", [id]),
+  );
   const [ex] = await db.query("SELECT * FROM exchanges WHERE id = $1", [String(t.exchange_id)]);
   return {
     ...turnSummary(t, calls, decisions),
@@ -343,9 +346,11 @@ export async function chainRows(db: Db, sessionId: string): Promise<{
       "turn_id",
     ),
     toolResults: groupBy(
-      await db.query("SELECT * FROM tool_results WHERE session_id = $1 ORDER BY turn_id, call_id, id", [
-        sessionId,
-      ]),
+      withToolResultText(
+        await db.query("SELECT * FROM tool_results WHERE session_id = $1 ORDER BY turn_id, call_id, id", [
+          sessionId,
+        ]),
+      ),
       "turn_id",
     ),
     heads: await db.query("SELECT * FROM chain_heads WHERE session_id = $1 ORDER BY seq, signed_at", [

@@ -16,6 +16,7 @@ import { checkObjects, type ObjectRef } from "./object_check.ts";
 import { checkSegmentedBodies } from "./segment_check.ts";
 import { isFailure, type Problem, type VerifyReport } from "./report.ts";
 import type { TrustedKeys } from "./trusted_keys.ts";
+import { withToolResultText } from "../../storage/packed_text.ts";
 
 /** Thrown for a session id that names nothing; the CLI prints its message. */
 export class UnknownSessionError extends Error {
@@ -61,7 +62,10 @@ export function readSessionRows(db: Db, sessionId: string): Promise<SessionRows>
         await q("SELECT * FROM tool_calls WHERE session_id = $1 ORDER BY turn_id, idx"),
         "turn_id",
       ),
-      toolResults: groupBy(await q("SELECT * FROM tool_results WHERE session_id = $1"), "turn_id"),
+      toolResults: groupBy(
+        withToolResultText(await q("SELECT * FROM tool_results WHERE session_id = $1")),
+        "turn_id",
+      ),
       heads: await q("SELECT * FROM chain_heads WHERE session_id = $1 ORDER BY seq, signed_at"),
       deletions: await q("SELECT * FROM deletions WHERE session_id = $1 ORDER BY seq"),
       exchanges: await q(

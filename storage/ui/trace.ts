@@ -6,6 +6,7 @@
  */
 import type { Db, Row } from "../db/db.ts";
 import { getSession, type SessionDetail, type TurnSummary } from "../queries.ts";
+import { withToolResultText } from "../packed_text.ts";
 
 /** One turn of the trace. */
 export interface TraceTurn extends TurnSummary {
@@ -44,13 +45,13 @@ export async function sessionTrace(db: Db, id: string): Promise<SessionTrace | n
     ))
       .map((r) => [String(r.id), r]),
   );
-  const results = group(
+  const results = group(withToolResultText(
     await db.query(
       `SELECT r.*, c.name AS tool_name FROM tool_results r LEFT JOIN tool_calls c ON c.id = r.tool_call_id
        WHERE r.session_id = $1 ORDER BY r.turn_id, r.call_id, r.id`,
       [id],
     ),
-  );
+  ));
   const decisions = group(
     await db.query(
       "SELECT * FROM events WHERE session_id = $1 AND kind = 'decision' AND turn_id IS NOT NULL ORDER BY at, id",
