@@ -4,7 +4,7 @@
  * back the body byte for byte. A manifest is stored as a delta: the first `base_parts` parts of an earlier
  * body's manifest, then its own parts, so a turn that resends a conversation stores only what changed.
  *
- * The own parts are kept deflated with the base's parts as the preset dictionary (`z1:` + base64). A turn's
+ * The own parts are kept deflated with the end of the base's parts as the preset dictionary (`z1:` + base64). A turn's
  * own parts are mostly what the previous turn also ended with: the hashes of the system prompt and tools
  * that follow the messages, and the literal bytes between them (a billing line, request ids, settings)
  * with a few characters changed, so they shrink to the changes: ~2 KB of JSON becomes ~0.3 KB. Rows written
@@ -40,8 +40,14 @@ export interface ManifestRow {
 }
 
 const COMPRESSED = "z1:";
-/** Deflate's window: only the last 32 KiB of a preset dictionary can be referred to. */
-const WINDOW = 32 * 1024;
+/**
+ * The dictionary is the JSON of the base's last `DICTIONARY_PARTS` parts, at most its last `WINDOW` bytes:
+ * what a turn repeats is the previous turn's tail (system blocks, tools, settings after the messages), and a
+ * bounded dictionary keeps writing and reading a manifest O(1) in the session's length (the whole part list
+ * as dictionary made each step of a 400-turn chain re-encode ~30 KB).
+ */
+const DICTIONARY_PARTS = 24;
+const WINDOW = 8 * 1024;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -66,7 +72,7 @@ function partsJson(parts: readonly Part[]): string {
 /** The preset dictionary for a manifest on `base` (the base's full part list): the end of its JSON. */
 function dictionaryOf(base: readonly Part[] | null): Uint8Array | undefined {
   if (!base?.length) return undefined;
-  const json = new TextEncoder().encode(partsJson(base));
+  const json = new TextEncoder().encode(partsJson(base.slice(-DICTIONARY_PARTS)));
   return json.subarray(Math.max(0, json.length - WINDOW));
 }
 
