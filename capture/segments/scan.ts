@@ -51,10 +51,18 @@ function stringEnd(bytes: Uint8Array, i: number): number {
 }
 
 /**
- * End (exclusive) of the value starting at `i`, or -1 when the bytes are not a complete value. Nested
- * objects and arrays are walked by depth; scalars end at the next separator or closing bracket.
+ * Ends of the containers found so far in one body, by start offset. A walk records the end of every
+ * container it passes through, so cutting a message, then its content, then a block, walks each byte once
+ * instead of once per level (`splitBody` descends three or four levels into every message).
  */
-export function valueEnd(bytes: Uint8Array, i: number): number {
+export type EndCache = Map<number, number>;
+
+/**
+ * End (exclusive) of the value starting at `i`, or -1 when the bytes are not a complete value. Nested
+ * objects and arrays are walked by depth; scalars end at the next separator or closing bracket. With
+ * `ends`, container ends are looked up there first and recorded there as the walk closes them.
+ */
+export function valueEnd(bytes: Uint8Array, i: number, ends?: EndCache): number {
   const first = bytes[i];
   if (first === QUOTE) return stringEnd(bytes, i);
   if (first !== OPEN_OBJECT && first !== OPEN_ARRAY) {
@@ -65,15 +73,22 @@ export function valueEnd(bytes: Uint8Array, i: number): number {
     ) j++;
     return j > i ? j : -1;
   }
-  let depth = 0;
+  const known = ends?.get(i);
+  if (known !== undefined) return known;
+  const open: number[] = [];
   for (let j = i; j < bytes.length; j++) {
     const b = bytes[j];
     if (b === QUOTE) {
       j = stringEnd(bytes, j) - 1;
       if (j < 0) return -1;
-    } else if (b === OPEN_OBJECT || b === OPEN_ARRAY) depth++;
-    else if (b === CLOSE_OBJECT || b === CLOSE_ARRAY) {
-      if (--depth === 0) return j + 1;
+    } else if (b === OPEN_OBJECT || b === OPEN_ARRAY) {
+      const skip = open.length ? ends?.get(j) : undefined;
+      if (skip !== undefined) j = skip - 1;
+      else open.push(j);
+    } else if (b === CLOSE_OBJECT || b === CLOSE_ARRAY) {
+      const start = open.pop()!;
+      ends?.set(start, j + 1);
+      if (!open.length) return j + 1;
     }
   }
   return -1;
@@ -101,7 +116,7 @@ function items(
 }
 
 /** The members of the object at `start`, or `null` when there is none there. */
-export function scanObject(bytes: Uint8Array, start: number): Member[] | null {
+export function scanObject(bytes: Uint8Array, start: number, ends?: EndCache): Member[] | null {
   const members: Member[] = [];
   const end = items(bytes, start, OPEN_OBJECT, CLOSE_OBJECT, (i) => {
     if (bytes[i] !== QUOTE) return -1;
@@ -110,7 +125,7 @@ export function scanObject(bytes: Uint8Array, start: number): Member[] | null {
     const colon = skipSpace(bytes, keyEnd);
     if (bytes[colon] !== COLON) return -1;
     const valueStart = skipSpace(bytes, colon + 1);
-    const end = valueEnd(bytes, valueStart);
+    const end = valueEnd(bytes, valueStart, ends);
     if (end < 0) return -1;
     let key: string;
     try {
@@ -125,10 +140,10 @@ export function scanObject(bytes: Uint8Array, start: number): Member[] | null {
 }
 
 /** The element spans of the array at `start`, or `null` when there is none there. */
-export function scanArray(bytes: Uint8Array, start: number): Span[] | null {
+export function scanArray(bytes: Uint8Array, start: number, ends?: EndCache): Span[] | null {
   const spans: Span[] = [];
   const end = items(bytes, start, OPEN_ARRAY, CLOSE_ARRAY, (i) => {
-    const end = valueEnd(bytes, i);
+    const end = valueEnd(bytes, i, ends);
     if (end >= 0) spans.push({ start: i, end });
     return end;
   });

@@ -22,7 +22,7 @@
  * const spans = splitBody(bytes); // null: store whole
  * @module
  */
-import { scanArray, scanObject, skipSpace, type Span } from "./scan.ts";
+import { type EndCache, scanArray, scanObject, skipSpace, type Span } from "./scan.ts";
 
 /** Bodies smaller than this are stored whole: a manifest would save nothing worth its rows. */
 export const MIN_SEGMENTED_BODY_BYTES = 16 * 1024;
@@ -52,9 +52,9 @@ const WRAPPER = "request";
 const OPEN_OBJECT = 0x7b, OPEN_ARRAY = 0x5b;
 
 /** The spans of the values of the container at `start` (members' values or elements), or `null`. */
-function childValues(bytes: Uint8Array, start: number): Span[] | null {
-  if (bytes[start] === OPEN_ARRAY) return scanArray(bytes, start);
-  const members = scanObject(bytes, start);
+function childValues(bytes: Uint8Array, start: number, ends: EndCache): Span[] | null {
+  if (bytes[start] === OPEN_ARRAY) return scanArray(bytes, start, ends);
+  const members = scanObject(bytes, start, ends);
   return members?.map((m) => ({ start: m.valueStart, end: m.valueEnd })) ?? null;
 }
 
@@ -63,10 +63,16 @@ function childValues(bytes: Uint8Array, start: number): Span[] | null {
  * descendants, or `null` when cutting it would leave more than `budget` bytes literal (or it has no large
  * descendant): then the caller keeps it whole.
  */
-function largeValues(bytes: Uint8Array, span: Span, minSegment: number, budget: number): Span[] | null {
+function largeValues(
+  bytes: Uint8Array,
+  span: Span,
+  minSegment: number,
+  budget: number,
+  ends: EndCache,
+): Span[] | null {
   const first = bytes[span.start];
   if (first !== OPEN_OBJECT && first !== OPEN_ARRAY) return null;
-  const children = childValues(bytes, span.start);
+  const children = childValues(bytes, span.start, ends);
   if (!children) return null;
   const out: Span[] = [];
   let literal = span.end - span.start;
@@ -74,7 +80,7 @@ function largeValues(bytes: Uint8Array, span: Span, minSegment: number, budget: 
     const size = child.end - child.start;
     if (size < minSegment) continue;
     // Prefer the child whole; cut into it only when it is a container whose own literal fits what is left.
-    const inner = largeValues(bytes, child, minSegment, budget - (literal - size));
+    const inner = largeValues(bytes, child, minSegment, budget - (literal - size), ends);
     if (inner) {
       out.push(...inner);
       for (const s of inner) literal -= s.end - s.start;
@@ -86,9 +92,15 @@ function largeValues(bytes: Uint8Array, span: Span, minSegment: number, budget: 
   return out.length && literal <= budget ? out : null;
 }
 
-function pushElement(bytes: Uint8Array, span: Span, out: Span[], options: Required<SplitOptions>): void {
+function pushElement(
+  bytes: Uint8Array,
+  span: Span,
+  out: Span[],
+  options: Required<SplitOptions>,
+  ends: EndCache,
+): void {
   const cut = options.maxElementLiteral > 0
-    ? largeValues(bytes, span, options.minSegment, options.maxElementLiteral)
+    ? largeValues(bytes, span, options.minSegment, options.maxElementLiteral, ends)
     : null;
   if (cut) out.push(...cut);
   else out.push(span);
@@ -100,18 +112,19 @@ function splitObject(
   out: Span[],
   nested: boolean,
   options: Required<SplitOptions>,
+  ends: EndCache,
 ): boolean {
-  const members = scanObject(bytes, start);
+  const members = scanObject(bytes, start, ends);
   if (!members) return false;
   for (const m of members) {
     const span = { start: m.valueStart, end: m.valueEnd };
     if (PER_ELEMENT.has(m.key) && bytes[m.valueStart] === OPEN_ARRAY) {
-      const elements = scanArray(bytes, m.valueStart);
+      const elements = scanArray(bytes, m.valueStart, ends);
       if (!elements) return false;
-      for (const e of elements) pushElement(bytes, e, out, options);
+      for (const e of elements) pushElement(bytes, e, out, options, ends);
     } else if (WHOLE.has(m.key) || m.key === "system") out.push(span);
     else if (m.key === WRAPPER && !nested && bytes[m.valueStart] === OPEN_OBJECT) {
-      if (!splitObject(bytes, m.valueStart, out, true, options)) return false;
+      if (!splitObject(bytes, m.valueStart, out, true, options, ends)) return false;
     }
   }
   return true;
@@ -131,7 +144,7 @@ export function splitBody(bytes: Uint8Array, options: SplitOptions = {}): Span[]
   const start = skipSpace(bytes, 0);
   if (bytes[start] !== OPEN_OBJECT) return null;
   const spans: Span[] = [];
-  if (!splitObject(bytes, start, spans, false, settings)) return null;
+  if (!splitObject(bytes, start, spans, false, settings, new Map())) return null;
   const kept = spans.filter((s) => s.end - s.start >= settings.minSegment);
   return kept.length ? kept : null;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { clientExchange, clientExchangeFiles } from "../../providers/_testing.ts";
 import { MAX_ELEMENT_LITERAL_BYTES, MIN_SEGMENT_BYTES, splitBody } from "./split.ts";
-import { scanArray, scanObject } from "./scan.ts";
+import { type EndCache, scanArray, scanObject, valueEnd } from "./scan.ts";
 import type { Span } from "./scan.ts";
 
 const enc = new TextEncoder();
@@ -227,4 +227,17 @@ Deno.test("a moved cache_control breakpoint or a new billing line leaves the lar
     "the same three segments after the client rewrote the old message and the billing line",
   );
   assert(a.has(JSON.stringify(result.content)), "the tool result's text is a segment of its own");
+});
+
+Deno.test("every container end the scan records while walking is the end a fresh walk finds", () => {
+  for (let seed = 1; seed <= 200; seed++) {
+    const r = rng(seed);
+    const bytes = enc.encode(
+      messy({ messages: [randomValue(r, 0), agentMessage(r, seed)], tools: randomValue(r, 1) }, r),
+    );
+    const ends: EndCache = new Map();
+    assert.equal(valueEnd(bytes, 0, ends), bytes.length, `seed ${seed}: the body is one value`);
+    assert(ends.size > 1, `seed ${seed}: nested containers were recorded`);
+    for (const [start, end] of ends) assert.equal(valueEnd(bytes, start), end, `seed ${seed} at ${start}`);
+  }
 });
