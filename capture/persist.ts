@@ -13,8 +13,10 @@ import type { ApiName, Usage } from "../providers/types.ts";
 import { GENESIS_HASH, sortToolResults, turnHash } from "../storage/chain.ts";
 import { packText } from "../storage/packed_text.ts";
 import type { Db, Queryable, SqlValue } from "../storage/db/db.ts";
-import { commitBody, prepareBody, type PreparedBody } from "../storage/bodies/write.ts";
-import type { ObjectStore } from "../storage/objects/store.ts";
+import { MAX_PACKED_BODY_BYTES, type SmallBody } from "../storage/bodies/batch_pack.ts";
+import { commitBody, prepareBody, type PreparedBody, type SegmentSpan } from "../storage/bodies/write.ts";
+import { sha256Hex } from "../storage/objects/content.ts";
+import type { ObjectMeta, ObjectStore } from "../storage/objects/store.ts";
 import { type ConversationFacts, conversationFacts, requestJson } from "./conversation.ts";
 import type { CaptureRecord } from "./record.ts";
 import { splitBody } from "./segments/split.ts";
@@ -105,16 +107,70 @@ export interface PreparedRecord {
   facts: ConversationFacts | null;
 }
 
+/** How one body of a record is to be stored: hashed, and cut into segments or `null` (stored whole). */
+export interface BodyPlan {
+  bytes: Uint8Array;
+  sha256: string;
+  spans: readonly SegmentSpan[] | null;
+  meta: ObjectMeta;
+}
+
+/** Hashes both bodies of `record` and finds the request's segments (none when `segment` is false). */
+export function planBodies(
+  record: CaptureRecord,
+  segment = true,
+): { request: BodyPlan; response: BodyPlan } {
+  const ex = record.exchange;
+  const ws = ex.kind === "websocket";
+  const { requestBody, responseBody } = record;
+  return {
+    request: {
+      bytes: requestBody,
+      sha256: sha256Hex(requestBody),
+      spans: ws || !segment ? null : splitBody(requestBody),
+      meta: {
+        kind: ws ? "ws-client" : "request",
+        size: requestBody.length,
+        contentType: ex.request.headers["content-type"],
+      },
+    },
+    response: {
+      bytes: responseBody,
+      sha256: sha256Hex(responseBody),
+      spans: null,
+      meta: {
+        kind: ws ? "ws-server" : "response",
+        size: responseBody.length,
+        contentType: ex.response?.headers["content-type"],
+      },
+    },
+  };
+}
+
+/** The bodies of `plan` small enough, and not segmented, to share their batch's pack (`batch_pack.ts`). */
+export function smallBodies(plan: { request: BodyPlan; response: BodyPlan }): SmallBody[] {
+  return [plan.request, plan.response].filter((p) =>
+    !p.spans?.length && p.bytes.length <= MAX_PACKED_BODY_BYTES
+  );
+}
+
 /**
  * First half of persisting: parses the request if no policy did, stores both bodies (hash, gzip, write)
  * and derives the conversation facts. Returns `null` when the exchange is already in the database (looked
- * up unless `lookUp` is false: a fresh exchange cannot be there, and `writePrepared` checks again).
+ * up unless `lookUp` is false: a fresh exchange cannot be there, and `writePrepared` checks again). The
+ * write batch passes its `plan` and the small bodies it `packed` already (`batch_pack.ts`); a record
+ * persisted alone (a retry) stores each body as its own object, as before packs.
  */
 export async function prepareRecord(
   db: Db,
   objects: ObjectStore,
   input: CaptureRecord,
-  options: { lookUp?: boolean; segment?: boolean } = {},
+  options: {
+    lookUp?: boolean;
+    segment?: boolean;
+    plan?: { request: BodyPlan; response: BodyPlan };
+    packed?: Map<string, PreparedBody>;
+  } = {},
 ): Promise<PreparedRecord | null> {
   // Decoded once for the request parser and the conversation facts.
   const json = input.parsed ? requestJson(input) : null;
@@ -124,25 +180,11 @@ export async function prepareRecord(
     const known = await db.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [ex.id]);
     if (known.length) return null;
   }
-  const ws = ex.kind === "websocket";
-  const [request, response] = await Promise.all([
-    prepareBody(
-      db,
-      objects,
-      record.requestBody,
-      ws || options.segment === false ? null : splitBody(record.requestBody),
-      {
-        kind: ws ? "ws-client" : "request",
-        size: record.requestBody.length,
-        contentType: ex.request.headers["content-type"],
-      },
-    ),
-    prepareBody(db, objects, record.responseBody, null, {
-      kind: ws ? "ws-server" : "response",
-      size: record.responseBody.length,
-      contentType: ex.response?.headers["content-type"],
-    }),
-  ]);
+  const plan = options.plan ?? planBodies(record, options.segment);
+  const store = (p: BodyPlan) =>
+    options.packed?.get(p.sha256) ??
+      prepareBody(db, objects, p.bytes, p.spans, { ...p.meta, sha256: p.sha256 });
+  const [request, response] = await Promise.all([store(plan.request), store(plan.response)]);
   return {
     record,
     requestSha: request.sha256,

@@ -9,6 +9,8 @@
  */
 import type { Exchange, WsMessage } from "../core/exchange.ts";
 import { log } from "../core/log.ts";
+import { storeSmallBodies } from "../storage/bodies/batch_pack.ts";
+import type { PreparedBody } from "../storage/bodies/write.ts";
 import type { Db } from "../storage/db/db.ts";
 import type { ObjectStore } from "../storage/objects/store.ts";
 import { BodyCollector, MAX_CAPTURED_BODY_BYTES } from "./body_collector.ts";
@@ -16,9 +18,11 @@ import type { Journal, JournalStats } from "./journal.ts";
 import {
   persistRecord,
   type PersistResult,
+  planBodies,
   type PreparedRecord,
   prepareRecord,
   type PriceFn,
+  smallBodies,
   writePrepared,
   type WrittenRecord,
 } from "./persist.ts";
@@ -197,7 +201,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
    * savepoint, so one bad record does not undo the others; on PostgreSQL a savepoint costs two round
    * trips per record, so a failure rolls the batch back instead. Whatever failed is retried on its own.
    * Only replayed records can already be in the database, so only they are looked up before their bodies
-   * are stored (the transaction checks every record again).
+   * are stored (the transaction checks every record again). Small bodies of the whole batch share one pack.
    */
   async function persistBatch(items: Queued[], replayed: boolean): Promise<void> {
     const loaded = await Promise.all(items.map(async (item) => {
@@ -209,12 +213,27 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         return null;
       }
     }));
-    const records = loaded.filter((r) => r !== null);
+    let records = loaded.filter((r) => r !== null);
+    if (replayed) records = await withoutDuplicates(records);
     const retry: { id: number; record: CaptureRecord }[] = [];
     const prepared: { id: number; record: CaptureRecord; ready: PreparedRecord }[] = [];
-    await Promise.all(records.map(async ({ id, record }) => {
+    // The batch's small bodies go into one pack: one object write for the batch, not two per record.
+    const plans = records.map(({ record }) => planBodies(record));
+    let packed: Map<string, PreparedBody>;
+    try {
+      packed = await storeSmallBodies(options.db, options.objects, plans.flatMap(smallBodies), Date.now());
+    } catch (error) {
+      log.warn("capture.pack_failed", { records: records.length, error });
+      for (const r of records) await persistAttempts(r.id, r.record);
+      return;
+    }
+    await Promise.all(records.map(async ({ id, record }, i) => {
       try {
-        const ready = await prepareRecord(options.db, options.objects, record, { lookUp: replayed });
+        const ready = await prepareRecord(options.db, options.objects, record, {
+          lookUp: false,
+          plan: plans[i],
+          packed,
+        });
         if (ready) prepared.push({ id, record, ready });
         else settled(id, { status: "duplicate", exchangeId: record.exchange.id });
       } catch (error) {
@@ -257,6 +276,20 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
     retry.sort((a, b) => a.id - b.id);
     for (const { id, record } of retry) await persistAttempts(id, record);
+  }
+
+  /** Settles replayed records already in the database (written before a crash cut compaction short). */
+  async function withoutDuplicates<T extends { id: number; record: CaptureRecord }>(
+    records: T[],
+  ): Promise<T[]> {
+    const fresh: T[] = [];
+    for (const r of records) {
+      const id = r.record.exchange.id;
+      const known = await options.db.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [id]);
+      if (known.length) settled(r.id, { status: "duplicate", exchangeId: id });
+      else fresh.push(r);
+    }
+    return fresh;
   }
 
   function settled(id: number, result: PersistResult): void {

@@ -83,15 +83,23 @@ const MAX_FAILURES_LISTED = 20;
 
 type Outcome = "deleted" | "shared" | "locked" | "held" | "failed";
 
+/**
+ * What a hash is to the run, for its counters: a `body` (or a manifest's base, or a segment pack) counts in
+ * `objects_*`, a `segment` in `segments_deleted`, and the `container` pack of small packed bodies
+ * (`storage/bodies/batch_pack.ts`) in nothing, since its bodies were counted already.
+ */
+type Role = "body" | "segment" | "container";
+
 async function removeOne(
   db: Db,
   objects: ObjectStore,
   sha: string,
   result: RetentionResult,
   options: ObjectRemovalOptions,
+  role: Role = "body",
 ): Promise<Outcome> {
   if (await objectStillNamed(db, sha)) {
-    result.objects_shared++;
+    if (role !== "container") result.objects_shared++;
     return "shared";
   }
   const now = options.now();
@@ -108,7 +116,7 @@ async function removeOne(
     }
     await recordDeletion(db, sha, options, now);
     result.manifests_deleted++;
-    for (const next of named) await removeOne(db, objects, next, result, options);
+    for (const next of named) await removeOne(db, objects, next, result, options, "segment");
     // A body of the same bytes may also be stored whole (captured before segments existed).
     if (!stored && !(await objects.has(sha))) return "deleted";
   }
@@ -118,8 +126,19 @@ async function removeOne(
       return "shared";
     }
     await endRemoval(db, sha, true);
-    result.segments_deleted++;
-    await removeOne(db, objects, stored.pack_sha256, result, options);
+    if (role === "segment") result.segments_deleted++;
+    else {
+      await recordDeletion(db, sha, options, now);
+      result.objects_deleted++;
+    }
+    await removeOne(
+      db,
+      objects,
+      stored.pack_sha256,
+      result,
+      options,
+      role === "segment" ? "body" : "container",
+    );
     return "deleted";
   }
   const until = await objects.retainedUntil(sha);
@@ -140,7 +159,7 @@ async function removeOne(
     return "shared";
   }
   // Recorded first: the deletion itself is part of the audit trail, even if the store then fails.
-  await recordDeletion(db, sha, options, now);
+  if (role !== "container") await recordDeletion(db, sha, options, now);
   try {
     await objects.delete(sha);
   } catch (error) {
@@ -152,7 +171,7 @@ async function removeOne(
     return "failed";
   }
   await endRemoval(db, sha, true);
-  result.objects_deleted++;
+  if (role !== "container") result.objects_deleted++;
   return "deleted";
 }
 

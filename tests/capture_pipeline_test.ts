@@ -12,7 +12,7 @@ import { FAKE_KEY, fakeExchange, fakeParsed, messagesBody } from "../capture/tes
 import type { Db } from "../storage/db/db.ts";
 import { migrate } from "../storage/db/migrate.ts";
 import { openSqlite } from "../storage/db/sqlite.ts";
-import { loadBody } from "../storage/objects/content.ts";
+import { readBody } from "../storage/bodies/read.ts";
 import { openLocalObjectStore } from "../storage/objects/local.ts";
 import { sharedPostgres } from "./support/postgres.ts";
 import { verifyChainHead } from "../storage/signing.ts";
@@ -176,7 +176,7 @@ for (const engine of ["sqlite", "postgres"] as const) {
       try {
         const [turn] = await again.db.query("SELECT * FROM turns");
         assert.equal(turn.id, ex.id);
-        assert.deepEqual(await loadBody(again.objects, String(turn.request_sha256)), body);
+        assert.deepEqual(await readBody(again.db, again.objects, String(turn.request_sha256)), body);
         assert.ok(Number(turn.cost_usd) > 0, "the turn is priced with the providers' price data");
         const [head] = await again.db.query("SELECT * FROM chain_heads");
         assert.equal(head.hash, turn.hash, "close() signed the head");

@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import {
   runJson,
   runRecondo,
@@ -131,6 +131,48 @@ function objectPath(seeded: Seeded, sha: string): string {
   return join(seeded.dir, "objects", sha.slice(0, 2), sha.slice(2, 4), `${sha}.gz`);
 }
 
+/** Where a small body lies: capture packs the small bodies of a write batch into one object. */
+async function memberOf(
+  seeded: Seeded,
+  sha: unknown,
+): Promise<{ pack: string; offset: number; length: number }> {
+  const [row] = await rows(
+    seeded,
+    "SELECT pack_sha256, pack_offset, pack_length FROM stored_objects WHERE sha256 = $1",
+    [
+      String(sha),
+    ],
+  );
+  assert.ok(row?.pack_sha256, `body ${sha} is a pack member`);
+  return { pack: String(row.pack_sha256), offset: Number(row.pack_offset), length: Number(row.pack_length) };
+}
+
+/** How many pack objects the store holds (verify re-hashes each as an object of its own). */
+async function packCount(seeded: Seeded): Promise<number> {
+  const found = await rows(
+    seeded,
+    "SELECT DISTINCT pack_sha256 FROM stored_objects WHERE pack_sha256 IS NOT NULL",
+  );
+  return found.length;
+}
+
+/**
+ * A valid gzip member of exactly `length` bytes holding `bytes`: the header's FEXTRA field pads it, so the
+ * member can replace another in its pack without moving its neighbours (an edit that keeps gzip valid).
+ */
+async function gzipOfLength(bytes: Uint8Array, length: number): Promise<Uint8Array> {
+  const gz = await gzipBytes(bytes);
+  const pad = length - gz.length - 2;
+  assert.ok(pad >= 0, "the replacement compresses small enough");
+  const out = new Uint8Array(length);
+  out.set(gz.subarray(0, 10));
+  out[3] |= 0x04; // FEXTRA
+  out[10] = pad & 0xff;
+  out[11] = pad >> 8;
+  out.set(gz.subarray(10), 12 + pad);
+  return out;
+}
+
 async function turnRow(seeded: Seeded, id: string): Promise<Row> {
   const [row] = await rows(seeded, "SELECT * FROM turns WHERE id = $1", [id]);
   return row;
@@ -155,7 +197,8 @@ tamperTest("untouched captures verify clean, one session or all, with exit 0", a
   assert.equal(all.code, 0);
   assert.deepEqual(all.report, {
     ok: true,
-    checked_objects: 8,
+    // 8 bodies, each read from its pack, and every pack re-hashed as an object.
+    checked_objects: 8 + await packCount(seeded),
     checked_segments: 0,
     checked_turns: 4,
     checked_sessions: 2,
@@ -178,28 +221,45 @@ tamperTest("untouched captures verify clean, one session or all, with exit 0", a
 
 tamperTest("a flipped byte in an object is object_modified, gzip or not", async (seeded) => {
   const [a1, a2] = seeded.turnIds;
-  const response = objectPath(seeded, String((await turnRow(seeded, a2)).response_sha256));
-  const body = await gunzipBytes(await Deno.readFile(response));
-  body[3] ^= 0x01;
-  await Deno.writeFile(response, await gzipBytes(body));
-  const request = objectPath(seeded, String((await turnRow(seeded, a1)).request_sha256));
-  const raw = await Deno.readFile(request);
-  raw[raw.length - 6] ^= 0xff; // inside the gzip trailer's CRC: no longer a valid gzip stream
-  await Deno.writeFile(request, raw);
+  const response = await memberOf(seeded, (await turnRow(seeded, a2)).response_sha256);
+  const responsePack = await Deno.readFile(objectPath(seeded, response.pack));
+  const body = await gunzipBytes(responsePack.subarray(response.offset, response.offset + response.length));
+  responsePack.set(await gzipOfLength(body.subarray(0, 8), response.length), response.offset);
+  await Deno.writeFile(objectPath(seeded, response.pack), responsePack);
+  const request = await memberOf(seeded, (await turnRow(seeded, a1)).request_sha256);
+  const raw = await Deno.readFile(objectPath(seeded, request.pack));
+  // Inside the member's gzip trailer (its CRC): no longer a valid gzip stream.
+  raw[request.offset + request.length - 6] ^= 0xff;
+  await Deno.writeFile(objectPath(seeded, request.pack), raw);
   const { code, report } = await verify(seeded);
   assert.equal(code, 1);
   assert.equal(report.ok, false);
-  assert.deepEqual(kinds(report), [["object_modified", a1], ["object_modified", a2]].sort());
+  // Each edited pack is also an object whose bytes no longer hash to its name (named by no turn itself).
+  const packs = new Set([request.pack, response.pack]).size;
+  assert.deepEqual(
+    kinds(report),
+    [["object_modified", a1], ["object_modified", a2], ...Array(packs).fill(["object_modified", null])]
+      .sort(),
+  );
   assert.ok(report.problems.some((p) => /now hashes to/.test(p.detail)));
   assert.ok(report.problems.some((p) => /not valid gzip/.test(p.detail)));
 });
 
 tamperTest("a removed object is object_missing for the turn that names it", async (seeded) => {
   const [a1] = seeded.turnIds;
-  await Deno.remove(objectPath(seeded, String((await turnRow(seeded, a1)).request_sha256)));
+  const { pack } = await memberOf(seeded, (await turnRow(seeded, a1)).request_sha256);
+  await Deno.remove(objectPath(seeded, pack));
   const { code, report } = await verify(seeded);
   assert.equal(code, 1);
-  assert.deepEqual(kinds(report), [["object_missing", a1]]);
+  // Every body of that pack is gone with it: each turn naming one is reported, once per body.
+  const named = await rows(
+    seeded,
+    `SELECT t.id FROM turns t JOIN stored_objects o ON o.sha256 IN (t.request_sha256, t.response_sha256)
+     WHERE o.pack_sha256 = $1`,
+    [pack],
+  );
+  assert.ok(named.some((r) => r.id === a1));
+  assert.deepEqual(kinds(report), named.map((r) => ["object_missing", String(r.id)]).sort());
 });
 
 tamperTest("a turn row edited through SQL by the owner is row_modified", async (seeded) => {
@@ -399,20 +459,33 @@ Deno.test({
       const [a1, a2] = seeded.turnIds;
       assert.equal((await verify(seeded)).code, 0);
       const key = (sha: unknown) => `objects/${String(sha).slice(0, 2)}/${sha}.gz`;
-      const changed = await gzipBytes(new TextEncoder().encode("not what was captured"));
-      await s3.client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key((await turnRow(seeded, a1)).response_sha256),
-          Body: changed,
-        }),
-      );
-      await s3.client.send(
-        new DeleteObjectCommand({ Bucket: bucket, Key: key((await turnRow(seeded, a2)).request_sha256) }),
-      );
+      // Small bodies are members of their batch's pack: one edited in place, and another pack removed.
+      const response = await memberOf(seeded, (await turnRow(seeded, a1)).response_sha256);
+      const got = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key(response.pack) }));
+      const pack = new Uint8Array(await got.Body!.transformToByteArray());
+      pack.set(await gzipOfLength(new TextEncoder().encode("not it"), response.length), response.offset);
+      await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key(response.pack), Body: pack }));
+      const request = await memberOf(seeded, (await turnRow(seeded, a2)).request_sha256);
+      const removed = request.pack === response.pack ? null : request.pack;
+      if (removed) await s3.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key(removed) }));
+      const lost = removed
+        ? await rows(
+          seeded,
+          `SELECT t.id FROM turns t JOIN stored_objects o ON o.sha256 IN (t.request_sha256, t.response_sha256)
+           WHERE o.pack_sha256 = $1`,
+          [removed],
+        )
+        : [];
       const { code, report } = await verify(seeded);
       assert.equal(code, 1);
-      assert.deepEqual(kinds(report), [["object_missing", a2], ["object_modified", a1]].sort());
+      assert.deepEqual(
+        kinds(report),
+        [
+          ["object_modified", a1],
+          ["object_modified", null], // the edited pack, re-hashed as an object
+          ...lost.map((r) => ["object_missing", String(r.id)]),
+        ].sort(),
+      );
     } finally {
       Deno.env.delete("AWS_ACCESS_KEY_ID");
       Deno.env.delete("AWS_SECRET_ACCESS_KEY");
@@ -455,7 +528,11 @@ for (const engine of ["sqlite", "postgres"] as const) {
       const a1Request = String((await turnRow(seeded, a1)).request_sha256);
       const one = await runJson<Result>(["delete", "--turn", a1, ...reason], seeded.env);
       assert.deepEqual([one.json.turn_ids, one.json.objects_deleted, one.json.objects_shared], [[a1], 2, 0]);
-      await assert.rejects(() => Deno.stat(objectPath(seeded, a1Request)), Deno.errors.NotFound);
+      assert.equal(
+        (await rows(seeded, "SELECT 1 AS x FROM stored_objects WHERE sha256 = $1", [a1Request])).length,
+        0,
+        "the body is gone from its pack's index",
+      );
 
       // b1 and b2 sent the same request body: deleting b1 keeps it for b2.
       const shared = await runJson<Result>(["delete", "--turn", b1, ...reason], seeded.env);

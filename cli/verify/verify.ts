@@ -13,6 +13,7 @@ import type { Db, Queryable, Row } from "../../storage/db/db.ts";
 import type { ObjectStore } from "../../storage/objects/store.ts";
 import { checkSessionChain, type SessionRows } from "./chain_check.ts";
 import { checkObjects, type ObjectRef } from "./object_check.ts";
+import { checkPackedBodies } from "./packed_check.ts";
 import { checkSegmentedBodies } from "./segment_check.ts";
 import { isFailure, type Problem, type VerifyReport } from "./report.ts";
 import type { TrustedKeys } from "./trusted_keys.ts";
@@ -169,7 +170,10 @@ export async function verifyStores(
     onProgress: (done, total) => options.onProgress?.("objects", done, total),
   });
   problems.push(...segmented.problems);
-  const whole = new Map([...refs].filter(([sha]) => !segmented.bodies.has(sha)));
+  const rest = new Map([...refs].filter(([sha]) => !segmented.bodies.has(sha)));
+  const packed = await checkPackedBodies(db, objects, rest, { concurrency: options.concurrency });
+  problems.push(...packed.problems);
+  const whole = new Map([...rest].filter(([sha]) => !packed.bodies.has(sha)));
   const checked = await checkObjects(objects, whole, {
     deleted,
     concurrency: options.concurrency,
@@ -178,7 +182,7 @@ export async function verifyStores(
   problems.push(...checked.problems);
   return {
     ok: !problems.some(isFailure),
-    checked_objects: checked.checked + segmented.bodies.size,
+    checked_objects: checked.checked + segmented.bodies.size + packed.bodies.size,
     checked_segments: segmented.segments,
     checked_turns: checkedTurns,
     checked_sessions: ids.length,

@@ -23,18 +23,26 @@ export class StaleObjectError extends Error {
 
 /**
  * Step (1) for a whole object: inserts its row unless there is one, and throws `StaleObjectError` while
- * retention is removing it (capture's retry waits for the removal to finish).
+ * retention is removing it (capture's retry waits for the removal to finish). Says whether the row is a
+ * pack member: then the bytes are stored already, in a pack (`batch_pack.ts`).
  */
-export async function ensureObjectRow(db: Queryable, sha: string, size: number, now: number): Promise<void> {
+export async function ensureObjectRow(
+  db: Queryable,
+  sha: string,
+  size: number,
+  now: number,
+): Promise<{ packed: boolean }> {
   await db.run(
     `INSERT INTO stored_objects (sha256, state, touched_at, size) VALUES ($1, 'present', $2, $3)
      ON CONFLICT (sha256) DO NOTHING`,
     [sha, now, size],
   );
-  const [row] = await db.query<{ state: string }>("SELECT state FROM stored_objects WHERE sha256 = $1", [
-    sha,
-  ]);
+  const [row] = await db.query<{ state: string; pack_sha256: unknown }>(
+    "SELECT state, pack_sha256 FROM stored_objects WHERE sha256 = $1",
+    [sha],
+  );
   if (row?.state !== "present") throw new StaleObjectError(sha, "retention is removing it");
+  return { packed: row.pack_sha256 !== null };
 }
 
 /**

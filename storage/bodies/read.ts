@@ -1,6 +1,7 @@
 /**
- * Reading a captured body back, whichever way it was stored: whole (one object, as before segments, and
- * still for small or non-JSON bodies) or segmented (a manifest chain in the database, segments in packs).
+ * Reading a captured body back, whichever way it was stored: whole (one object, as before segments and
+ * packs, and still for large non-JSON bodies), packed (a small body, one member of its write batch's pack)
+ * or segmented (a manifest chain in the database, segments in packs).
  * Every reader of a raw body (CLI `turn`, the UI's turn page, `policies simulate`, `verify`) goes through
  * `readBody`, so all of them show the exact bytes that went upstream.
  * @example
@@ -150,7 +151,12 @@ export function assemble(parts: readonly Part[], segments: Map<string, MemberRea
  */
 export async function readBody(db: Queryable, objects: ObjectStore, sha: string): Promise<Uint8Array | null> {
   const chain = await readManifestChain(db, sha);
-  if (!chain.length) return await loadBody(objects, sha);
+  if (!chain.length) {
+    // A small body shares its write batch's pack (`batch_pack.ts`); older and larger ones are objects.
+    if (!(await locate(db, [sha])).size) return await loadBody(objects, sha);
+    const read = (await readSegments(db, objects, [sha])).get(sha);
+    return read?.ok ? read.bytes : null;
+  }
   const parts = expandChain(chain);
   const segments = await readSegments(
     db,

@@ -29,6 +29,16 @@ export interface SegmentSpan {
 export type PreparedBody =
   | { kind: "whole"; sha256: string; size: number }
   | { kind: "known"; sha256: string; size: number }
+  /**
+   * A small body stored as one member of its write batch's pack (`batch_pack.ts`); `pack` is `null` when
+   * an earlier pack holds it already.
+   */
+  | {
+    kind: "packed";
+    sha256: string;
+    size: number;
+    pack: { sha256: string; member: PackMember } | null;
+  }
   | {
     kind: "segmented";
     sha256: string;
@@ -102,13 +112,16 @@ export async function prepareBody(
   objects: ObjectStore,
   bytes: Uint8Array,
   spans: readonly SegmentSpan[] | null,
-  meta: ObjectMeta & { now?: number },
+  meta: ObjectMeta & { now?: number; sha256?: string },
 ): Promise<PreparedBody> {
   const now = meta.now ?? Date.now();
-  const sha = sha256Hex(bytes);
+  const sha = meta.sha256 ?? sha256Hex(bytes);
   if (!spans?.length) {
-    await ensureObjectRow(db, sha, bytes.length, now);
-    await storeBody(objects, bytes, meta);
+    // A body a batch packed already is reused from its pack, not written again as an object of its own.
+    if ((await ensureObjectRow(db, sha, bytes.length, now)).packed) {
+      return { kind: "packed", sha256: sha, size: bytes.length, pack: null };
+    }
+    await storeBody(objects, bytes, { kind: meta.kind, size: meta.size, contentType: meta.contentType });
     return { kind: "whole", sha256: sha, size: bytes.length };
   }
   const { parts, segments } = partsOf(bytes, spans);
@@ -168,6 +181,19 @@ export async function prepareBody(
   };
 }
 
+/** Records where member `m` of pack `pack` lies, claiming its row; throws while retention removes it. */
+async function claimMember(tx: Queryable, pack: string, m: PackMember, now: number): Promise<void> {
+  const changed = await tx.run(
+    `INSERT INTO stored_objects (sha256, state, touched_at, size, pack_sha256, pack_offset, pack_length)
+     VALUES ($1, 'present', $2, $3, $4, $5, $6)
+     ON CONFLICT (sha256) DO UPDATE SET touched_at = excluded.touched_at, size = excluded.size,
+       pack_sha256 = excluded.pack_sha256, pack_offset = excluded.pack_offset, pack_length = excluded.pack_length
+     WHERE stored_objects.state = 'present'`,
+    [m.sha256, now, m.size, pack, m.offset, m.length],
+  );
+  if (changed !== 1) throw new StaleObjectError(m.sha256, "retention is removing it");
+}
+
 /**
  * Writes the rows of a prepared body inside the record's transaction `tx` and claims every object it
  * relies on (`claims.ts`); throws `StaleObjectError` when retention took one meanwhile.
@@ -180,6 +206,10 @@ export async function commitBody(
 ): Promise<void> {
   const lock = engine === "postgres" ? " FOR UPDATE" : "";
   if (body.kind === "whole") return await requirePresent(tx, engine, [body.sha256]);
+  if (body.kind === "packed") {
+    if (!body.pack) return await requirePresent(tx, engine, [body.sha256]);
+    return await claimMember(tx, body.pack.sha256, body.pack.member, now);
+  }
   if (body.kind === "known") {
     const found = await tx.query(`SELECT 1 AS x FROM body_manifests WHERE sha256 = $1${lock}`, [body.sha256]);
     if (!found.length) throw new StaleObjectError(body.sha256, "its manifest was removed by retention");
@@ -192,17 +222,7 @@ export async function commitBody(
     if (!found.length) throw new StaleObjectError(body.base.sha256, "the base manifest was removed");
   }
   await requirePresent(tx, engine, body.reused);
-  for (const m of body.pack?.members ?? []) {
-    const changed = await tx.run(
-      `INSERT INTO stored_objects (sha256, state, touched_at, size, pack_sha256, pack_offset, pack_length)
-       VALUES ($1, 'present', $2, $3, $4, $5, $6)
-       ON CONFLICT (sha256) DO UPDATE SET touched_at = excluded.touched_at, size = excluded.size,
-         pack_sha256 = excluded.pack_sha256, pack_offset = excluded.pack_offset, pack_length = excluded.pack_length
-       WHERE stored_objects.state = 'present'`,
-      [m.sha256, now, m.size, body.pack!.sha256, m.offset, m.length],
-    );
-    if (changed !== 1) throw new StaleObjectError(m.sha256, "retention is removing it");
-  }
+  for (const m of body.pack?.members ?? []) await claimMember(tx, body.pack!.sha256, m, now);
   await tx.run(
     `INSERT INTO body_manifests (sha256, size, base_sha256, base_parts, parts, created_at)
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING`,
