@@ -42,7 +42,12 @@ async function main(): Promise<void> {
       { name: "this", entry: ["bench/gateway_only.ts"], env: {} },
       ...variants.map((v) => {
         const [name, settings = ""] = v.split(":");
-        const env = Object.fromEntries(settings.split(",").filter(Boolean).map((kv) => kv.split("=")));
+        const env = Object.fromEntries(
+          settings.split(",").filter(Boolean).map((kv) => {
+            const at = kv.indexOf("=");
+            return [kv.slice(0, at), kv.slice(at + 1)];
+          }),
+        );
         return { name, entry: ["bench/gateway_only.ts"], env };
       }),
     ];
