@@ -60,3 +60,21 @@ Deno.test("a value longer than the bound is dropped and the next one is still re
 function values(text: string): string[] {
   return split(text, []).values;
 }
+
+Deno.test("runs of backslashes before quotes split at any two points give the same values as JSON.parse", () => {
+  const elements = [
+    { t: 'x\\"}' },
+    { t: "\\\\\\", u: '"{["' },
+    { t: "end\\" },
+    { t: 'a"b\\"c', v: ["\\", '"'] },
+  ];
+  const text = JSON.stringify(elements);
+  const expected = elements.map((element) => JSON.stringify(element));
+  for (let first = 1; first < text.length; first += 3) {
+    for (let second = first; second < text.length; second += 2) {
+      const { values, errors } = split(text, [first, second]);
+      assert.deepEqual(values, expected, `cuts at ${first}, ${second}`);
+      assert.deepEqual(errors, []);
+    }
+  }
+});
