@@ -155,21 +155,24 @@ async function claudeThroughTheBalancer(fleet: Fleet): Promise<void> {
   assert.equal(turns.length, modelRequests.length, "each model request is captured once");
   assert.equal(new Set(turns.map((t) => t.exchange_id)).size, turns.length);
 
-  // The bodies are in the shared bucket: the response whole, content-addressed (storage/objects/s3.ts), the
-  // request possibly as segments in packs (storage/bodies/); both read back to their exact recorded hash.
+  // The bodies are in the shared bucket, content-addressed: a small one inside its write batch's pack, a
+  // large one whole, a long request as segments in packs (storage/bodies/); each object a body relies on
+  // is in the bucket, and each body reads back to its exact recorded hash.
   const objects = openS3ObjectStore({
     ...s3OptionsFromEnv({ get: (name) => fleet.storeEnv[name] }),
     credentials: fleet.s3.credentials,
   });
   try {
     for (const t of turns) {
-      const head = await fleet.s3.client.send(
-        new HeadObjectCommand({
-          Bucket: fleet.bucket,
-          Key: `objects/${t.response_sha256.slice(0, 2)}/${t.response_sha256}.gz`,
-        }),
+      const [row] = await fleet.db.query<{ sha256: string; pack_sha256: string | null }>(
+        "SELECT sha256, pack_sha256 FROM stored_objects WHERE sha256 = $1",
+        [t.response_sha256],
       );
-      assert.ok((head.ContentLength ?? 0) > 0, `response object ${t.response_sha256} is empty in the bucket`);
+      const key = row?.pack_sha256 ?? t.response_sha256;
+      const head = await fleet.s3.client.send(
+        new HeadObjectCommand({ Bucket: fleet.bucket, Key: `objects/${key.slice(0, 2)}/${key}.gz` }),
+      );
+      assert.ok((head.ContentLength ?? 0) > 0, `object ${key} of response ${t.response_sha256} is empty`);
       for (const sha of [t.request_sha256, t.response_sha256]) {
         const body = await readBody(fleet.db, objects, sha);
         assert.ok(body, `body ${sha} cannot be read back from the bucket`);
