@@ -44,7 +44,30 @@ export async function writeFleetKey(path: string): Promise<string> {
 /** Starts a replica and waits for `/healthz`. */
 export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const dataDir = await Deno.makeTempDir({ prefix: "recondo-replica-" });
-  const port = freePort();
+  // A port found free can be taken by a parallel test before the replica binds it: then it exits at once
+  // with "address in use", and another port is tried.
+  for (let attempt = 1;; attempt++) {
+    const started = await spawnReplica(options, dataDir, freePort());
+    if ("child" in started) return await replicaHandle(started);
+    if (attempt >= 3 || !/AddrInUse|address already in use/i.test(started.stderr)) {
+      throw new Error(`replica did not start: ${started.stderr.slice(-3000)}`);
+    }
+  }
+}
+
+interface Spawned {
+  child: Deno.ChildProcess;
+  port: number;
+  dataDir: string;
+  stderr: () => string;
+  reading: Promise<void>;
+}
+
+async function spawnReplica(
+  options: ReplicaOptions,
+  dataDir: string,
+  port: number,
+): Promise<Spawned | { stderr: string }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "--unstable-no-legacy-abort", MAIN, "serve"],
     env: {
@@ -66,17 +89,25 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const reading = (async () => {
     for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;
   })();
-  const get = (path: string) => fetch(`http://127.0.0.1:${port}${path}`);
   const deadline = Date.now() + 60_000;
-  while (!(await get("/healthz").then((r) => (r.body?.cancel(), r.ok), () => false))) {
+  while (
+    !(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => (r.body?.cancel(), r.ok), () => false))
+  ) {
     const exited = await Promise.race([child.status.then(() => true), Promise.resolve(false)]);
     if (exited || Date.now() > deadline) {
-      child.kill("SIGKILL");
+      if (!exited) child.kill("SIGKILL");
+      await child.status;
       await reading.catch(() => {});
-      throw new Error(`replica did not start: ${stderr.slice(-3000)}`);
+      return { stderr };
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  return { child, port, dataDir, stderr: () => stderr, reading };
+}
+
+async function replicaHandle(spawned: Spawned): Promise<Replica> {
+  const { child, port, dataDir, reading } = spawned;
+  const get = (path: string) => fetch(`http://127.0.0.1:${port}${path}`);
   const caPem = await Deno.readTextFile(`${dataDir}/ca/ca.crt`);
   const clients: Deno.HttpClient[] = [];
   let ended = false;
@@ -100,7 +131,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       return client;
     },
     get,
-    log: () => stderr,
+    log: spawned.stderr,
     async stop() {
       try {
         child.kill("SIGTERM");
