@@ -9,10 +9,10 @@
  * @module
  */
 import { join } from "node:path";
-import { measureLatency, measureThroughput, type Path } from "./measure.ts";
+import { measureLatency, measureThroughput, type Path, proxiedPath } from "./measure.ts";
 import { ProcessGroup } from "./processes.ts";
 import { fixed, percentile } from "./stats.ts";
-import { HOST, realDenoBinary, startRecondo, startUpstream, writeUpstreamCertificate } from "./services.ts";
+import { realDenoBinary, startRecondo, startUpstream, writeUpstreamCertificate } from "./services.ts";
 import { summarizeCpuProfile } from "./cpu_profile.ts";
 
 function arg(name: string): string | undefined {
@@ -62,13 +62,7 @@ async function main(): Promise<void> {
     ));
     const paths: Path[] = [
       { name: "direct", url: `https://127.0.0.1:${upstream.port}/v1/messages`, caPem },
-      ...proxies.map((p) => ({
-        name: p.name,
-        url: `https://${HOST}/v1/messages`,
-        caPem: p.caPem,
-        proxyUrl: p.url,
-        proxy: p.service,
-      })),
+      ...proxies.map((p) => proxiedPath(p)),
     ];
     const context = { group, deno, upstream: upstream.service };
     const latency = await measureLatency(context, paths, { rounds: 2, count: 500, warmup: 100 });

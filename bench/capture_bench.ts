@@ -14,9 +14,9 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { postgresAvailable, startPostgres, type TestPostgres } from "../tests/support/postgres.ts";
 import { openPostgres } from "../storage/db/postgres.ts";
-import { measureThroughput, type Path } from "./measure.ts";
+import { measureThroughput, type Path, proxiedPath } from "./measure.ts";
 import { cpuAccount, ProcessGroup, procStats, waitForQuietMachine, waitUntil } from "./processes.ts";
-import { HOST, realDenoBinary, startRecondo, startUpstream, writeUpstreamCertificate } from "./services.ts";
+import { realDenoBinary, startRecondo, startUpstream, writeUpstreamCertificate } from "./services.ts";
 import { renderVerify, verifyVersusSha256sum } from "./capture_verify.ts";
 import { renderLoad, type Store, type VariantResult } from "./capture_report.ts";
 import { fixed } from "./stats.ts";
@@ -85,13 +85,7 @@ async function runVariant(ctx: Context, variant: Variant, index: number): Promis
     env: variant.env,
   });
   try {
-    const path: Path = {
-      name: variant.name,
-      url: `https://${HOST}/v1/messages`,
-      caPem: proxy.caPem,
-      proxyUrl: proxy.url,
-      proxy: proxy.service,
-    };
+    const path: Path = proxiedPath(proxy, variant.name);
     const countBefore = await ctx.upstreamCount();
     const writtenBefore = variant.store ? (await metricsOf(proxy.url)).get("recondo_capture_written")! : 0;
     let peakQueued = 0;

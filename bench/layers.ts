@@ -12,7 +12,7 @@
  */
 import { join } from "node:path";
 import { makeTestCertificate } from "../tests/fake_provider/tls.ts";
-import { measureLatency, measureSse, measureThroughput, type Path } from "./measure.ts";
+import { measureLatency, measureSse, measureThroughput, type Path, proxiedPath } from "./measure.ts";
 import { ProcessGroup } from "./processes.ts";
 import { writeSections } from "./benchmarks_md.ts";
 import { HOST, type Proxy, realDenoBinary, startRecondo, startUpstream } from "./services.ts";
@@ -62,13 +62,7 @@ async function main(): Promise<void> {
     ]);
     const paths: Path[] = [
       { name: "direct", url: `https://127.0.0.1:${upstream.port}/v1/messages`, caPem: material.caCert },
-      ...proxies.map((p) => ({
-        name: p.name,
-        url: `https://${HOST}/v1/messages`,
-        caPem: p.caPem,
-        proxyUrl: p.url,
-        proxy: p.service,
-      })),
+      ...proxies.map((p) => proxiedPath(p)),
     ];
     const context = { group, deno, upstream: upstream.service };
     console.error("layers: latency…");

@@ -15,6 +15,8 @@ import {
   treeOf,
 } from "./processes.ts";
 
+import { HOST, type Proxy } from "./services.ts";
+
 const ROOT = new URL("../", import.meta.url).pathname;
 
 /** One way to reach the upstream: straight, or through a proxy (whose process we watch). */
@@ -24,6 +26,17 @@ export interface Path {
   caPem: string;
   proxyUrl?: string;
   proxy?: Service;
+}
+
+/** The path through a Recondo gateway to the Messages endpoint, named `name` (default: the proxy's name). */
+export function proxiedPath(proxy: Proxy, name = proxy.name): Path {
+  return {
+    name,
+    url: `https://${HOST}/v1/messages`,
+    caPem: proxy.caPem,
+    proxyUrl: proxy.url,
+    proxy: proxy.service,
+  };
 }
 
 export interface Context {
