@@ -213,11 +213,19 @@ async function interceptingConfig(work: string, configFile: string | undefined):
 
 /** The turns the gateway persisted, once its capture backlog is empty (read-only, beside the running gateway). */
 async function capturedTurns(gateway: GatewayProcess): Promise<Record<string, unknown>[]> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
+  // The capture worker reports its counts every 200 ms, so "nothing queued" can predate the last exchange:
+  // wait until nothing is queued or in transit and `written` has held still over several reports.
+  const deadline = Date.now() + 15_000;
+  let lastWritten = -1;
+  let still = 0;
+  while (Date.now() < deadline && still < 3) {
     const metrics = await (await fetch(`http://127.0.0.1:${gateway.port}/metrics`)).text();
-    if (/^recondo_capture_queued 0$/m.test(metrics)) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(metrics)?.[1] ?? NaN);
+    const written = value("recondo_capture_written");
+    const idle = value("recondo_capture_queued") === 0 && value("recondo_capture_in_transit_bytes") === 0;
+    still = idle && written === lastWritten ? still + 1 : 0;
+    lastWritten = written;
+    await new Promise((resolve) => setTimeout(resolve, 150));
   }
   const db = new DatabaseSync(join(gateway.dataDir, "recondo.db"), { readOnly: true });
   try {
