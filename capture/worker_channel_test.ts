@@ -6,6 +6,7 @@ import type { Exchange } from "../core/exchange.ts";
 import type { Capture } from "./capture.ts";
 import { fakeExchange, fakeParsed, messagesBody } from "./test_exchange.ts";
 import { startWorkerCapture } from "./worker_capture.ts";
+import { firstLineThenKill } from "./testdata/first_line_then_kill.ts";
 
 const STALLING_WORKER = new URL("./testdata/stalling_worker.ts", import.meta.url);
 const CHILD = fileURLToPath(new URL("./testdata/transit_child.ts", import.meta.url));
@@ -99,23 +100,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const dir = await Deno.makeTempDir();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", CHILD, dir, "30"],
-      stdout: "piped",
-      stderr: "null",
-      env: { RECONDO_LOG: "silent" },
-    }).spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!text.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += value;
-    }
-    child.kill("SIGKILL");
-    await child.status;
-    reader.releaseLock();
-    await child.stdout.cancel().catch(() => {});
+    const text = await firstLineThenKill(CHILD, [dir, "30"]);
     const { acked, spilled } = JSON.parse(text) as { acked: string[]; spilled: number };
     assert.equal(acked.length, 30);
     assert.ok(spilled >= 20, `most were spilled before the kill: ${spilled}`);

@@ -28,10 +28,7 @@ Deno.test("rows as read carry the text in content, whichever column held it; dam
     { id: "2", content: "short", content_deflated: null },
   ]);
   assert.deepEqual([a, b], [{ id: "1", content: code }, { id: "2", content: "short" }]);
-  const damaged = deflated!.slice();
-  damaged[damaged.length >> 1] ^= 0xff;
-  damaged[3] ^= 0xff;
-  const text = rowText("", damaged);
-  assert.notEqual(text, code);
-  if (text.startsWith(UNREADABLE)) assert.match(text, /cannot be inflated/);
+  // Cut short: the deflate stream ends before its final block.
+  const cut = rowText("", deflated!.subarray(0, 8));
+  assert.ok(cut.startsWith(UNREADABLE), cut);
 });

@@ -9,29 +9,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dataPaths } from "../config/paths.ts";
 import { createCapture } from "../capture/mod.ts";
+import { firstLineThenKill } from "../capture/testdata/first_line_then_kill.ts";
 
 const CHILD = fileURLToPath(new URL("../capture/testdata/crash_child.ts", import.meta.url));
 
 async function crashAndRecover(mode: "strict" | "batched"): Promise<void> {
   const dir = await Deno.makeTempDir();
   try {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", CHILD, dir, mode, "60", "7"],
-      stdout: "piped",
-      stderr: "null",
-      env: { RECONDO_LOG: "silent" },
-    }).spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!text.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += value;
-    }
-    child.kill("SIGKILL");
-    await child.status;
-    reader.releaseLock();
-    await child.stdout.cancel().catch(() => {});
+    const text = await firstLineThenKill(CHILD, [dir, mode, "60", "7"]);
     const acked = JSON.parse(text) as string[];
     assert.equal(acked.length, 60);
 

@@ -16,6 +16,7 @@ import { openPostgres } from "../storage/db/postgres.ts";
 import { openSqlite } from "../storage/db/sqlite.ts";
 import type { Db } from "../storage/db/db.ts";
 import { requireS3, startS3 } from "./support/s3.ts";
+import { seedCaptureInS3 } from "./support/s3_seed.ts";
 
 const T0 = Date.UTC(2026, 4, 1, 9);
 const BODIES = shapedSessionBodies(3, 5);
@@ -182,17 +183,8 @@ Deno.test({
     requireS3();
     const s3 = await startS3();
     try {
-      const bucket = await s3.createBucket({ objectLock: false });
-      Deno.env.set("AWS_ACCESS_KEY_ID", s3.credentials.accessKeyId);
-      Deno.env.set("AWS_SECRET_ACCESS_KEY", s3.credentials.secretAccessKey);
-      await using seeded = await seedCapture("sqlite", TURNS, {
-        RECONDO_OBJECTS: "s3",
-        RECONDO_S3_BUCKET: bucket,
-        AWS_ENDPOINT_URL: s3.endpoint,
-        AWS_REGION: s3.region,
-        AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-      });
+      const { seeded: store, bucket } = await seedCaptureInS3(s3, TURNS);
+      await using seeded = store;
       const [t1, t2, t3] = seeded.turnIds;
       const clean = await verify(seeded);
       assert.equal(clean.code, 0, JSON.stringify(clean.report.problems));

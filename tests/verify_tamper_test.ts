@@ -31,6 +31,7 @@ import { gunzipBytes, gzipBytes } from "../storage/objects/content.ts";
 import { chainHeadPayload, keyIdOf } from "../storage/signing.ts";
 import { newId } from "../core/ids.ts";
 import { requireS3, startS3 } from "./support/s3.ts";
+import { seedCaptureInS3 } from "./support/s3_seed.ts";
 
 const T0 = Date.UTC(2026, 4, 1, 9);
 const TURNS: SeedTurn[] = [
@@ -444,18 +445,8 @@ Deno.test({
     requireS3();
     const s3 = await startS3();
     try {
-      const bucket = await s3.createBucket({ objectLock: false });
-      // The SDK's default credential chain reads the process environment; the seeding runs in-process.
-      Deno.env.set("AWS_ACCESS_KEY_ID", s3.credentials.accessKeyId);
-      Deno.env.set("AWS_SECRET_ACCESS_KEY", s3.credentials.secretAccessKey);
-      await using seeded = await seedCapture("sqlite", TURNS, {
-        RECONDO_OBJECTS: "s3",
-        RECONDO_S3_BUCKET: bucket,
-        AWS_ENDPOINT_URL: s3.endpoint,
-        AWS_REGION: s3.region,
-        AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-      });
+      const { seeded: store, bucket } = await seedCaptureInS3(s3, TURNS);
+      await using seeded = store;
       const [a1, a2] = seeded.turnIds;
       assert.equal((await verify(seeded)).code, 0);
       const key = (sha: unknown) => `objects/${String(sha).slice(0, 2)}/${sha}.gz`;
