@@ -98,10 +98,12 @@ export function postMessages(client: Deno.HttpClient, request: MessagesRequest):
   });
 }
 
-/** {@link postMessages}, reading nothing of the answer but its status. */
+/** {@link postMessages} read to its end; returns the status. */
 export async function messagesStatus(client: Deno.HttpClient, request: MessagesRequest): Promise<number> {
   const res = await postMessages(client, request);
-  await res.body?.cancel();
+  // Read to the end: a body cancelled after the head can cut the stream before its usage event, so the
+  // exchange ends "client gone" and a spend cap settles it for less than it cost (a later request slips in).
+  await res.arrayBuffer();
   return res.status;
 }
 
