@@ -13,7 +13,7 @@ import { createPolicyServices } from "../storage/ledger/mod.ts";
 import { listAlerts } from "../storage/alerts/alert_store.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
-import { messagesStatus, replicaDatabases, sonnetCostMicros } from "./support/e2e.ts";
+import { budgetsSettled, messagesStatus, replicaDatabases, sonnetCostMicros } from "./support/e2e.ts";
 import { type ReceivedPost, startWebhookReceiver } from "./support/webhook_receiver.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
@@ -86,7 +86,10 @@ Deno.test({
     const clients = [gwA, gwB].map((gw) => ({ alice: clientFor(gw, "alice"), bob: clientFor(gw, "bob") }));
     try {
       const alice: number[] = [];
-      for (let i = 0; i < 6; i++) alice.push(await send(clients[i % 2].alice));
+      for (let i = 0; i < 6; i++) {
+        alice.push(await send(clients[i % 2].alice));
+        await budgetsSettled(dbA);
+      }
       assert.deepEqual(alice, [200, 200, 200, 200, 200, 400]);
       const bob = await Promise.all([0, 1, 2, 3].map((i) => send(clients[i % 2].bob)));
       assert.equal(bob.filter((s) => s === 200).length, 2);

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { freePort, type GatewayProcess, startGatewayProcess } from "./agents/gateway_process.ts";
+import { type GatewayProcess, startGatewayProcess } from "./agents/gateway_process.ts";
+import { freePort } from "./support/ports.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
 import { connectTunnel } from "./support/proxied_tls.ts";
 

@@ -10,11 +10,11 @@ import { migrate } from "../storage/db/migrate.ts";
 import { openPostgres } from "../storage/db/postgres.ts";
 import { openSqlite } from "../storage/db/sqlite.ts";
 import type { Db } from "../storage/db/db.ts";
-import { createPolicyServices, currentBudgets } from "../storage/ledger/mod.ts";
+import { createPolicyServices } from "../storage/ledger/mod.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
 import { MemorySink } from "./support/memory_sink.ts";
-import { replicaDatabases, writeTempConfig } from "./support/e2e.ts";
+import { budgetsSettled, replicaDatabases, writeTempConfig } from "./support/e2e.ts";
 import { sharedPostgres } from "./support/postgres.ts";
 import { startReplica, writeFleetKey } from "./support/serve_replica.ts";
 
@@ -66,15 +66,6 @@ function send(client: Deno.HttpClient) {
   });
 }
 
-async function settled(db: Db): Promise<{ spent: number; reserved: number }> {
-  for (let i = 0; i < 100; i++) {
-    const [row] = await currentBudgets(db, Date.now());
-    if (row && row.reservedMicros === 0) return { spent: row.spentMicros, reserved: 0 };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("reservations were never settled");
-}
-
 Deno.test({
   name:
     "two gateway replicas on one PostgreSQL let exactly 10 of 100 concurrent requests spend a budget for 10",
@@ -115,7 +106,7 @@ Deno.test({
       );
       assert.match(error.error.message, /It resets at \d{4}-\d\d-\d\d 00:00 UTC\./);
 
-      const { spent } = await settled(dbs.dbA);
+      const { spent } = await budgetsSettled(dbs.dbA);
       assert.ok(spent <= cap * 1e6, `spent ${spent} micro-USD is over the cap ${cap * 1e6}`);
       assert.ok(Math.abs(spent - 10 * CEILING_USD * 1e6) <= 10, `spent ${spent}, expected 10 ceilings`);
 
@@ -149,13 +140,13 @@ Deno.test({
       const failed = await send(gw.client);
       assert.equal(failed.status, 529);
       await failed.body?.cancel();
-      assert.deepEqual(await settled(db), { spent: 0, reserved: 0 });
+      assert.deepEqual(await budgetsSettled(db), { spent: 0, reserved: 0 });
       fake.setBehavior({ usage: { input: 1000, output: 1000 } });
       const ok = await send(gw.client);
       assert.equal(ok.status, 200);
       await ok.text();
       // Sonnet 4.5: 1000 × $3/M + 1000 × $15/M = $0.018.
-      assert.deepEqual(await settled(db), { spent: 18_000, reserved: 0 });
+      assert.deepEqual(await budgetsSettled(db), { spent: 18_000, reserved: 0 });
     } finally {
       await gw.close();
       await fake.close();
@@ -203,7 +194,7 @@ Deno.test({
       assert.equal(statuses.filter((s) => s === 200).length, 6);
       assert.equal(statuses.filter((s) => s === 400).length, 34);
       assert.equal(fake.requests.length, 6);
-      const { spent } = await settled(db);
+      const { spent } = await budgetsSettled(db);
       assert.ok(spent <= CEILING_USD * 6.5 * 1e6, `spent ${spent} micro-USD is over the cap`);
     } finally {
       await Promise.all(replicas.map((r) => r.stop()));

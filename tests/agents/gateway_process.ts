@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { freePort } from "../support/ports.ts";
 
 /** A running gateway child. */
 export interface GatewayProcess {
@@ -53,14 +54,6 @@ export interface GatewayProcessOptions {
 }
 
 const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
-
-/** Asks the kernel for a free loopback port (inside a fresh network namespace nobody else races us). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 async function keepTail(stream: ReadableStream<Uint8Array>, tail: string[], keep: number): Promise<void> {
   // Cast: with preact's DOM lib in the same program, TextDecoderStream's writable type widens to BufferSource.

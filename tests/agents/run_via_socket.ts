@@ -13,7 +13,7 @@
  * @module
  */
 import { join } from "node:path";
-import { freePort } from "./gateway_process.ts";
+import { freePort } from "../support/ports.ts";
 import { ensureLoopbackOnly } from "./run_in_netns.ts";
 import {
   agentsBinDir,

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeTestCertificate } from "../fake_provider/tls.ts";
 import { startFakeProvider } from "../fake_provider/mod.ts";
-import { freePort } from "../support/postgres.ts";
+import { freePort } from "../support/ports.ts";
 import { postMessages } from "../support/e2e.ts";
 import { dataPaths } from "../../config/paths.ts";
 import { loadOrCreateCa } from "../../proxy/tls/ca.ts";

@@ -2,7 +2,7 @@
  * Setup shared by the end-to-end tests that drive real gateways with Anthropic traffic: one migrated
  * PostgreSQL database with a pool per gateway replica, a config file in a temp dir, a client through a
  * `recondo serve` process and what it stored, a Messages request through any proxy client, what an answer
- * costs, and polling until a condition holds.
+ * costs, waiting for spend caps to settle, and polling until a condition holds.
  * @module
  */
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { DatabaseSync } from "node:sqlite";
 import { priceUsage } from "../../providers/mod.ts";
 import { migrate } from "../../storage/db/migrate.ts";
 import { openPostgres } from "../../storage/db/postgres.ts";
+import { type BudgetRow, currentBudgets } from "../../storage/ledger/mod.ts";
 import type { Db } from "../../storage/db/db.ts";
 import { sharedPostgres } from "./postgres.ts";
 
@@ -120,6 +121,21 @@ export function sonnetCostMicros(usage: { input: number; output: number }): numb
       estimated: false,
     }, new Date()).usd! * 1e6,
   );
+}
+
+/**
+ * Waits until no request holds a reservation on any current budget, and returns the first budget's spend.
+ * A gateway settles a spend cap after the response's last byte has gone to the client, so a test that
+ * sends requests one after another must wait for the settlement before the next one, or that one is
+ * admitted against the earlier request's (smaller) reservation instead of its settled cost.
+ */
+export async function budgetsSettled(db: Db): Promise<{ spent: number; reserved: number }> {
+  let rows: BudgetRow[] = [];
+  await eventually("the spend reservations to settle", async () => {
+    rows = await currentBudgets(db, Date.now());
+    return rows.every((row) => row.reservedMicros === 0);
+  });
+  return { spent: rows[0]?.spentMicros ?? 0, reserved: 0 };
 }
 
 /** Polls `check` every 50 ms until it holds; fails naming `what` after `timeoutMs`. */

@@ -29,7 +29,8 @@ import { type GatewayProcess, startGatewayProcess } from "../agents/gateway_proc
 import { type FakeProvider, type FakeProviderOptions, startFakeProvider } from "../fake_provider/mod.ts";
 import { makeTestCertificate } from "../fake_provider/tls.ts";
 import { type Haproxy, startHaproxy } from "./haproxy.ts";
-import { freePort, startPostgres, type TestPostgres } from "./postgres.ts";
+import { startPostgres, type TestPostgres } from "./postgres.ts";
+import { freePort } from "./ports.ts";
 import { startS3, type TestS3 } from "./s3.ts";
 
 /** Hosts the fake provider stands in for. */

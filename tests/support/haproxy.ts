@@ -13,7 +13,7 @@
  * @module
  */
 import { join } from "node:path";
-import { freePort } from "./postgres.ts";
+import { freePort } from "./ports.ts";
 
 /** One backend server: a gateway's proxy port on loopback. */
 export interface HaproxyBackend {

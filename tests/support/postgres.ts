@@ -8,6 +8,7 @@
  * const db = openPostgres(pg.url);
  */
 import { join } from "node:path";
+import { freePort } from "./ports.ts";
 
 const BIN = "/usr/lib/postgresql/15/bin";
 
@@ -43,14 +44,6 @@ export function postgresAvailable(): boolean {
   } catch {
     return false;
   }
-}
-
-/** A free TCP port on 127.0.0.1, found by binding port 0. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 async function asPostgres(args: string[], what: string): Promise<string> {

@@ -10,7 +10,7 @@
  */
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { join } from "node:path";
-import { freePort } from "./postgres.ts";
+import { freePort } from "./ports.ts";
 
 /** A running gateway. */
 export interface TestS3 {

@@ -4,7 +4,7 @@
  * any extra environment. For tests of several gateways on one control plane.
  * @module
  */
-import { freePort } from "./postgres.ts";
+import { freePort } from "./ports.ts";
 
 /** A running replica. */
 export interface Replica {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { ADMIN, startUiStack } from "./stack.ts";
 import { loginOverHttp } from "./http_session.ts";
 import { startWebhookReceiver } from "../support/webhook_receiver.ts";
-import { messagesStatus, sonnetCostMicros } from "../support/e2e.ts";
+import { budgetsSettled, messagesStatus, sonnetCostMicros } from "../support/e2e.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
 const SECRET = "ui-webhook-secret-42";
@@ -45,7 +45,12 @@ Deno.test({
     const alice = stack.proxyClient("alice", "alice-secret-token");
     const bob = stack.proxyClient("bob", "bob-secret-token");
     try {
-      assert.deepEqual([await send(alice), await send(alice), await send(alice)], [200, 200, 400]);
+      const aliceStatuses = [];
+      for (let i = 0; i < 3; i++) {
+        aliceStatuses.push(await send(alice));
+        await budgetsSettled(stack.db);
+      }
+      assert.deepEqual(aliceStatuses, [200, 200, 400]);
       assert.deepEqual([await send(bob), await send(bob)], [200, 429]);
       await receiver.waitFor((posts) => posts.length >= 4);
       const kinds = receiver.posts.map((p) => `${p.json.kind} ${p.json.scope} ${p.json.threshold ?? "-"}`)

@@ -14,6 +14,7 @@ import { startUiListener, type UiListener } from "../../ui/listen.ts";
 import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from "./browser.ts";
 import { startOidcProvider } from "./oidc_provider.ts";
 import { startUiStack } from "./stack.ts";
+import { freePort } from "../support/ports.ts";
 
 const ARTIFACTS = join(new URL("../..", import.meta.url).pathname, "test-artifacts", "ui");
 
@@ -21,13 +22,6 @@ const ARTIFACTS = join(new URL("../..", import.meta.url).pathname, "test-artifac
 function spkiPin(certPem: string): string {
   const spki = createPublicKey(certPem).export({ type: "spki", format: "der" });
   return createHash("sha256").update(spki).digest("base64");
-}
-
-function freePort(): number {
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
-  return port;
 }
 
 /** Logs in at the provider's own login and consent pages, starting from the UI's login page. */

@@ -4,6 +4,7 @@
  * loopback get from the proxy port. Prints one JSON line.
  */
 import { join } from "node:path";
+import { freePort } from "../../support/ports.ts";
 
 const MAIN = new URL("../../../main.ts", import.meta.url).pathname;
 const REMOTE = "10.77.0.1";
@@ -11,13 +12,6 @@ const REMOTE = "10.77.0.1";
 async function run(cmd: string, ...args: string[]): Promise<void> {
   const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
   if (!out.success) throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 async function status(url: string): Promise<{ status: number; body: string }> {
