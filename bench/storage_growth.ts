@@ -86,7 +86,12 @@ const cpuNowMs = () => {
 };
 
 /** Captures one session of `turns` turns into a fresh data dir under `work`. */
-export async function measureSession(work: string, turns: number, seed: number): Promise<SessionResult> {
+export async function measureSession(
+  work: string,
+  turns: number,
+  seed: number,
+  options: { inspect?: (paths: ReturnType<typeof dataPaths>) => Promise<void> } = {},
+): Promise<SessionResult> {
   const dir = await Deno.makeTempDir({ dir: work, prefix: `storage-${turns}-` });
   const paths = dataPaths(dir);
   // In-process: the same pipeline and persistence the gateway's capture worker runs, with stats that are
@@ -152,6 +157,7 @@ export async function measureSession(work: string, turns: number, seed: number):
     databaseBytes: await treeBytes(dir, (path) => !database(path)),
     otherBytes: await treeBytes(dir, notStored),
   };
+  await options.inspect?.(paths);
   await Deno.remove(dir, { recursive: true });
   return result;
 }

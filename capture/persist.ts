@@ -20,6 +20,7 @@ import type { ObjectMeta, ObjectStore } from "../storage/objects/store.ts";
 import { type ConversationFacts, conversationFacts, requestJson } from "./conversation.ts";
 import type { CaptureRecord } from "./record.ts";
 import { splitBody } from "./segments/split.ts";
+import { type TextInSegment, toolResultSegments } from "./tool_result_segments.ts";
 import { resolveSession } from "./sessions.ts";
 
 /** Prices a turn in USD as billed at `at` (epoch ms), or `null` when the model's price is unknown. */
@@ -105,6 +106,8 @@ export interface PreparedRecord {
   /** How each body was stored; `writePrepared` commits their rows and claims. */
   bodies: { request: PreparedBody; response: PreparedBody };
   facts: ConversationFacts | null;
+  /** Per parsed tool result, the request segment holding its text (`tool_result_segments.ts`) or `null`. */
+  toolResultSegments: (TextInSegment | null)[];
 }
 
 /** How one body of a record is to be stored: hashed, and cut into segments or `null` (stored whole). */
@@ -185,12 +188,17 @@ export async function prepareRecord(
     options.packed?.get(p.sha256) ??
       prepareBody(db, objects, p.bytes, p.spans, { ...p.meta, sha256: p.sha256 });
   const [request, response] = await Promise.all([store(plan.request), store(plan.response)]);
+  const results = record.parsed?.request?.toolResults ?? [];
   return {
     record,
     requestSha: request.sha256,
     responseSha: response.sha256,
     bodies: { request, response },
     facts: record.parsed ? conversationFacts(record, json) : null,
+    // Only a body stored as segments now has them all claimed in this record's transaction.
+    toolResultSegments: request.kind === "segmented" && plan.request.spans?.length && results.length
+      ? toolResultSegments(plan.request.bytes, plan.request.spans, results.map((r) => r.content))
+      : [],
   };
 }
 
@@ -304,8 +312,12 @@ export async function writePrepared(
         session_id: sessionId,
         call_id: r.callId,
         tool_call_id: call[0]?.id ?? null,
-        content: r.content,
+        // A text that is a segment of this request is named, not copied (storage/tool_result_text.ts reads it).
+        content: prepared.toolResultSegments[i] ? "" : r.content,
         is_error: r.isError,
+        content_sha256: prepared.toolResultSegments[i]?.sha256 ?? null,
+        content_from: prepared.toolResultSegments[i]?.from ?? null,
+        content_to: prepared.toolResultSegments[i]?.to ?? null,
       });
     }
     const sortedResults = sortToolResults(toolResults);

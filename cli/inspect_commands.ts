@@ -115,8 +115,9 @@ export const turnCommand: CommandModule<object, TurnArgs> = {
   async handler(args) {
     if (args.request && args.response) throw new RangeError("turn prints --request or --response, not both");
     const wantBody = args.request || args.response;
-    await using stores = await openStores(Deno.env, { objects: wantBody });
-    const turn = await getTurn(stores.db, args.id);
+    // Always with the object store: tool results kept as request segments are read from it.
+    await using stores = await openStores(Deno.env, { objects: true });
+    const turn = await getTurn(stores.db, args.id, { objects: stores.objects });
     if (!turn) throw new Error(`No turn "${args.id}"`);
     if (wantBody) {
       const sha = args.request ? turn.request_sha256 : turn.response_sha256;

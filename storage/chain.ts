@@ -64,12 +64,21 @@ const NUMBER_FIELDS = new Set([
   "cost_usd",
   "provider_reported_cost_usd",
   "idx",
+  "content_from",
+  "content_to",
 ]);
 
 /** The tool-call columns covered, in order. */
 export const TOOL_CALL_HASH_FIELDS = ["idx", "call_id", "name", "arguments", "server"] as const;
 /** The tool-result columns covered, in order. */
 export const TOOL_RESULT_HASH_FIELDS = ["call_id", "tool_call_id", "content", "is_error"] as const;
+/**
+ * A tool result kept as a segment of its request body has an empty `content` and names the segment in
+ * `content_sha256` (the SHA-256 of the exact bytes of the JSON string holding the text) and the text's
+ * range in that string (`content_from`, `content_to`): they join the hash as `[name, value]` pairs, only
+ * when set, so rows that hold their text keep the hash they were chained with.
+ */
+export const LATER_TOOL_RESULT_HASH_FIELDS = ["content_sha256", "content_from", "content_to"] as const;
 
 function normalise(field: string, value: unknown): unknown {
   if (value === null || value === undefined) return null;
@@ -88,10 +97,13 @@ function pick(row: Record<string, unknown>, fields: readonly string[]): unknown[
  */
 export const LATER_TURN_HASH_FIELDS = ["thinking_text", "provider_reported_cost_usd", "deployment"] as const;
 
-function later(turn: Record<string, unknown>): [string, unknown][] {
+function later(
+  row: Record<string, unknown>,
+  fields: readonly string[] = LATER_TURN_HASH_FIELDS,
+): [string, unknown][] {
   const out: [string, unknown][] = [];
-  for (const f of LATER_TURN_HASH_FIELDS) {
-    const value = normalise(f, turn[f]);
+  for (const f of fields) {
+    const value = normalise(f, row[f]);
     if (value !== null) out.push([f, value]);
   }
   return out;
@@ -110,7 +122,7 @@ export function turnHash(
     "recondo.turn.v1",
     [...pick(turn, TURN_HASH_FIELDS), ...later(turn)],
     toolCalls.map((c) => pick(c, TOOL_CALL_HASH_FIELDS)),
-    toolResults.map((r) => pick(r, TOOL_RESULT_HASH_FIELDS)),
+    toolResults.map((r) => [...pick(r, TOOL_RESULT_HASH_FIELDS), ...later(r, LATER_TOOL_RESULT_HASH_FIELDS)]),
   ]);
   return createHash("sha256").update(canonical, "utf8").digest("hex");
 }

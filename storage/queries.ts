@@ -9,6 +9,8 @@
  */
 import type { Db, Row, SqlValue } from "./db/db.ts";
 import { withToolResultText } from "./packed_text.ts";
+import { withToolResultTexts } from "./tool_result_text.ts";
+import type { ObjectStore } from "./objects/store.ts";
 
 /** One line of `recondo sessions`. */
 export interface SessionSummary {
@@ -222,8 +224,15 @@ export async function getSession(db: Db, id: string): Promise<SessionDetail | nu
   };
 }
 
-/** One turn with its texts, tool results, chain link and exchange, or `null` for an unknown id. */
-export async function getTurn(db: Db, id: string): Promise<TurnDetail | null> {
+/**
+ * One turn with its texts, tool results, chain link and exchange, or `null` for an unknown id. Tool
+ * results kept as request segments are read from `objects` (a marker names them when it is `null`).
+ */
+export async function getTurn(
+  db: Db,
+  id: string,
+  options: { objects?: ObjectStore | null } = {},
+): Promise<TurnDetail | null> {
   const [t] = await db.query("SELECT * FROM turns WHERE id = $1", [id]);
   if (!t) return null;
   const calls = await db.query("SELECT * FROM tool_calls WHERE turn_id = $1 ORDER BY idx", [id]);
@@ -231,7 +240,9 @@ export async function getTurn(db: Db, id: string): Promise<TurnDetail | null> {
     "SELECT * FROM events WHERE turn_id = $1 AND kind = 'decision' ORDER BY at, id",
     [id],
   );
-  const results = withToolResultText(
+  const results = await withToolResultTexts(
+    db,
+    options.objects ?? null,
     await db.query("SELECT * FROM tool_results WHERE turn_id = $1 ORDER BY call_id, id", [id]),
   );
   const [ex] = await db.query("SELECT * FROM exchanges WHERE id = $1", [String(t.exchange_id)]);

@@ -15,6 +15,11 @@ import { checkSessionChain, type SessionRows } from "./chain_check.ts";
 import { checkObjects, type ObjectRef } from "./object_check.ts";
 import { checkPackedBodies } from "./packed_check.ts";
 import { checkSegmentedBodies } from "./segment_check.ts";
+import {
+  checkToolResultSegments,
+  collectToolResultSegments,
+  type ToolResultSegments,
+} from "./tool_result_check.ts";
 import { isFailure, type Problem, type VerifyReport } from "./report.ts";
 import type { TrustedKeys } from "./trusted_keys.ts";
 import { withToolResultText } from "../../storage/packed_text.ts";
@@ -124,6 +129,7 @@ export async function verifyStores(
   const ids = await sessionIds(db, options);
   const problems: Problem[] = [];
   const refs = new Map<string, ObjectRef>();
+  const toolResultSegments: ToolResultSegments = new Map();
   let checkedTurns = 0;
   let checkedSignatures = 0;
   let unsignedTurns = 0;
@@ -138,6 +144,7 @@ export async function verifyStores(
       addRef(refs, t.request_sha256, t.id, id);
       addRef(refs, t.response_sha256, t.id, id);
     }
+    collectToolResultSegments(toolResultSegments, id, [...rows.toolResults.values()].flat());
     for (const ex of rows.exchanges) {
       addRef(refs, ex.request_sha256, ex.turn_id, id);
       addRef(refs, ex.response_sha256, ex.turn_id, id);
@@ -170,6 +177,9 @@ export async function verifyStores(
     onProgress: (done, total) => options.onProgress?.("objects", done, total),
   });
   problems.push(...segmented.problems);
+  problems.push(
+    ...await checkToolResultSegments(db, objects, toolResultSegments, { concurrency: options.concurrency }),
+  );
   const rest = new Map([...refs].filter(([sha]) => !segmented.bodies.has(sha)));
   const packed = await checkPackedBodies(db, objects, rest, { concurrency: options.concurrency });
   problems.push(...packed.problems);

@@ -5,7 +5,7 @@ import { type SessionTrace, sessionTrace } from "../../storage/ui/trace.ts";
 
 export const handler: Handlers = {
   async GET(_req, ctx) {
-    const trace = await sessionTrace(ctx.services.db, ctx.params.id);
+    const trace = await sessionTrace(ctx.services.db, ctx.params.id, { objects: ctx.services.objects });
     ctx.state.title = `Session ${ctx.params.id.slice(0, 12)}`;
     if (!trace) return new Response(`No session "${ctx.params.id.slice(0, 100)}"\n`, { status: 404 });
     return ctx.render(trace);

@@ -38,7 +38,7 @@ async function load(
 
 export const handler: Handlers = {
   async GET(_req, ctx) {
-    const turn = await getTurn(ctx.services.db, ctx.params.id);
+    const turn = await getTurn(ctx.services.db, ctx.params.id, { objects: ctx.services.objects });
     if (!turn) return new Response(`No turn "${ctx.params.id.slice(0, 100)}"\n`, { status: 404 });
     const verify = ctx.url.searchParams.get("verify") === "1";
     ctx.state.title = `Turn ${turn.seq}`;

@@ -6,7 +6,8 @@
  */
 import type { Db, Row } from "../db/db.ts";
 import { getSession, type SessionDetail, type TurnSummary } from "../queries.ts";
-import { withToolResultText } from "../packed_text.ts";
+import type { ObjectStore } from "../objects/store.ts";
+import { withToolResultTexts } from "../tool_result_text.ts";
 
 /** One turn of the trace. */
 export interface TraceTurn extends TurnSummary {
@@ -34,8 +35,15 @@ function group(rows: Row[]): Map<string, Row[]> {
   return out;
 }
 
-/** Reads the session `id` with every turn's full trace. */
-export async function sessionTrace(db: Db, id: string): Promise<SessionTrace | null> {
+/**
+ * Reads the session `id` with every turn's full trace; tool results kept as request segments are read
+ * from `objects` (a marker names them when it is `null`).
+ */
+export async function sessionTrace(
+  db: Db,
+  id: string,
+  options: { objects?: ObjectStore | null } = {},
+): Promise<SessionTrace | null> {
   const session = await getSession(db, id);
   if (!session) return null;
   const texts = new Map(
@@ -45,13 +53,17 @@ export async function sessionTrace(db: Db, id: string): Promise<SessionTrace | n
     ))
       .map((r) => [String(r.id), r]),
   );
-  const results = group(withToolResultText(
-    await db.query(
-      `SELECT r.*, c.name AS tool_name FROM tool_results r LEFT JOIN tool_calls c ON c.id = r.tool_call_id
+  const results = group(
+    await withToolResultTexts(
+      db,
+      options.objects ?? null,
+      await db.query(
+        `SELECT r.*, c.name AS tool_name FROM tool_results r LEFT JOIN tool_calls c ON c.id = r.tool_call_id
        WHERE r.session_id = $1 ORDER BY r.turn_id, r.call_id, r.id`,
-      [id],
+        [id],
+      ),
     ),
-  ));
+  );
   const decisions = group(
     await db.query(
       "SELECT * FROM events WHERE session_id = $1 AND kind = 'decision' AND turn_id IS NOT NULL ORDER BY at, id",
