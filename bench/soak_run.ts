@@ -224,11 +224,13 @@ async function countUpstream(port: number, caFile: string): Promise<number> {
 function countRecorded(dataDir: string, run: string): SoakResult["recorded"] {
   const db = new DatabaseSync(join(dataDir, "recondo.db"), { readOnly: true });
   try {
-    const tag = "json_extract(request_headers, '$.\"x-soak-stream\"')";
+    // The tag is in the row's own headers, or in the header set it builds on (capture/header_sets.ts).
+    const path = "'$.\"x-soak-stream\"'";
+    const tag = `COALESCE(json_extract(e.request_headers, ${path}), json_extract(h.headers, ${path}))`;
     const row = db.prepare(
       `SELECT COUNT(*) AS rows, COUNT(DISTINCT ${tag}) AS distinct_tags,
-              SUM(status = 200 AND outcome = 'complete') AS complete
-       FROM exchanges WHERE ${tag} LIKE ?`,
+              SUM(e.status = 200 AND e.outcome = 'complete') AS complete
+       FROM exchanges e LEFT JOIN header_sets h ON h.id = e.request_headers_base WHERE ${tag} LIKE ?`,
     ).get(`${run}-%`) as { rows: number; distinct_tags: number; complete: number | null };
     return {
       rows: Number(row.rows),

@@ -39,7 +39,9 @@ async function main(): Promise<void> {
     options: { turns: { type: "string", default: "150" }, json: { type: "boolean", default: false } },
   });
   const turns = Number(values.turns);
-  if (!Number.isInteger(turns) || turns < 1) throw new RangeError(`--turns must be a positive integer: ${values.turns}`);
+  if (!Number.isInteger(turns) || turns < 1) {
+    throw new RangeError(`--turns must be a positive integer: ${values.turns}`);
+  }
   const work = await Deno.makeTempDir({ prefix: "recondo-storage-breakdown-" });
   let shares: ObjectShare[] = [];
   try {
@@ -48,18 +50,31 @@ async function main(): Promise<void> {
     });
     const total = storedBytes(result);
     if (values.json) {
-      console.log(JSON.stringify({ turns, stored: result.stored, lastRequestGzipBytes: result.lastRequestGzipBytes, shares }));
+      console.log(
+        JSON.stringify({
+          turns,
+          stored: result.stored,
+          lastRequestGzipBytes: result.lastRequestGzipBytes,
+          shares,
+        }),
+      );
       return;
     }
     const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
     console.log(
-      `${turns} turns: stored ${kb(total)} = ${(total / result.lastRequestGzipBytes).toFixed(2)}× gzip of the last ` +
+      `${turns} turns: stored ${kb(total)} = ${
+        (total / result.lastRequestGzipBytes).toFixed(2)
+      }× gzip of the last ` +
         `request (${kb(result.lastRequestGzipBytes)}); objects ${kb(result.stored.objectBytes)}, database ` +
         `${kb(result.stored.databaseBytes)}`,
     );
     for (const s of shares) {
       if (s.pageBytes < 8192) continue;
-      console.log(`${s.name.padEnd(36)} ${kb(s.pageBytes).padStart(10)} pages ${kb(s.payloadBytes).padStart(10)} payload`);
+      console.log(
+        `${s.name.padEnd(36)} ${kb(s.pageBytes).padStart(10)} pages ${
+          kb(s.payloadBytes).padStart(10)
+        } payload`,
+      );
     }
   } finally {
     await Deno.remove(work, { recursive: true }).catch(() => {});

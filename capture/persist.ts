@@ -22,6 +22,7 @@ import type { CaptureRecord } from "./record.ts";
 import { splitBody } from "./segments/split.ts";
 import { type TextInSegment, toolResultSegments } from "./tool_result_segments.ts";
 import { resolveSession } from "./sessions.ts";
+import { storeHeaders } from "./header_sets.ts";
 
 /** Prices a turn in USD as billed at `at` (epoch ms), or `null` when the model's price is unknown. */
 export type PriceFn = (
@@ -369,6 +370,14 @@ export async function writePrepared(
     );
   }
 
+  // Stored against a set of headers kept once (capture/header_sets.ts), so a session repeats only what changed.
+  const requestHeaders = await storeHeaders(tx, ex.request.headers, {
+    kind: "request",
+    host: ex.target.host,
+  });
+  const responseHeaders = ex.response
+    ? await storeHeaders(tx, ex.response.headers, { kind: "response", host: ex.target.host })
+    : null;
   await insert(tx, "exchanges", {
     id: ex.id,
     connection_id: ex.connectionId,
@@ -392,8 +401,10 @@ export async function writePrepared(
     request_bytes: record.requestBody.length,
     response_sha256: responseSha,
     response_bytes: record.responseBody.length,
-    request_headers: JSON.stringify(ex.request.headers),
-    response_headers: ex.response ? JSON.stringify(ex.response.headers) : null,
+    request_headers: requestHeaders.json,
+    request_headers_base: requestHeaders.base,
+    response_headers: responseHeaders?.json ?? null,
+    response_headers_base: responseHeaders?.base ?? null,
     errors: JSON.stringify(ex.errors),
     session_id: sessionId,
     turn_id: turnId,

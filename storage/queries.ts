@@ -10,6 +10,7 @@
 import type { Db, Row, SqlValue } from "./db/db.ts";
 import { withToolResultText } from "./packed_text.ts";
 import { withToolResultTexts } from "./tool_result_text.ts";
+import { mergeHeaders } from "./header_sets.ts";
 import type { ObjectStore } from "./objects/store.ts";
 
 /** One line of `recondo sessions`. */
@@ -245,7 +246,12 @@ export async function getTurn(
     options.objects ?? null,
     await db.query("SELECT * FROM tool_results WHERE turn_id = $1 ORDER BY call_id, id", [id]),
   );
-  const [ex] = await db.query("SELECT * FROM exchanges WHERE id = $1", [String(t.exchange_id)]);
+  const [ex] = await db.query(
+    `SELECT e.*, rq.headers AS request_headers_set, rs.headers AS response_headers_set FROM exchanges e
+     LEFT JOIN header_sets rq ON rq.id = e.request_headers_base
+     LEFT JOIN header_sets rs ON rs.id = e.response_headers_base WHERE e.id = $1`,
+    [String(t.exchange_id)],
+  );
   return {
     ...turnSummary(t, calls, decisions),
     developer: strOrNull(t.developer),
@@ -267,8 +273,10 @@ export async function getTurn(
         method: String(ex.method),
         host: String(ex.host),
         path: String(ex.path),
-        request_headers: JSON.parse(String(ex.request_headers)),
-        response_headers: ex.response_headers === null ? null : JSON.parse(String(ex.response_headers)),
+        request_headers: mergeHeaders(ex.request_headers, ex.request_headers_set),
+        response_headers: ex.response_headers === null
+          ? null
+          : mergeHeaders(ex.response_headers, ex.response_headers_set),
         request_bytes: num(ex.request_bytes),
         response_bytes: num(ex.response_bytes),
       }

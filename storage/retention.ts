@@ -6,6 +6,7 @@
  * returned hashes are still referenced elsewhere and whether Object Lock allows removing them.
  * @module
  */
+import { deleteUnusedHeaderSets } from "./header_sets.ts";
 import { newId } from "../core/ids.ts";
 import type { Db } from "./db/db.ts";
 
@@ -75,7 +76,13 @@ export async function deleteTurnByPolicy(
     await tx.run("DELETE FROM tool_calls WHERE turn_id = $1", [turnId]);
     await tx.run("DELETE FROM events WHERE turn_id = $1", [turnId]);
     await tx.run("DELETE FROM turns WHERE id = $1", [turnId]);
+    const sets = await tx.query(
+      "SELECT request_headers_base, response_headers_base FROM exchanges WHERE id = $1",
+      [turn.exchange_id],
+    );
     await tx.run("DELETE FROM exchanges WHERE id = $1", [turn.exchange_id]);
+    // A header set goes with the last exchange naming it: it holds that session's headers too.
+    await deleteUnusedHeaderSets(tx, sets.flatMap((r) => [r.request_headers_base, r.response_headers_base]));
     // The session row is a running total (not append-only): it must describe the turns that remain, or
     // the UI and spend views would count deleted usage forever. The chain head stays: it names a hash
     // that the deletions row now vouches for.

@@ -4,6 +4,7 @@
  * week of traffic never sits in memory at once.
  * @module
  */
+import { mergeHeaders } from "../header_sets.ts";
 import type { ProviderName } from "../../core/exchange.ts";
 import type { RecordedExchange } from "../../policies/versions/simulate.ts";
 import type { Db, Row } from "../db/db.ts";
@@ -22,11 +23,13 @@ export async function* capturedExchanges(
   const until = range.until ?? Number.MAX_SAFE_INTEGER;
   while (true) {
     const rows = await db.query(
-      `SELECT e.id, e.started_at, e.host, e.method, e.path, e.request_headers, e.developer, e.team,
+      `SELECT e.id, e.started_at, e.host, e.method, e.path, e.request_headers, h.headers AS request_headers_set,
+              e.developer, e.team,
               e.provider, e.api, e.status, e.request_sha256, e.request_bytes,
               t.model, t.input_tokens, t.output_tokens, t.cache_read_tokens, t.cache_write_5m_tokens,
               t.cache_write_1h_tokens, t.reasoning_tokens, t.usage_estimated, t.cost_usd, t.id AS turn_id
        FROM exchanges e LEFT JOIN turns t ON t.exchange_id = e.id
+       LEFT JOIN header_sets h ON h.id = e.request_headers_base
        WHERE e.kind = 'http' AND (e.started_at > $1 OR (e.started_at = $1 AND e.id > $2)) AND e.started_at < $3
        ORDER BY e.started_at, e.id LIMIT ${PAGE}`,
       [after[0], after[1], until],
@@ -48,7 +51,7 @@ async function recorded(db: Db, row: Row, objects: ObjectStore | null): Promise<
     host: String(row.host),
     method: String(row.method),
     path: String(row.path),
-    headers: JSON.parse(String(row.request_headers)),
+    headers: mergeHeaders(row.request_headers, row.request_headers_set),
     developer: row.developer === null ? null : String(row.developer),
     team: row.team === null ? null : String(row.team),
     provider: String(row.provider) as ProviderName,
