@@ -111,7 +111,6 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_CAPTURED_BODY_BYTES;
   const maxBatch = options.maxBatch ?? 64;
-  const savepoints = options.db.engine === "sqlite";
   const persistOptions = { idleGapMs: options.idleGapMs, price: options.price };
   const attempts = options.attempts ?? 5;
   const retryBaseMs = options.retryBaseMs ?? 100;
@@ -197,9 +196,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   /**
    * Persists what queued up while the previous batch was written: records read back if spilled, bodies
-   * stored concurrently, then every record's rows in one transaction. On SQLite each record has a
-   * savepoint, so one bad record does not undo the others; on PostgreSQL a savepoint costs two round
-   * trips per record, so a failure rolls the batch back instead. Whatever failed is retried on its own.
+   * stored concurrently, then every record's rows in one transaction, without a savepoint per record: a
+   * failure rolls the batch back and each of its records is retried in a transaction of its own. Failures
+   * are rare (a claim lost to retention), and savepoints are not cheap: on PostgreSQL two round trips per
+   * record, on SQLite two more statements per record that also cost the FTS5 search index (migration
+   * 022) its batching (see BENCHMARKS.md "Capture").
    * Only replayed records can already be in the database, so only they are looked up before their bodies
    * are stored (the transaction checks every record again). Small bodies of the whole batch share one pack.
    */
@@ -246,29 +247,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (prepared.length) {
       try {
         const outcomes = await options.db.transaction(async (tx) => {
-          const out: (PersistResult | null)[] = [];
-          for (const p of prepared) {
-            if (!savepoints) {
-              out.push(await writePrepared(tx, options.db.engine, p.ready, persistOptions));
-              continue;
-            }
-            await tx.exec("SAVEPOINT capture_record");
-            try {
-              out.push(await writePrepared(tx, options.db.engine, p.ready, persistOptions));
-              await tx.exec("RELEASE SAVEPOINT capture_record");
-            } catch (error) {
-              log.warn("capture.record_failed", { exchangeId: p.record.exchange.id, error });
-              await tx.exec("ROLLBACK TO SAVEPOINT capture_record");
-              await tx.exec("RELEASE SAVEPOINT capture_record");
-              out.push(null);
-            }
-          }
+          const out: PersistResult[] = [];
+          for (const p of prepared) out.push(await writePrepared(tx, options.db.engine, p.ready, persistOptions));
           return out;
         });
-        for (const [i, result] of outcomes.entries()) {
-          if (result) settled(prepared[i].id, result);
-          else retry.push(prepared[i]);
-        }
+        for (const [i, result] of outcomes.entries()) settled(prepared[i].id, result);
       } catch (error) {
         log.warn("capture.batch_failed", { records: prepared.length, error });
         retry.push(...prepared);
