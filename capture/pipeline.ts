@@ -27,7 +27,14 @@ import {
   type WrittenRecord,
 } from "./persist.ts";
 import type { OtelStats } from "./otel/export.ts";
-import { buildRecord, type CaptureRecord, decodeRecord, encodeRecord, wsTranscript } from "./record.ts";
+import {
+  buildRecord,
+  type CaptureRecord,
+  decodeRecord,
+  encodeRecord,
+  type StoredExchange,
+  wsTranscript,
+} from "./record.ts";
 import type { CaptureParsed, CaptureSink, ExchangeTap } from "./sink.ts";
 
 /** Options of `createPipeline`. */
@@ -95,9 +102,24 @@ export interface Pipeline {
    * journal while the worker lagged) as `end()` takes an exchange; resolves once it is in this journal.
    */
   acceptRecord(payload: Uint8Array): Promise<void>;
+  /**
+   * Takes an exchange that ended on another thread (`EndMessage`: the capture worker's copy, bodies
+   * whole) as `end()` takes a live one, minus what a live one needs: no body collection and no clone, the
+   * message being this thread's own. Resolves once it is in the journal.
+   */
+  acceptEnded(ended: Ended): Promise<void>;
   /** Resolves once everything accepted so far is persisted or given up on. */
   drain(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** An exchange ended elsewhere, as `acceptEnded` takes it. */
+export interface Ended {
+  exchange: StoredExchange;
+  parsed: CaptureParsed | null;
+  request: Uint8Array;
+  response: Uint8Array;
+  messages: WsMessage[];
 }
 
 interface Queued {
@@ -248,7 +270,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       try {
         const outcomes = await options.db.transaction(async (tx) => {
           const out: PersistResult[] = [];
-          for (const p of prepared) out.push(await writePrepared(tx, options.db.engine, p.ready, persistOptions));
+          for (const p of prepared) {
+            out.push(await writePrepared(tx, options.db.engine, p.ready, persistOptions));
+          }
           return out;
         });
         for (const [i, result] of outcomes.entries()) settled(prepared[i].id, result);
@@ -317,7 +341,21 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   function acceptRecord(payload: Uint8Array): Promise<void> {
     if (closed) return Promise.reject(new Error("Cannot accept a capture record after close"));
-    const record = decodeRecord(payload);
+    return journaled(decodeRecord(payload), payload);
+  }
+
+  function acceptEnded(ended: Ended): Promise<void> {
+    if (closed) return Promise.reject(new Error("Cannot accept an exchange after close"));
+    const ws = ended.exchange.kind === "websocket";
+    const bodies = ws
+      ? { request: wsTranscript(ended.messages, "client"), response: wsTranscript(ended.messages, "server") }
+      : { request: ended.request, response: ended.response };
+    const record = buildRecord(ended.exchange, ended.parsed, bodies, options.hmacKey, { owned: true });
+    return journaled(record, encodeRecord(record));
+  }
+
+  /** Appends `payload` (the encoded `record`) to the journal and queues the record for the writer. */
+  function journaled(record: CaptureRecord, payload: Uint8Array): Promise<void> {
     const { id, durable } = journal.append(payload);
     enqueue(id, record, payload.length);
     durable.catch((error) => {
@@ -440,6 +478,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       return count;
     },
     acceptRecord,
+    acceptEnded,
     drain,
     async close() {
       closed = true;
