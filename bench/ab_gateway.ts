@@ -1,11 +1,12 @@
 /**
- * Two builds of the capture-off gateway side by side, for A/B runs of a proxy-path change on a shared
+ * Two builds of the gateway side by side (capture off, or with `--serve` capture on as `recondo serve`), for A/B runs of a proxy-path change on a shared
  * machine: the same upstream, client and load, the paths' order rotating every round, CPU per request
  * from /proc (user + system over the timed windows). `--base DIR` is another checkout of the repository
  * (e.g. `git archive <commit> | tar -x -C DIR`); the other build is this one. `--variant LABEL:K=V,K=V`
  * (repeatable) adds this build again with more environment, for switches under test.
  *
  *   deno run -A --unstable-no-legacy-abort bench/ab_gateway.ts --base /tmp/base [--rounds 4] [--profile DIR]
+ *     [--serve]
  * @module
  */
 import { join } from "node:path";
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
   const base = arg("--base");
   const rounds = Number(arg("--rounds") ?? 4);
   const profileDir = arg("--profile") ?? null;
+  // Capture on: each build runs `main.ts serve` (SQLite and object files in its own data dir).
+  const serve = Deno.args.includes("--serve");
+  const entryIn = (dir: string) =>
+    serve ? [join(dir, "main.ts"), "serve"] : [join(dir, "bench", "gateway_only.ts")];
   const group = new ProcessGroup();
   const work = await Deno.makeTempDir({ prefix: "recondo-ab-" });
   try {
@@ -34,12 +39,12 @@ async function main(): Promise<void> {
       deno,
       upstreamPort: upstream.port,
       upstreamCaFile: files.ca,
-      variant: "proxy-only" as const,
+      variant: serve ? "serve" as const : "proxy-only" as const,
     };
     const variants = Deno.args.flatMap((a, i) => Deno.args[i - 1] === "--variant" ? [a] : []);
     const builds = [
-      ...(base ? [{ name: "base", entry: [join(base, "bench", "gateway_only.ts")], env: {} }] : []),
-      { name: "this", entry: ["bench/gateway_only.ts"], env: {} },
+      ...(base ? [{ name: "base", entry: entryIn(base), env: {} }] : []),
+      { name: "this", entry: entryIn("."), env: {} },
       ...variants.map((v) => {
         const [name, settings = ""] = v.split(":");
         const env = Object.fromEntries(
@@ -48,7 +53,7 @@ async function main(): Promise<void> {
             return [kv.slice(0, at), kv.slice(at + 1)];
           }),
         );
-        return { name, entry: ["bench/gateway_only.ts"], env };
+        return { name, entry: entryIn("."), env };
       }),
     ];
     const proxies = await Promise.all(builds.map((build) =>

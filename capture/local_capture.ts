@@ -14,15 +14,19 @@ import type { Capture, CaptureOptions } from "./capture.ts";
 import { loadOrCreateHmacKey } from "./credentials.ts";
 import { openJournal } from "./journal.ts";
 import type { PriceFn } from "./persist.ts";
-import { createPipeline } from "./pipeline.ts";
+import { createPipeline, type Pipeline } from "./pipeline.ts";
 import { type OtelExport, startOtelExport } from "./otel/export.ts";
 
 /** `CaptureOptions` with the price as a function (a worker builds it from overrides). */
 export type LocalCaptureOptions = Omit<CaptureOptions, "inProcess" | "priceOverrides"> & { price: PriceFn };
 
-/** A capture on this thread, which also takes records the proxy's thread spilled (`Pipeline.acceptRecord`). */
+/**
+ * A capture on this thread, which also takes exchanges the proxy's thread posted (`Pipeline.acceptEnded`)
+ * and records it spilled (`Pipeline.acceptRecord`).
+ */
 export interface LocalCapture extends Capture {
   acceptRecord(payload: Uint8Array): Promise<void>;
+  acceptEnded: Pipeline["acceptEnded"];
 }
 
 /** Opens stores and journal, replays, and starts the pipeline on this thread. */
@@ -87,6 +91,7 @@ export async function startLocalCapture(options: LocalCaptureOptions): Promise<L
     sink: { begin: pipeline.sink.begin, close },
     stats: otel ? () => ({ ...pipeline.stats(), otel: otel.stats() }) : pipeline.stats,
     acceptRecord: pipeline.acceptRecord,
+    acceptEnded: pipeline.acceptEnded,
     close,
     db,
     objects,

@@ -27,7 +27,14 @@ import {
   type WrittenRecord,
 } from "./persist.ts";
 import type { OtelStats } from "./otel/export.ts";
-import { buildRecord, type CaptureRecord, decodeRecord, encodeRecord, wsTranscript } from "./record.ts";
+import {
+  buildRecord,
+  type CaptureRecord,
+  decodeRecord,
+  encodeRecord,
+  type StoredExchange,
+  wsTranscript,
+} from "./record.ts";
 import type { CaptureParsed, CaptureSink, ExchangeTap } from "./sink.ts";
 
 /** Options of `createPipeline`. */
@@ -95,9 +102,24 @@ export interface Pipeline {
    * journal while the worker lagged) as `end()` takes an exchange; resolves once it is in this journal.
    */
   acceptRecord(payload: Uint8Array): Promise<void>;
+  /**
+   * Takes an exchange that ended on another thread (`EndMessage`: the capture worker's copy, bodies
+   * whole) as `end()` takes a live one, minus what a live one needs: no body collection and no clone, the
+   * message being this thread's own. Resolves once it is in the journal.
+   */
+  acceptEnded(ended: Ended): Promise<void>;
   /** Resolves once everything accepted so far is persisted or given up on. */
   drain(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** An exchange ended elsewhere, as `acceptEnded` takes it. */
+export interface Ended {
+  exchange: StoredExchange;
+  parsed: CaptureParsed | null;
+  request: Uint8Array;
+  response: Uint8Array;
+  messages: WsMessage[];
 }
 
 interface Queued {
@@ -111,7 +133,6 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_CAPTURED_BODY_BYTES;
   const maxBatch = options.maxBatch ?? 64;
-  const savepoints = options.db.engine === "sqlite";
   const persistOptions = { idleGapMs: options.idleGapMs, price: options.price };
   const attempts = options.attempts ?? 5;
   const retryBaseMs = options.retryBaseMs ?? 100;
@@ -197,9 +218,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   /**
    * Persists what queued up while the previous batch was written: records read back if spilled, bodies
-   * stored concurrently, then every record's rows in one transaction. On SQLite each record has a
-   * savepoint, so one bad record does not undo the others; on PostgreSQL a savepoint costs two round
-   * trips per record, so a failure rolls the batch back instead. Whatever failed is retried on its own.
+   * stored concurrently, then every record's rows in one transaction, without a savepoint per record: a
+   * failure rolls the batch back and each of its records is retried in a transaction of its own. Failures
+   * are rare (a claim lost to retention), and savepoints are not cheap: on PostgreSQL two round trips per
+   * record, on SQLite two more statements per record that also cost the FTS5 search index (migration
+   * 022) its batching (see BENCHMARKS.md "Capture").
    * Only replayed records can already be in the database, so only they are looked up before their bodies
    * are stored (the transaction checks every record again). Small bodies of the whole batch share one pack.
    */
@@ -246,29 +269,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (prepared.length) {
       try {
         const outcomes = await options.db.transaction(async (tx) => {
-          const out: (PersistResult | null)[] = [];
+          const out: PersistResult[] = [];
           for (const p of prepared) {
-            if (!savepoints) {
-              out.push(await writePrepared(tx, options.db.engine, p.ready, persistOptions));
-              continue;
-            }
-            await tx.exec("SAVEPOINT capture_record");
-            try {
-              out.push(await writePrepared(tx, options.db.engine, p.ready, persistOptions));
-              await tx.exec("RELEASE SAVEPOINT capture_record");
-            } catch (error) {
-              log.warn("capture.record_failed", { exchangeId: p.record.exchange.id, error });
-              await tx.exec("ROLLBACK TO SAVEPOINT capture_record");
-              await tx.exec("RELEASE SAVEPOINT capture_record");
-              out.push(null);
-            }
+            out.push(await writePrepared(tx, options.db.engine, p.ready, persistOptions));
           }
           return out;
         });
-        for (const [i, result] of outcomes.entries()) {
-          if (result) settled(prepared[i].id, result);
-          else retry.push(prepared[i]);
-        }
+        for (const [i, result] of outcomes.entries()) settled(prepared[i].id, result);
       } catch (error) {
         log.warn("capture.batch_failed", { records: prepared.length, error });
         retry.push(...prepared);
@@ -334,7 +341,21 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   function acceptRecord(payload: Uint8Array): Promise<void> {
     if (closed) return Promise.reject(new Error("Cannot accept a capture record after close"));
-    const record = decodeRecord(payload);
+    return journaled(decodeRecord(payload), payload);
+  }
+
+  function acceptEnded(ended: Ended): Promise<void> {
+    if (closed) return Promise.reject(new Error("Cannot accept an exchange after close"));
+    const ws = ended.exchange.kind === "websocket";
+    const bodies = ws
+      ? { request: wsTranscript(ended.messages, "client"), response: wsTranscript(ended.messages, "server") }
+      : { request: ended.request, response: ended.response };
+    const record = buildRecord(ended.exchange, ended.parsed, bodies, options.hmacKey, { owned: true });
+    return journaled(record, encodeRecord(record));
+  }
+
+  /** Appends `payload` (the encoded `record`) to the journal and queues the record for the writer. */
+  function journaled(record: CaptureRecord, payload: Uint8Array): Promise<void> {
     const { id, durable } = journal.append(payload);
     enqueue(id, record, payload.length);
     durable.catch((error) => {
@@ -457,6 +478,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       return count;
     },
     acceptRecord,
+    acceptEnded,
     drain,
     async close() {
       closed = true;

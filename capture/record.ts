@@ -24,31 +24,45 @@ export interface CaptureRecord {
   capturedAt: number;
 }
 
-/** Builds a record; the only place where credentials are removed, so nothing downstream sees them. */
+/** Options of `buildRecord`. */
+export interface BuildRecordOptions {
+  /** When it was captured (epoch ms); now by default. */
+  now?: number;
+  /**
+   * The exchange is this thread's own copy (the capture worker received it in a message), so the record
+   * may share its nested objects instead of cloning them: nothing else will change them.
+   */
+  owned?: boolean;
+}
+
+/**
+ * Builds a record; the only place where credentials are removed, so nothing downstream sees them. A live
+ * exchange is cloned: the proxy's objects must not change under the journal's encoding or the writer.
+ */
 export function buildRecord(
-  exchange: Exchange,
+  exchange: StoredExchange & Partial<Pick<Exchange, "requestBody" | "wsMessages">>,
   parsed: CaptureParsed | null,
   bodies: { request: Uint8Array; response: Uint8Array },
   hmacKey: Uint8Array,
-  now: number = Date.now(),
+  options: BuildRecordOptions = {},
 ): CaptureRecord {
   const { requestBody: _body, wsMessages: _messages, ...rest } = exchange;
   const { path, key: queryKey } = stripCredentialQuery(exchange.request.path);
   const apiKey = apiKeyOf(exchange.request.headers, queryKey);
-  const stored: StoredExchange = structuredClone({
+  const stripped: StoredExchange = {
     ...rest,
     request: { ...exchange.request, path, headers: stripCredentialHeaders(exchange.request.headers) },
     response: exchange.response
       ? { ...exchange.response, headers: stripCredentialHeaders(exchange.response.headers) }
       : null,
-  });
+  };
   return {
-    exchange: stored,
+    exchange: options.owned ? stripped : structuredClone(stripped),
     parsed,
     apiKeyHash: apiKey ? hashApiKey(hmacKey, apiKey) : null,
     requestBody: bodies.request,
     responseBody: bodies.response,
-    capturedAt: now,
+    capturedAt: options.now ?? Date.now(),
   };
 }
 

@@ -10,7 +10,6 @@
 /// <reference lib="deno.worker" />
 import os from "node:os";
 import { log } from "../core/log.ts";
-import type { Exchange } from "../core/exchange.ts";
 import { priceUsage } from "../providers/mod.ts";
 import { createPriceOverrides } from "../providers/price_overrides.ts";
 import { type LocalCapture, startLocalCapture } from "./local_capture.ts";
@@ -86,22 +85,13 @@ function accept(message: EndMessage | RecordMessage): void {
   }
   let journaled: Promise<void>;
   try {
-    journaled = message.type === "record" ? capture.acceptRecord(message.payload) : end(capture, message);
+    journaled = message.type === "record"
+      ? capture.acceptRecord(message.payload)
+      : capture.acceptEnded({ ...message, request: own(message.request), response: own(message.response) });
   } catch (error) {
     journaled = Promise.reject(error);
   }
   journaled.then(() => report(message.seq, null), (error) => report(message.seq, error ?? "unknown"));
-}
-
-function end(running: LocalCapture, message: EndMessage): Promise<void> {
-  const exchange: Exchange = {
-    ...message.exchange,
-    requestBody: own(message.request),
-    wsMessages: message.messages,
-  };
-  const tap = running.sink.begin(exchange);
-  if (message.response.length) tap.responseChunk(own(message.response));
-  return tap.end(exchange, message.parsed);
 }
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {

@@ -200,7 +200,7 @@ for (const engine of ["sqlite", "postgres"] as const) {
 }
 
 for (const engine of ["sqlite", "postgres"] as const) {
-  Deno.test(`a backlog commits in shared transactions; a failing record is rolled back alone and retried [${engine}]`, async () => {
+  Deno.test(`a backlog commits in shared transactions; a failing record rolls its batch back and each record is retried alone [${engine}]`, async () => {
     await tempDir(async (dir) => {
       const real = engine === "sqlite"
         ? openSqlite(":memory:")
@@ -243,19 +243,9 @@ for (const engine of ["sqlite", "postgres"] as const) {
       assert.equal(stats.written, 30);
       assert.equal(stats.failed, 0);
       const turns = await real.query<{ id: string }>("SELECT id FROM turns ORDER BY seq");
-      if (engine === "sqlite") {
-        // The first record's batch, then one batch for the 29 that queued behind it, then the retry.
-        assert.equal(transactions, 3, `transactions: ${transactions}`);
-        assert.deepEqual(
-          turns.map((t) => t.id),
-          [...order.filter((id) => id !== order[17]), order[17]],
-          "the retried record comes last; the others keep arrival order",
-        );
-      } else {
-        // No savepoints on PostgreSQL: the batch of 29 rolls back and each record is retried alone.
-        assert.equal(transactions, 1 + 1 + 29, `transactions: ${transactions}`);
-        assert.deepEqual(turns.map((t) => t.id), order, "retried one by one, in arrival order");
-      }
+      // No savepoints: the batch of 29 rolls back and each record is retried alone, in arrival order.
+      assert.equal(transactions, 1 + 1 + 29, `transactions: ${transactions}`);
+      assert.deepEqual(turns.map((t) => t.id), order, "retried one by one, in arrival order");
       await pipeline.close();
       await journal.close();
       await real.close();

@@ -10,7 +10,8 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { gunzipBytes, gzipBytes, sha256Hex } from "../objects/content.ts";
+import { gunzipBytes, sha256Hex } from "../objects/content.ts";
+import { gzipMember } from "../objects/gzip_member.ts";
 
 /** Where one segment lies in a pack. */
 export interface PackMember {
@@ -31,7 +32,10 @@ export interface Pack {
   members: PackMember[];
 }
 
-/** Builds a pack of `segments` (each already hashed); members are compressed concurrently. */
+/**
+ * Builds a pack of `segments` (each already hashed). Each member is a gzip member of its own, deflated
+ * only where it pays (`gzipMember`: a short one is stored as it is, still valid gzip).
+ */
 export async function buildPack(segments: readonly { sha256: string; bytes: Uint8Array }[]): Promise<Pack> {
   const index = new TextEncoder().encode(
     JSON.stringify({
@@ -40,7 +44,7 @@ export async function buildPack(segments: readonly { sha256: string; bytes: Uint
       segments: segments.map((s) => [s.sha256, s.bytes.length]),
     }) + "\n",
   );
-  const gz = await Promise.all([index, ...segments.map((s) => s.bytes)].map(gzipBytes));
+  const gz = await Promise.all([index, ...segments.map((s) => s.bytes)].map(gzipMember));
   const total = gz.reduce((n, g) => n + g.length, 0);
   const gzipped = new Uint8Array(total);
   const hash = createHash("sha256").update(index);

@@ -176,7 +176,7 @@ export async function seedToolSession(
       turn.parsed,
       { request: turn.request, response: turn.response },
       key,
-      at + 500,
+      { now: at + 500 },
     );
     const result = await persistRecord(stack.db, stack.objects, record, {
       idleGapMs: 30 * 60_000,
