@@ -55,6 +55,20 @@ export function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/**
+ * The condition that finds `text` as a substring of an `ui_search_*` row's `body` (trigram FTS5 without
+ * positions, migration 090), ignoring ASCII case. FTS5 answers a `LIKE` from its trigrams only when the
+ * pattern has no `ESCAPE` clause, so text without wildcard characters is one indexed `LIKE`; otherwise its
+ * longest literal run of 3+ characters picks the candidates through the index and the escaped pattern
+ * checks them exactly (`100%` must not match `1000`). Text with no such run is an exact scan.
+ */
+function trigramLike(text: string, p: (value: SqlValue) => string): string {
+  if (!/[\\%_]/.test(text)) return `body LIKE ${p(`%${text}%`)}`;
+  const exact = `body LIKE ${p(likePattern(text))} ESCAPE '\\'`;
+  const run = text.split(/[\\%_]/).reduce((a, b) => (b.length > a.length ? b : a), "");
+  return run.length >= 3 ? `body LIKE ${p(`%${run}%`)} AND ${exact}` : exact;
+}
+
 /** Reads a `next` cursor; throws a `RangeError` naming the value when it is not one of ours. */
 export function parseCursor(cursor: string): { at: number; id: string } {
   const colon = cursor.indexOf(":");
@@ -78,10 +92,8 @@ export async function browseSessions(db: Db, filter: BrowseFilter = {}): Promise
   if (filter.since !== undefined) where.push(`s.last_activity_at >= ${p(filter.since)}`);
   if (filter.until !== undefined) where.push(`s.started_at < ${p(filter.until)}`);
   if (filter.q && db.engine === "sqlite" && filter.q.length >= 3) {
-    // Trigram FTS5 (migration 022): a phrase query matches any substring of 3+ characters, ignoring case.
-    const phrase = p(`"${filter.q.replace(/"/g, '""')}"`);
-    where.push(`s.id IN (SELECT session_id FROM ui_search_turns WHERE ui_search_turns MATCH ${phrase}
-      UNION SELECT session_id FROM ui_search_tools WHERE ui_search_tools MATCH ${phrase})`);
+    where.push(`s.id IN (SELECT session_id FROM ui_search_turns WHERE ${trigramLike(filter.q, p)}
+      UNION SELECT session_id FROM ui_search_tools WHERE ${trigramLike(filter.q, p)})`);
   } else if (filter.q) {
     const like = db.engine === "postgres" ? "ILIKE" : "LIKE";
     const pattern = p(likePattern(filter.q));

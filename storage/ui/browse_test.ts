@@ -34,8 +34,21 @@ testBothEngines(
     await insertSession(db, { id: "a", at, developer: "alice", team: "core", repo: "git@x:core.git" });
     await insertSession(db, { id: "b", at: at + 1, developer: "bob", team: "web" });
     await insertSession(db, { id: "c", at: at + 2, developer: "bob", team: "web" });
-    await insertTurn(db, { id: "ta", sessionId: "a", seq: 1, at, prompt: "Fix the 100% CPU bug" });
-    await insertTurn(db, { id: "tb", sessionId: "b", seq: 1, at, response: "I rewrote the Parser" });
+    await insertTurn(db, {
+      id: "ta",
+      sessionId: "a",
+      seq: 1,
+      at,
+      prompt: "Fix the 100% CPU bug in load_cfg",
+    });
+    await insertTurn(db, {
+      id: "tb",
+      sessionId: "b",
+      seq: 1,
+      at,
+      prompt: "1000 users, loadXcfg",
+      response: "I rewrote the Parser",
+    });
     await insertTurn(db, { id: "tc", sessionId: "c", seq: 1, at });
     await insertToolCall(db, {
       id: "k",
@@ -49,6 +62,9 @@ testBothEngines(
     assert.deepEqual(await ids({ team: "web" }), ["c", "b"]);
     assert.deepEqual(await ids({ developer: "alice", repo: "git@x:core.git" }), ["a"]);
     assert.deepEqual(await ids({ q: "100%" }), ["a"], "% is matched literally");
+    assert.deepEqual(await ids({ q: "load_cfg" }), ["a"], "_ is matched literally");
+    assert.deepEqual(await ids({ q: "00%" }), ["a"], "no literal run of three: still exact");
+    assert.deepEqual(await ids({ q: "1000" }), ["b"]);
     assert.deepEqual(await ids({ q: "parser" }), ["b"], "search ignores case");
     assert.deepEqual(await ids({ q: "rm -rf" }), ["c"]);
     assert.deepEqual(await ids({ q: "nothing like this" }), []);
