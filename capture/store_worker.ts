@@ -86,21 +86,28 @@ function accept(message: EndMessage | RecordMessage): void {
   }
   let journaled: Promise<void>;
   try {
-    journaled = message.type === "record" ? capture.acceptRecord(message.payload) : end(capture, message);
+    if (message.type === "record") journaled = capture.acceptRecord(message.payload);
+    else if (message.responseFile) journaled = endFromFile(capture, message, message.responseFile.path);
+    else journaled = end(capture, message, message.response);
   } catch (error) {
     journaled = Promise.reject(error);
   }
   journaled.then(() => report(message.seq, null), (error) => report(message.seq, error ?? "unknown"));
 }
 
-function end(running: LocalCapture, message: EndMessage): Promise<void> {
+/** An exchange whose long response body the proxy's thread moved to a file (`spilling_body.ts`). */
+async function endFromFile(running: LocalCapture, message: EndMessage, path: string): Promise<void> {
+  return await end(running, message, await Deno.readFile(path));
+}
+
+function end(running: LocalCapture, message: EndMessage, response: Uint8Array): Promise<void> {
   const exchange: Exchange = {
     ...message.exchange,
     requestBody: own(message.request),
     wsMessages: message.messages,
   };
   const tap = running.sink.begin(exchange);
-  if (message.response.length) tap.responseChunk(own(message.response));
+  if (response.length) tap.responseChunk(own(response));
   return tap.end(exchange, message.parsed);
 }
 
