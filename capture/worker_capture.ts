@@ -70,9 +70,7 @@ export async function startWorkerCapture(options: WorkerCaptureOptions): Promise
     idleGapMs: options.idleGapMs ?? 30 * 60_000,
     signIntervalMs: options.signIntervalMs ?? 60_000,
   };
-  // Body files are only ever read by a worker of this run: what a crash left behind belongs to nobody.
   const bodyDir = join(options.paths.journal, "bodies");
-  await Deno.remove(bodyDir, { recursive: true }).catch(() => {});
   let channel: CaptureChannel;
   try {
     channel = await openChannel({
@@ -89,6 +87,11 @@ export async function startWorkerCapture(options: WorkerCaptureOptions): Promise
     await objects.close();
     throw error;
   }
+
+  // Body files are only ever read by a worker of this run: what a crash left behind belongs to nobody.
+  // Removed only now that this process holds the journals, so a second one started on the same data dir
+  // (and refused) cannot remove the files of the one running.
+  await Deno.remove(bodyDir, { recursive: true }).catch(() => {});
 
   const strict = capture.durability === "strict";
   let closed = false;

@@ -11,6 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { runSoak } from "../bench/soak_run.ts";
+import { SOAK_TARGETS } from "../bench/soak_report.ts";
 import { DEFAULT_MAX_IDLE_PER_HOST } from "../proxy/upstream_client.ts";
 
 const STREAMS = 300;
@@ -43,10 +44,12 @@ Deno.test({
     // thresholds of SERVE_MALLOC_ENV). 1 MB leaves room for a smaller run's fixed costs and a busy machine,
     // and still fails on body chunks kept in fetch's 64 KiB read buffers (≥ 11 MB per stream here).
     assert.ok(result.perStreamKb <= 1024, `RSS per stream ${result.perStreamKb.toFixed(0)} KB: ${report}`);
-    // RSS kept a minute after the streams end, per stream: measured 209 KB here, 186 KB at 1,000 streams (410 KB with
-    // glibc's dynamic thresholds). Bound 600 KB, so the test is about memory that never comes back.
-    const keptKb = (result.after.rssKb - result.idle.rssKb) / STREAMS;
-    assert.ok(keptKb <= 600, `RSS kept ${keptKb.toFixed(0)} KB per stream a minute after: ${report}`);
+    // RSS a minute after the streams end: the issue's bound, 1.5× idle. Measured 0.78× at 300 streams × 1 min
+    // (the gateway trims glibc's free memory once the load is gone, proxy/memory_trim.ts), 1.28× without.
+    assert.ok(
+      result.after.rssKb <= SOAK_TARGETS.afterRssRatio * result.idle.rssKb,
+      `RSS a minute after ${(result.after.rssKb / result.idle.rssKb).toFixed(2)}× idle: ${report}`,
+    );
     // File descriptors come back to idle plus what the upstream pool may keep (one host, two engines).
     assert.ok(
       result.after.fds <= result.idle.fds + 2 * DEFAULT_MAX_IDLE_PER_HOST,
