@@ -43,6 +43,13 @@ export interface SpillingBodyOptions {
   limit?: number;
 }
 
+/** Removes a body file, in the same queue as the writes (so removing a thousand does not start threads). */
+export function removeBodyFile(path: string): Promise<void> {
+  const done = fileQueue.then(() => Deno.remove(path).catch(() => {}));
+  fileQueue = done;
+  return done;
+}
+
 /** See the module doc. */
 export class SpillingBody {
   #memory: BodyCollector;
@@ -104,7 +111,7 @@ export class SpillingBody {
     await this.#writing;
     if (this.#failure) {
       this.cut = `capture: response body lost: writing ${this.#path} failed: ${this.#failure.message}`;
-      await Deno.remove(this.#path).catch(() => {});
+      await removeBodyFile(this.#path);
       return { bytes: new Uint8Array(), file: null };
     }
     return { bytes: null, file: { path: this.#path, length: this.length } };

@@ -15,7 +15,7 @@ import { BodyCollector } from "./body_collector.ts";
 import type { Capture, CaptureOptions } from "./capture.ts";
 import { loadOrCreateHmacKey } from "./credentials.ts";
 import type { CaptureParsed, CaptureSink, ExchangeTap } from "./sink.ts";
-import { type BodyFile, SpillingBody } from "./spilling_body.ts";
+import { type BodyFile, removeBodyFile, SpillingBody } from "./spilling_body.ts";
 import { type CaptureChannel, openChannel } from "./worker_channel.ts";
 import type { InitMessage } from "./worker_protocol.ts";
 
@@ -110,7 +110,7 @@ export async function startWorkerCapture(options: WorkerCaptureOptions): Promise
     }
     // The file is not the durable copy: the record in a journal is, with the bytes read from it.
     const file = bodies.responseFile;
-    if (file) durable.finally(() => Deno.remove(file.path).catch(() => {})).catch(() => {});
+    if (file) durable.finally(() => removeBodyFile(file.path)).catch(() => {});
     if (strict) return durable;
     // batched: the client does not wait; failures are logged and counted where they happen
     durable.catch((error) => log.error("capture.send_failed", { exchangeId: exchange.id, error }));
