@@ -15,6 +15,7 @@ import { BodyCollector } from "./body_collector.ts";
 import type { Capture, CaptureOptions } from "./capture.ts";
 import { loadOrCreateHmacKey } from "./credentials.ts";
 import type { CaptureParsed, CaptureSink, ExchangeTap } from "./sink.ts";
+import { type BodyFile, removeBodyFile, SpillingBody } from "./spilling_body.ts";
 import { type CaptureChannel, openChannel } from "./worker_channel.ts";
 import type { InitMessage } from "./worker_protocol.ts";
 
@@ -69,6 +70,7 @@ export async function startWorkerCapture(options: WorkerCaptureOptions): Promise
     idleGapMs: options.idleGapMs ?? 30 * 60_000,
     signIntervalMs: options.signIntervalMs ?? 60_000,
   };
+  const bodyDir = join(options.paths.journal, "bodies");
   let channel: CaptureChannel;
   try {
     channel = await openChannel({
@@ -86,6 +88,11 @@ export async function startWorkerCapture(options: WorkerCaptureOptions): Promise
     throw error;
   }
 
+  // Body files are only ever read by a worker of this run: what a crash left behind belongs to nobody.
+  // Removed only now that this process holds the journals, so a second one started on the same data dir
+  // (and refused) cannot remove the files of the one running.
+  await Deno.remove(bodyDir, { recursive: true }).catch(() => {});
+
   const strict = capture.durability === "strict";
   let closed = false;
   let inFlight = 0;
@@ -101,16 +108,19 @@ export async function startWorkerCapture(options: WorkerCaptureOptions): Promise
     } catch (error) {
       durable = Promise.reject(error);
     }
+    // The file is not the durable copy: the record in a journal is, with the bytes read from it.
+    const file = bodies.responseFile;
+    if (file) durable.finally(() => removeBodyFile(file.path)).catch(() => {});
     if (strict) return durable;
     // batched: the client does not wait; failures are logged and counted where they happen
     durable.catch((error) => log.error("capture.send_failed", { exchangeId: exchange.id, error }));
     return Promise.resolve();
   }
 
-  function begin(_exchange: Exchange): ExchangeTap {
+  function begin(exchange: Exchange): ExchangeTap {
     inFlight++;
     const request = new BodyCollector("request");
-    const response = new BodyCollector("response");
+    const response = new SpillingBody({ dir: bodyDir, name: exchange.id });
     const messages: WsMessage[] = [];
     let ended = false;
     return {
@@ -121,14 +131,18 @@ export async function startWorkerCapture(options: WorkerCaptureOptions): Promise
         if (ended) return Promise.resolve();
         ended = true;
         inFlight--;
-        const cuts = [request.cut, response.cut].filter((c): c is string => c !== null);
-        const target = cuts.length ? { ...ex, errors: [...ex.errors, ...cuts] } : ex;
         const ws = ex.kind === "websocket";
-        return send(target, parsed, {
-          request: ws ? EMPTY : request.length ? request.shared() : ex.requestBody ?? EMPTY,
-          response: ws ? EMPTY : response.shared(),
-          messages: ws ? (messages.length ? messages : ex.wsMessages) : [],
+        const sent = response.finish().then((body) => {
+          const cuts = [request.cut, response.cut].filter((c): c is string => c !== null);
+          const target = cuts.length ? { ...ex, errors: [...ex.errors, ...cuts] } : ex;
+          return send(target, parsed, {
+            request: ws ? EMPTY : request.length ? request.shared() : ex.requestBody ?? EMPTY,
+            response: ws || body.bytes === null ? EMPTY : body.bytes,
+            responseFile: ws ? null : body.file,
+            messages: ws ? (messages.length ? messages : ex.wsMessages) : [],
+          });
         });
+        return strict ? sent : Promise.resolve();
       },
     };
   }
@@ -169,5 +183,6 @@ const EMPTY = new Uint8Array();
 interface Bodies {
   request: Uint8Array;
   response: Uint8Array;
+  responseFile: BodyFile | null;
   messages: WsMessage[];
 }

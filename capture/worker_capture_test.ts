@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { dataPaths } from "../config/paths.ts";
 import type { Exchange } from "../core/exchange.ts";
 import type { ExchangeTap } from "./sink.ts";
@@ -94,6 +95,69 @@ Deno.test({
     try {
       assert.equal(threadsWithNice(workerNice), 1, "exactly one thread, the worker's, was lowered");
       assert.equal(threadNice(String(Deno.pid)), base, "the main thread keeps its nice value");
+    } finally {
+      await running.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "strict: a long streamed answer goes through its body file, is recorded byte for byte, and the file goes",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const running = await startWorkerCapture({
+      paths: dataPaths(dir),
+      config: { capture: { durability: "strict", flushIntervalMs: 10 } },
+      env: new Map([["RECONDO_STORE", "sqlite"], ["RECONDO_OBJECTS", "local"]]),
+      signIntervalMs: 3_600_000,
+    });
+    try {
+      const ex = fakeExchange();
+      const tap = running.sink.begin(ex);
+      tap.requestChunk(messagesBody("a long answer"));
+      const events: Uint8Array[] = [];
+      // ~120 KB in SSE-sized chunks: well past what stays in memory.
+      for (let i = 0; i < 400; i++) {
+        events.push(
+          new TextEncoder().encode(
+            `event: content_block_delta\ndata: {"i":${i},"pad":"${"x".repeat(250)}"}\n\n`,
+          ),
+        );
+      }
+      for (const e of events) tap.responseChunk(e);
+      const bodyDir = join(dir, "journal", "bodies");
+      // The file is written behind the stream: wait for it to appear.
+      let files: Deno.DirEntry[] = [];
+      for (const deadline = Date.now() + 5_000; Date.now() < deadline && files.length === 0;) {
+        await new Promise((r) => setTimeout(r, 20));
+        files = await Array.fromAsync(Deno.readDir(bodyDir)).catch(() => []);
+      }
+      assert.deepEqual(files.map((f) => f.name), [`${ex.id}.body`], "the body went to a file");
+      await tap.end(ex, fakeParsed({ userText: "a long answer", sessionId: "s-long" }));
+
+      const whole = new Uint8Array(events.reduce((n, e) => n + e.length, 0));
+      events.reduce((at, e) => (whole.set(e, at), at + e.length), 0);
+      const sha = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", whole)))
+        .map((b) => b.toString(16).padStart(2, "0")).join("");
+      let rows: { response_sha256: string; response_bytes: number }[] = [];
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline && rows.length === 0;) {
+        rows = await running.db.query("SELECT response_sha256, response_bytes FROM exchanges WHERE id = ?", [
+          ex.id,
+        ]);
+        if (rows.length === 0) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(rows.length, 1);
+      assert.equal(Number(rows[0].response_bytes), whole.length);
+      assert.equal(rows[0].response_sha256, sha);
+      for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
+        if ((await Array.fromAsync(Deno.readDir(bodyDir))).length === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.deepEqual(await Array.fromAsync(Deno.readDir(bodyDir)), [], "the file is removed once durable");
     } finally {
       await running.close();
       await Deno.remove(dir, { recursive: true });

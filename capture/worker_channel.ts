@@ -7,6 +7,10 @@
  * memory. Spilled records are posted in order as acknowledgements make room, and leave the spill journal
  * once the worker has them in its journal; spill entries left at exit are posted after the next start.
  * A record in both journals after a crash is written once: the store recognises its exchange id.
+ * An exchange whose response body is in a file (`spilling_body.ts`) counts that body in transit (the worker
+ * reads it into memory); when it does not fit, it waits as a file name and is read, built and spilled one
+ * at a time, so the end of a thousand long streams at once does not bring their bodies back into memory
+ * together.
  *
  * The channel also watches the worker. One that dies, or is _wedged_ (alive but with exchanges in transit
  * and no word or acknowledgement, or records queued and none persisted, for `stallMs`), is replaced with
@@ -38,8 +42,9 @@ export interface ChannelOptions {
 export interface ChannelStats {
   inTransit: number;
   inTransitBytes: number;
-  /** Records waiting in the spill journal. */
+  /** Records waiting in the spill journal, and exchanges with body files waiting to be posted or spilled. */
   spilled: number;
+  /** Exchanges that did not fit in transit when they ended (spilled, or body files queued). */
   spilledTotal: number;
   restarts: number;
   wedged: number;
@@ -51,6 +56,13 @@ export interface ChannelStats {
 
 /** An exchange as `send` takes it: an `EndMessage` without its sequence number. */
 export type Ended = Omit<EndMessage, "type" | "seq">;
+
+/** An exchange with a body file waiting for room in transit. */
+interface Waiting {
+  message: EndMessage;
+  bytes: number;
+  waiter: { resolve(): void; reject(error: Error): void };
+}
 
 interface Entry {
   seq: number;
@@ -64,6 +76,8 @@ interface Entry {
 }
 
 const RESTART_MAX_DELAY_MS = 30_000;
+/** Bytes of records spilled from body files before waiting for the spill journal to flush them. */
+const FILE_SPILL_FLUSH_BYTES = 4 * 1024 * 1024;
 /** The oldest message in transit through this many failed workers is given up on (it may be the cause). */
 const MAX_BLAME = 3;
 
@@ -88,6 +102,9 @@ export class CaptureChannel {
   #spill: Journal;
   #backlog: number[];
   #head = 0;
+  /** Exchanges with body files waiting for room, oldest first (see the module doc). */
+  #waiting: Waiting[] = [];
+  #spillingFiles: Promise<void> | null = null;
   #inTransit = new Map<number, Entry>();
   #bytes = 0;
   #seq = 0;
@@ -124,11 +141,22 @@ export class CaptureChannel {
   send(ended: Ended): Promise<void> {
     const message: EndMessage = { type: "end", seq: ++this.#seq, ...ended };
     const bytes = sizeOf(message);
-    if (this.#link && !this.#reposting && this.#spilled() === 0 && this.#fits(bytes)) {
+    if (
+      this.#link && !this.#reposting && this.#spilled() === 0 && this.#waiting.length === 0 &&
+      this.#fits(bytes)
+    ) {
       const entry: Entry = { seq: message.seq, bytes, message, spillId: null, waiter: null, blamed: 0 };
       const durable = new Promise<void>((resolve, reject) => entry.waiter = { resolve, reject });
       this.#post(entry, null);
       return durable;
+    }
+    if (message.responseFile) {
+      // Counted as spilled now: it did not fit, and its body is on disk already.
+      this.#counters.spilledTotal++;
+      return new Promise<void>((resolve, reject) => {
+        this.#waiting.push({ message, bytes, waiter: { resolve, reject } });
+        this.#spillingFiles ??= this.#spillFiles().finally(() => this.#spillingFiles = null);
+      });
     }
     const { id, durable } = this.#spill.append(encodeRecord(recordOf(message, this.#options.hmacKey)));
     this.#backlog.push(id);
@@ -141,7 +169,7 @@ export class CaptureChannel {
     return {
       inTransit: this.#inTransit.size,
       inTransitBytes: this.#bytes,
-      spilled: this.#spilled(),
+      spilled: this.#spilled() + this.#waiting.length,
       spilledTotal: this.#counters.spilledTotal,
       restarts: this.#counters.restarts,
       wedged: this.#counters.wedged,
@@ -157,14 +185,17 @@ export class CaptureChannel {
    */
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#spillingFiles;
     await this.#replacing;
     if (this.#inTransit.size && this.#link) await new Promise<void>((resolve) => this.#idle.push(resolve));
     clearInterval(this.#watchdog);
-    for (const entry of this.#inTransit.values()) {
-      if (!entry.message) continue;
-      const { durable } = this.#spill.append(encodeRecord(recordOf(entry.message, this.#options.hmacKey)));
-      if (entry.waiter) durable.then(entry.waiter.resolve, entry.waiter.reject);
+    const unposted = [...this.#inTransit.values()].filter((entry) => entry.message !== null)
+      .map((entry) => ({ message: entry.message!, waiter: entry.waiter }));
+    for (const { message, waiter } of [...unposted, ...this.#waiting]) {
+      const { durable } = this.#spill.append(encodeRecord(recordOf(message, this.#options.hmacKey)));
+      if (waiter) durable.then(waiter.resolve, waiter.reject);
     }
+    this.#waiting = [];
     this.#inTransit.clear();
     this.#bytes = 0;
     await this.#link?.close();
@@ -279,6 +310,40 @@ export class CaptureChannel {
     }
   }
 
+  /**
+   * Exchanges with body files, oldest first: posted if they fit by now, else read, built into records and
+   * spilled, one at a time (and waiting for a flush every few MiB), so their bodies are never all in memory.
+   */
+  async #spillFiles(): Promise<void> {
+    let unflushed = 0;
+    while (this.#waiting.length && !this.#closed) {
+      const { message, bytes, waiter } = this.#waiting.shift()!;
+      if (this.#link && !this.#reposting && this.#spilled() === 0 && this.#fits(bytes)) {
+        this.#post({ seq: message.seq, bytes, message, spillId: null, waiter, blamed: 0 }, null);
+        continue;
+      }
+      let record: Uint8Array;
+      try {
+        const response = await Deno.readFile(message.responseFile!.path);
+        record = encodeRecord(recordOf(message, this.#options.hmacKey, response));
+      } catch (error) {
+        this.#counters.failed++;
+        log.error("capture.body_file_failed", { exchangeId: message.exchange.id, error });
+        waiter.reject(error instanceof Error ? error : new Error(String(error)));
+        continue;
+      }
+      const { id, durable } = this.#spill.append(record);
+      this.#backlog.push(id);
+      durable.then(waiter.resolve, waiter.reject);
+      unflushed += record.length;
+      if (unflushed > FILE_SPILL_FLUSH_BYTES) {
+        await durable.catch(() => {});
+        unflushed = 0;
+      }
+    }
+    this.#pump();
+  }
+
   #advance(): void {
     this.#head++;
     if (this.#head > 1024 && this.#head * 2 > this.#backlog.length) {
@@ -378,7 +443,8 @@ export class CaptureChannel {
 
 /** Bytes an exchange holds in transit: its bodies and messages, plus its head. */
 function sizeOf(message: EndMessage): number {
-  let bytes = 512 + message.request.byteLength + message.response.byteLength;
+  let bytes = 512 + message.request.byteLength + message.response.byteLength +
+    (message.responseFile?.length ?? 0);
   for (const m of message.messages) {
     bytes += typeof m.data === "string" ? m.data.length * 3 : m.data.byteLength;
   }
@@ -388,8 +454,8 @@ function sizeOf(message: EndMessage): number {
   return bytes + request.path.length;
 }
 
-/** The record the worker would build from `message`. */
-function recordOf(message: EndMessage, hmacKey: Uint8Array) {
+/** The record the worker would build from `message`; `response`: its body read from its file, if any. */
+function recordOf(message: EndMessage, hmacKey: Uint8Array, response?: Uint8Array) {
   const exchange: Exchange = { ...message.exchange, requestBody: null, wsMessages: message.messages };
   const ws = exchange.kind === "websocket";
   const bodies = ws
@@ -397,6 +463,11 @@ function recordOf(message: EndMessage, hmacKey: Uint8Array) {
       request: wsTranscript(message.messages, "client"),
       response: wsTranscript(message.messages, "server"),
     }
-    : { request: message.request, response: message.response };
+    : {
+      request: message.request,
+      // Read here synchronously only at shutdown (`close`): the body must reach the spill journal.
+      response: response ??
+        (message.responseFile ? Deno.readFileSync(message.responseFile.path) : message.response),
+    };
   return buildRecord(exchange, message.parsed, bodies, hmacKey);
 }

@@ -10,6 +10,7 @@ import type { PriceOverride } from "../providers/price_overrides.ts";
 import type { CaptureConfig } from "./capture.ts";
 import type { PipelineStats } from "./pipeline.ts";
 import type { CaptureParsed } from "./sink.ts";
+import type { BodyFile } from "./spilling_body.ts";
 
 /** First message to the worker: where the stores are and how to run. */
 export interface InitMessage {
@@ -36,6 +37,11 @@ export interface EndMessage {
   parsed: CaptureParsed | null;
   request: Uint8Array;
   response: Uint8Array;
+  /**
+   * A long response body moved to a file while it streamed (`spilling_body.ts`); `response` is then empty
+   * and the worker reads the body from here. The proxy's thread removes the file once the record is durable.
+   */
+  responseFile: BodyFile | null;
   messages: WsMessage[];
 }
 

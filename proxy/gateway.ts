@@ -31,6 +31,7 @@ import { watchFiles } from "../config/file_watch.ts";
 import { InFlight } from "./inflight.ts";
 import { drainGateway, type DrainResult } from "./drain.ts";
 import { createHealth } from "./health.ts";
+import { startMemoryTrim } from "./memory_trim.ts";
 
 export interface GatewayOptions {
   dataDir: string;
@@ -182,6 +183,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     inFlight,
   });
   const port = front.port;
+  const stopMemoryTrim = startMemoryTrim({ openConnections: () => registry.size });
 
   // One path applies every new version, from the file or the database: load, build, swap; on any error
   // the running chain stays. Reloads are serialised so a notification and a poll cannot interleave.
@@ -277,6 +279,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     inFlight: () => inFlight.total,
     health: (req) => health.handle(req),
     async close() {
+      stopMemoryTrim();
       for (const watcher of watchers) watcher.close();
       moduleWatch?.close();
       await front.close();

@@ -4,13 +4,15 @@
  * its RSS and file descriptors come back after the streams end, events are not held back, and every
  * exchange is recorded exactly once. `deno task soak` is the full-size run (1,000 streams × 10 minutes).
  *
- * About 2.7 minutes. The thresholds are regression guards chosen from measured runs on the 2-core machine
- * with margins for a test suite running beside it (see each one); they are looser than the issue's targets
- * (200 KB per stream, 1.5× idle after a minute, p99 ≤ 50 ms), which the gateway does not meet yet — the
- * "Soak" section of BENCHMARKS.md has the full-size numbers against those targets.
+ * About 2.7 minutes. RSS a minute after is held to the issue's bound (1.5× idle). The other thresholds are
+ * regression guards chosen from measured runs on the 2-core machine with margins for a test suite running
+ * beside it (see each one); they are looser than the issue's targets (200 KB per stream, p99 ≤ 50 ms), which
+ * the gateway does not meet yet — the "Soak" section of BENCHMARKS.md has the full-size numbers against
+ * those targets.
  */
 import assert from "node:assert/strict";
 import { runSoak } from "../bench/soak_run.ts";
+import { SOAK_TARGETS } from "../bench/soak_report.ts";
 import { DEFAULT_MAX_IDLE_PER_HOST } from "../proxy/upstream_client.ts";
 
 const STREAMS = 300;
@@ -39,14 +41,17 @@ Deno.test({
     assert.equal(result.recorded.distinct, STREAMS, `distinct streams recorded: ${report}`);
     assert.equal(result.recorded.complete, STREAMS, `complete 200s recorded: ${report}`);
 
-    // Peak RSS above idle per stream: measured 353 KB with these settings (load 2.7), 309 KB at 1,000 streams (514 KB without the fixed malloc
-    // thresholds of SERVE_MALLOC_ENV). 1 MB leaves room for a smaller run's fixed costs and a busy machine,
-    // and still fails on body chunks kept in fetch's 64 KiB read buffers (≥ 11 MB per stream here).
-    assert.ok(result.perStreamKb <= 1024, `RSS per stream ${result.perStreamKb.toFixed(0)} KB: ${report}`);
-    // RSS kept a minute after the streams end, per stream: measured 209 KB here, 186 KB at 1,000 streams (410 KB with
-    // glibc's dynamic thresholds). Bound 600 KB, so the test is about memory that never comes back.
-    const keptKb = (result.after.rssKb - result.idle.rssKb) / STREAMS;
-    assert.ok(keptKb <= 600, `RSS kept ${keptKb.toFixed(0)} KB per stream a minute after: ${report}`);
+    // Peak RSS above idle per stream: measured 411–422 KB at 300 streams × 1 min (an event every 200 ms),
+    // 455 KB before long response bodies moved to files (capture/spilling_body.ts), whose end-of-streams
+    // spike is gone. 640 KB leaves room for a smaller run's fixed costs and a busy machine, and still fails
+    // on body chunks kept in fetch's 64 KiB read buffers (≥ 11 MB per stream here).
+    assert.ok(result.perStreamKb <= 640, `RSS per stream ${result.perStreamKb.toFixed(0)} KB: ${report}`);
+    // RSS a minute after the streams end: the issue's bound, 1.5× idle. Measured 0.78× at 300 streams × 1 min
+    // (the gateway trims glibc's free memory once the load is gone, proxy/memory_trim.ts), 1.28× without.
+    assert.ok(
+      result.after.rssKb <= SOAK_TARGETS.afterRssRatio * result.idle.rssKb,
+      `RSS a minute after ${(result.after.rssKb / result.idle.rssKb).toFixed(2)}× idle: ${report}`,
+    );
     // File descriptors come back to idle plus what the upstream pool may keep (one host, two engines).
     assert.ok(
       result.after.fds <= result.idle.fds + 2 * DEFAULT_MAX_IDLE_PER_HOST,
