@@ -8,6 +8,17 @@ import { startWorkerCapture } from "./worker_capture.ts";
 
 const FAILING_WORKER = new URL("./testdata/failing_worker.ts", import.meta.url);
 
+/** A worker capture on SQLite and local objects in `dir`, with `capture` settings on top of strict defaults. */
+function startTestCapture(dir: string, capture: Record<string, unknown> = {}, workerUrl?: URL) {
+  return startWorkerCapture({
+    paths: dataPaths(dir),
+    config: { capture: { durability: "strict", flushIntervalMs: 10, ...capture } },
+    env: new Map([["RECONDO_STORE", "sqlite"], ["RECONDO_OBJECTS", "local"]]),
+    signIntervalMs: 3_600_000,
+    ...(workerUrl ? { workerUrl } : {}),
+  });
+}
+
 async function capture(tap: ExchangeTap, prompt: string, ex: Exchange): Promise<void> {
   tap.requestChunk(messagesBody(prompt));
   tap.responseChunk(new TextEncoder().encode("event: message_stop\n\n"));
@@ -20,13 +31,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const dir = await Deno.makeTempDir();
-    const running = await startWorkerCapture({
-      paths: dataPaths(dir),
-      config: { capture: { durability: "strict", flushIntervalMs: 10 } },
-      env: new Map([["RECONDO_STORE", "sqlite"], ["RECONDO_OBJECTS", "local"]]),
-      signIntervalMs: 3_600_000,
-      workerUrl: FAILING_WORKER,
-    });
+    const running = await startTestCapture(dir, {}, FAILING_WORKER);
     try {
       const doomed = fakeExchange({
         client: { developer: "crash-the-worker", team: "t", address: "127.0.0.1:1", via: "proxy-auth" },
@@ -86,12 +91,7 @@ Deno.test({
     const workerNice = Math.min(19, base + 7);
     assert.notEqual(workerNice, base, "the runner is not already at the lowest priority");
     assert.equal(threadsWithNice(workerNice), 0);
-    const running = await startWorkerCapture({
-      paths: dataPaths(dir),
-      config: { capture: { durability: "batched", flushIntervalMs: 10, workerNice } },
-      env: new Map([["RECONDO_STORE", "sqlite"], ["RECONDO_OBJECTS", "local"]]),
-      signIntervalMs: 3_600_000,
-    });
+    const running = await startTestCapture(dir, { durability: "batched", workerNice });
     try {
       assert.equal(threadsWithNice(workerNice), 1, "exactly one thread, the worker's, was lowered");
       assert.equal(threadNice(String(Deno.pid)), base, "the main thread keeps its nice value");
@@ -109,12 +109,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const dir = await Deno.makeTempDir();
-    const running = await startWorkerCapture({
-      paths: dataPaths(dir),
-      config: { capture: { durability: "strict", flushIntervalMs: 10 } },
-      env: new Map([["RECONDO_STORE", "sqlite"], ["RECONDO_OBJECTS", "local"]]),
-      signIntervalMs: 3_600_000,
-    });
+    const running = await startTestCapture(dir);
     try {
       const ex = fakeExchange();
       const tap = running.sink.begin(ex);
