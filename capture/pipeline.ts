@@ -32,7 +32,8 @@ import {
   type CaptureRecord,
   decodeRecord,
   encodeRecord,
-  type StoredExchange,
+  type EndedExchange,
+  recordOfEnded,
   wsTranscript,
 } from "./record.ts";
 import type { CaptureParsed, CaptureSink, ExchangeTap } from "./sink.ts";
@@ -107,19 +108,10 @@ export interface Pipeline {
    * whole) as `end()` takes a live one, minus what a live one needs: no body collection and no clone, the
    * message being this thread's own. Resolves once it is in the journal.
    */
-  acceptEnded(ended: Ended): Promise<void>;
+  acceptEnded(ended: EndedExchange): Promise<void>;
   /** Resolves once everything accepted so far is persisted or given up on. */
   drain(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** An exchange ended elsewhere, as `acceptEnded` takes it. */
-export interface Ended {
-  exchange: StoredExchange;
-  parsed: CaptureParsed | null;
-  request: Uint8Array;
-  response: Uint8Array;
-  messages: WsMessage[];
 }
 
 interface Queued {
@@ -344,13 +336,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return journaled(decodeRecord(payload), payload);
   }
 
-  function acceptEnded(ended: Ended): Promise<void> {
+  function acceptEnded(ended: EndedExchange): Promise<void> {
     if (closed) return Promise.reject(new Error("Cannot accept an exchange after close"));
-    const ws = ended.exchange.kind === "websocket";
-    const bodies = ws
-      ? { request: wsTranscript(ended.messages, "client"), response: wsTranscript(ended.messages, "server") }
-      : { request: ended.request, response: ended.response };
-    const record = buildRecord(ended.exchange, ended.parsed, bodies, options.hmacKey, { owned: true });
+    const record = recordOfEnded(ended, options.hmacKey, { owned: true });
     return journaled(record, encodeRecord(record));
   }
 

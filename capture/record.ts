@@ -80,6 +80,27 @@ export function concatChunks(chunks: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** An exchange that ended on the proxy's thread, as posted to the capture worker: its bodies whole. */
+export interface EndedExchange {
+  exchange: StoredExchange;
+  parsed: CaptureParsed | null;
+  request: Uint8Array;
+  response: Uint8Array;
+  messages: WsMessage[];
+}
+
+/** The record of an `EndedExchange`: a WebSocket's bodies are its transcripts, any other's as posted. */
+export function recordOfEnded(
+  ended: EndedExchange,
+  hmacKey: Uint8Array,
+  options: BuildRecordOptions = {},
+): CaptureRecord {
+  const bodies = ended.exchange.kind === "websocket"
+    ? { request: wsTranscript(ended.messages, "client"), response: wsTranscript(ended.messages, "server") }
+    : { request: ended.request, response: ended.response };
+  return buildRecord(ended.exchange, ended.parsed, bodies, hmacKey, options);
+}
+
 /** WebSocket messages from one side as JSON lines: `{"at":…,"text":…}` or `{"at":…,"base64":…}`. */
 export function wsTranscript(messages: readonly WsMessage[], from: WsMessage["from"]): Uint8Array {
   let text = "";

@@ -17,11 +17,10 @@
  * backoff, and everything in transit is posted again to its successor, which first replays the journal.
  * @module
  */
-import type { Exchange } from "../core/exchange.ts";
 import { log } from "../core/log.ts";
 import { type Journal, openJournal } from "./journal.ts";
 import type { PipelineStats } from "./pipeline.ts";
-import { buildRecord, encodeRecord, wsTranscript } from "./record.ts";
+import { encodeRecord, recordOfEnded } from "./record.ts";
 import { WorkerLink } from "./worker_link.ts";
 import type { EndMessage, InitMessage } from "./worker_protocol.ts";
 
@@ -456,18 +455,7 @@ function sizeOf(message: EndMessage): number {
 
 /** The record the worker would build from `message`; `response`: its body read from its file, if any. */
 function recordOf(message: EndMessage, hmacKey: Uint8Array, response?: Uint8Array) {
-  const exchange: Exchange = { ...message.exchange, requestBody: null, wsMessages: message.messages };
-  const ws = exchange.kind === "websocket";
-  const bodies = ws
-    ? {
-      request: wsTranscript(message.messages, "client"),
-      response: wsTranscript(message.messages, "server"),
-    }
-    : {
-      request: message.request,
-      // Read here synchronously only at shutdown (`close`): the body must reach the spill journal.
-      response: response ??
-        (message.responseFile ? Deno.readFileSync(message.responseFile.path) : message.response),
-    };
-  return buildRecord(exchange, message.parsed, bodies, hmacKey);
+  // Read here synchronously only at shutdown (`close`): the body must reach the spill journal.
+  response ??= message.responseFile ? Deno.readFileSync(message.responseFile.path) : message.response;
+  return recordOfEnded({ ...message, response }, hmacKey);
 }
