@@ -37,10 +37,7 @@ Deno.test({
       RECONDO_LOG: "warn",
       // HOME moves to the temp dir; keep Deno's module cache where it is.
       DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
-      AWS_ENDPOINT_URL: s3.endpoint,
-      AWS_REGION: s3.region,
-      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      ...s3.sdkEnv,
       RECONDO_S3_PREFIX: "prod/",
     };
     const args = [

@@ -306,10 +306,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
       RECONDO_DB_URL: dbUrl,
       RECONDO_OBJECTS: "s3",
       RECONDO_S3_BUCKET: bucket,
-      AWS_ENDPOINT_URL: s3.endpoint,
-      AWS_REGION: s3.region,
-      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      ...s3.sdkEnv,
     };
     const secretEnv: Record<string, string> = (options.sharedSecrets ?? "env") === "env"
       ? {

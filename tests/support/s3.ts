@@ -23,6 +23,8 @@ export interface TestS3 {
   createBucket(options: { objectLock: boolean }): Promise<string>;
   /** An SDK client for direct checks (HEAD, versions, deletes). */
   client: S3Client;
+  /** The AWS SDK's environment for reaching this server: endpoint, region and credentials. */
+  sdkEnv: Record<string, string>;
   close(): Promise<void>;
   closeSync(): void;
 }
@@ -213,6 +215,12 @@ export async function startS3(): Promise<TestS3> {
     credentials: creds,
     kmsKeyId: "testkey-1",
     client,
+    sdkEnv: {
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: creds.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+    },
     async createBucket({ objectLock }) {
       const name = `recondo-test-${++buckets}-${crypto.randomUUID().slice(0, 8)}`;
       await client.send(new CreateBucketCommand({ Bucket: name, ObjectLockEnabledForBucket: objectLock }));

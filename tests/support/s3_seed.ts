@@ -13,15 +13,13 @@ export async function seedCaptureInS3(
 ): Promise<{ seeded: Seeded; bucket: string }> {
   const bucket = await s3.createBucket({ objectLock: false });
   // The SDK's default credential chain reads the process environment; the seeding runs in-process.
+  // Only the credentials: the endpoint stays per store, so no other SDK client of this process moves.
   Deno.env.set("AWS_ACCESS_KEY_ID", s3.credentials.accessKeyId);
   Deno.env.set("AWS_SECRET_ACCESS_KEY", s3.credentials.secretAccessKey);
   const seeded = await seedCapture("sqlite", turns, {
     RECONDO_OBJECTS: "s3",
     RECONDO_S3_BUCKET: bucket,
-    AWS_ENDPOINT_URL: s3.endpoint,
-    AWS_REGION: s3.region,
-    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    ...s3.sdkEnv,
   });
   return { seeded, bucket };
 }
