@@ -2,7 +2,8 @@
  * Where a request's time goes on Recondo's intercept path, layer by layer, in one run: direct, then the
  * front door alone (`layer_server.ts static`), plus a plain streaming upstream leg on Deno's `fetch`
  * (`deno-fetch`) or on Recondo's own upstream client (`upstream-client`), the full gateway without
- * capture, and `recondo serve`.
+ * capture, and `recondo serve`; squid with ssl-bump (when installed) in the same run, so each layer's CPU per
+ * request reads as a multiple of the compiled peer's.
  * Each step's extra latency and CPU per request is what that layer costs.
  *
  *   deno run -A --unstable-no-legacy-abort bench/layers.ts
@@ -15,7 +16,15 @@ import { makeTestCertificate } from "../tests/fake_provider/tls.ts";
 import { measureLatency, measureSse, measureThroughput, type Path, proxiedPath } from "./measure.ts";
 import { ProcessGroup } from "./processes.ts";
 import { writeSections } from "./benchmarks_md.ts";
-import { HOST, type Proxy, realDenoBinary, startRecondo, startUpstream } from "./services.ts";
+import {
+  ensureBenchPeers,
+  HOST,
+  type Proxy,
+  realDenoBinary,
+  startRecondo,
+  startSquid,
+  startUpstream,
+} from "./services.ts";
 import { fixed, percentile, signed, thousands } from "./stats.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -53,6 +62,17 @@ async function main(): Promise<void> {
       BENCH_UPSTREAM_CA: files.ca,
     });
     const common = { deno, upstreamPort: upstream.port, upstreamCaFile: files.ca, cpuProfileDir: null };
+    const peers = await ensureBenchPeers();
+    if (!peers.squid.ok) console.error(`layers: squid row skipped: ${peers.squid.reason}`);
+    const squid = peers.squid.ok
+      ? [
+        await startSquid(group, {
+          upstreamPort: upstream.port,
+          upstreamCaFile: files.ca,
+          stateDir: join(work, "squid"),
+        }),
+      ]
+      : [];
     const proxies = await Promise.all([
       startLayer(group, deno, "static", layerEnv("static")),
       startLayer(group, deno, "deno-fetch", layerEnv("deno-fetch")),
@@ -62,6 +82,7 @@ async function main(): Promise<void> {
     ]);
     const paths: Path[] = [
       { name: "direct", url: `https://127.0.0.1:${upstream.port}/v1/messages`, caPem: material.caCert },
+      ...squid.map((p) => proxiedPath(p)),
       ...proxies.map((p) => proxiedPath(p)),
     ];
     const context = { group, deno, upstream: upstream.service };
@@ -81,6 +102,11 @@ async function main(): Promise<void> {
       const t = throughput.get("direct")!;
       return t.completed / t.seconds;
     })();
+    const cpuPerRequest = (name: string): number | null => {
+      const t = throughput.get(name);
+      return t && t.cpuMs.proxy !== null ? t.cpuMs.proxy / t.completed : null;
+    };
+    const squidCpu = cpuPerRequest("squid");
     const lines = [
       `Measured ${
         new Date().toISOString().slice(0, 16).replace("T", " ")
@@ -88,31 +114,34 @@ async function main(): Promise<void> {
       "as above:",
       "",
       "| path | 1 conn p50 (ms) | added vs previous row | 32 conns req/s | vs direct | proxy CPU ms/request " +
-      "| SSE first byte p50 (ms) | SSE event delay p50 (ms) |",
-      "|---|---:|---:|---:|---:|---:|---:|---:|",
+      "| CPU vs squid | SSE first byte p50 (ms) | SSE event delay p50 (ms) |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ];
     let previous = Number.NaN;
     for (const path of paths) {
       const p50 = percentile(latency.get(path.name)!, 50);
       const t = throughput.get(path.name)!;
       const rate = t.completed / t.seconds;
-      const cpu = t.cpuMs.proxy === null ? "—" : fixed(t.cpuMs.proxy / t.completed, 3);
+      const cpuMs = cpuPerRequest(path.name);
+      const cpu = cpuMs === null ? "—" : fixed(cpuMs, 3);
+      const vsSquid = cpuMs === null || !squidCpu ? "—" : `${fixed(cpuMs / squidCpu, 2)}×`;
       const s = sse.get(path.name);
       lines.push(
         `| ${path.name} | ${fixed(p50, 3)} | ${Number.isNaN(previous) ? "—" : signed(p50 - previous, 3)} | ` +
-          `${thousands(rate)} | ${fixed((rate / directRate) * 100, 0)}% | ${cpu} | ` +
+          `${thousands(rate)} | ${fixed((rate / directRate) * 100, 0)}% | ${cpu} | ${vsSquid} | ` +
           `${s ? fixed(percentile(s.ttfbMs, 50), 3) : "—"} | ${
             s ? fixed(percentile(s.eventDelayMs, 50), 3) : "—"
           } |`,
       );
-      previous = p50;
+      if (path.name !== "squid") previous = p50; // the layer rows add to direct, not to squid
     }
     lines.push(
       "",
-      "Run `deno run -A --unstable-no-legacy-abort bench/layers.ts`. Each row adds one layer to the one above " +
+      "Run `deno run -A --unstable-no-legacy-abort bench/layers.ts`. After direct and squid (the compiled " +
+        "peer, as in the gateway table), each row adds one layer to the one above " +
         "(the static row answers without the upstream, so its latency can be below direct's); the deno-fetch " +
         "and upstream-client rows are two choices for the same upstream leg, and the gateway rows use " +
-        "Recondo's. CPU per request is the proxy process's user + system time over the 32-connection windows.",
+        "Recondo's. CPU per request is the proxy process tree's user + system time over the 32-connection windows.",
     );
     const markdown = lines.join("\n");
     console.log(markdown);

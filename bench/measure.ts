@@ -32,7 +32,7 @@ export interface Path {
 export function proxiedPath(proxy: Proxy, name = proxy.name): Path {
   return {
     name,
-    url: `https://${HOST}/v1/messages`,
+    url: `https://${proxy.connectTo ?? HOST}/v1/messages`,
     caPem: proxy.caPem,
     proxyUrl: proxy.url,
     proxy: proxy.service,

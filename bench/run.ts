@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { captureBench } from "./capture_bench.ts";
 import { storageGrowthBench } from "./storage_growth.ts";
 import { summarizeCpuProfile } from "./cpu_profile.ts";
-import { measureLatency, measureSse, measureThroughput, type Path } from "./measure.ts";
+import { measureLatency, measureSse, measureThroughput, type Path, proxiedPath } from "./measure.ts";
 import { cpuAccount, ProcessGroup, procTreeStats, waitForQuietMachine } from "./processes.ts";
 import { fixed } from "./stats.ts";
 import { checkTargets, type PathResult, renderReport, type RunInfo } from "./report.ts";
@@ -120,13 +120,7 @@ async function gatewayBench(group: ProcessGroup, work: string, profileDir: strin
 
   const paths: Path[] = [
     { name: "direct", url: `https://127.0.0.1:${upstream.port}/v1/messages`, caPem: upstreamCaPem },
-    ...proxies.map((p) => ({
-      name: p.name,
-      url: `https://${p.connectTo ?? HOST}/v1/messages`,
-      caPem: p.caPem,
-      proxyUrl: p.url,
-      proxy: p.service,
-    })),
+    ...proxies.map((p) => proxiedPath(p)),
   ];
   const context = { group, deno, upstream: upstream.service };
   console.error("bench: latency at 1 connection…");
