@@ -6,7 +6,9 @@
  * - `deno-fetch`: forwards with Deno's `fetch` and streams the body back (`new Response(upstream.body)`),
  *   the design measured in PLATFORM.md;
  * - `upstream-client`: the same with Recondo's own upstream client (proxy/upstream_client.ts), so this
- *   row follows whatever the gateway uses for its upstream leg.
+ *   row follows whatever the gateway uses for its upstream leg;
+ * - `raw-tls`: the same over a bare HTTP/1.1 client on `Deno.connectTls` (bench/raw_h1_client.ts): what
+ *   the upstream leg costs without `fetch`'s JS layers, the floor any upstream client in Deno stands on.
  *
  *   deno run -A bench/layer_server.ts MODE  (env RECONDO_DATA_DIR, BENCH_UPSTREAM origin, BENCH_UPSTREAM_CA file)
  *
@@ -21,9 +23,10 @@ import { createMetrics } from "../proxy/metrics.ts";
 import { createUpstreamClient } from "../proxy/upstream_client.ts";
 import { loadOrCreateCa } from "../proxy/tls/ca.ts";
 import { createLeafCache } from "../proxy/tls/leaf_cache.ts";
+import { rawH1Client } from "./raw_h1_client.ts";
 
 const HOST = "api.anthropic.com";
-const MODES = ["static", "deno-fetch", "upstream-client"] as const;
+const MODES = ["static", "deno-fetch", "upstream-client", "raw-tls"] as const;
 type Mode = typeof MODES[number];
 
 function env(name: string): string {
@@ -42,6 +45,23 @@ async function handlerFor(mode: Mode): Promise<(req: Request) => Promise<Respons
   }
   const origin = env("BENCH_UPSTREAM");
   const caFile = env("BENCH_UPSTREAM_CA");
+  if (mode === "raw-tls") {
+    const send = rawH1Client(origin, [Deno.readTextFileSync(caFile)]);
+    return async (req) => {
+      const url = new URL(req.url);
+      const body = req.body ? new Uint8Array(await req.arrayBuffer()) : null;
+      const upstream = await send(
+        req.method,
+        url.pathname + url.search,
+        upstreamRequestHeaders(req.headers, HOST),
+        body,
+      );
+      return new Response(upstream.body, {
+        status: upstream.status,
+        headers: clientResponseHeaders(upstream.headers),
+      });
+    };
+  }
   const forward = mode === "deno-fetch" ? denoFetch(caFile) : await recondoClient(caFile);
   return async (req) => {
     const url = new URL(req.url);

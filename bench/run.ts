@@ -23,7 +23,6 @@ import { checkTargets, type PathResult, renderReport, type RunInfo } from "./rep
 import { writeSections } from "./benchmarks_md.ts";
 import {
   ensureBenchPeers,
-  HOST,
   type Proxy,
   realDenoBinary,
   startMitmdump,
