@@ -7,8 +7,9 @@
  *   the design measured in PLATFORM.md;
  * - `upstream-client`: the same with Recondo's own upstream client (proxy/upstream_client.ts), so this
  *   row follows whatever the gateway uses for its upstream leg;
- * - `raw-tls`: the same over a bare HTTP/1.1 client on `Deno.connectTls` (bench/raw_h1_client.ts): what
- *   the upstream leg costs without `fetch`'s JS layers, the floor any upstream client in Deno stands on.
+ * - `raw-tls`, `raw-nodetls`: the same over a bare HTTP/1.1 client (bench/raw_h1_client.ts) on
+ *   `Deno.connectTls` or on `node:tls`: what the upstream leg costs without `fetch`'s or `node:https`'s JS
+ *   layers, the floor any upstream client in Deno stands on.
  *
  *   deno run -A bench/layer_server.ts MODE  (env RECONDO_DATA_DIR, BENCH_UPSTREAM origin, BENCH_UPSTREAM_CA file)
  *
@@ -26,7 +27,7 @@ import { createLeafCache } from "../proxy/tls/leaf_cache.ts";
 import { rawH1Client } from "./raw_h1_client.ts";
 
 const HOST = "api.anthropic.com";
-const MODES = ["static", "deno-fetch", "upstream-client", "raw-tls"] as const;
+const MODES = ["static", "deno-fetch", "upstream-client", "raw-tls", "raw-nodetls"] as const;
 type Mode = typeof MODES[number];
 
 function env(name: string): string {
@@ -45,8 +46,8 @@ async function handlerFor(mode: Mode): Promise<(req: Request) => Promise<Respons
   }
   const origin = env("BENCH_UPSTREAM");
   const caFile = env("BENCH_UPSTREAM_CA");
-  if (mode === "raw-tls") {
-    const send = rawH1Client(origin, [Deno.readTextFileSync(caFile)]);
+  if (mode === "raw-tls" || mode === "raw-nodetls") {
+    const send = rawH1Client(origin, [Deno.readTextFileSync(caFile)], mode === "raw-tls" ? "deno" : "node");
     return async (req) => {
       const url = new URL(req.url);
       const body = req.body ? new Uint8Array(await req.arrayBuffer()) : null;

@@ -1,8 +1,9 @@
 /**
  * Where a request's time goes on Recondo's intercept path, layer by layer, in one run: direct, then the
  * front door alone (`layer_server.ts static`), plus a plain streaming upstream leg on Deno's `fetch`
- * (`deno-fetch`), on Recondo's own upstream client (`upstream-client`) or on the least HTTP/1.1 client
- * `Deno.connectTls` allows (`raw-tls`, bench/raw_h1_client.ts: the floor of an upstream leg), the full gateway without
+ * (`deno-fetch`), on Recondo's own upstream client (`upstream-client`) or on a bare HTTP/1.1 client over
+ * `Deno.connectTls` or `node:tls` (`raw-tls`, `raw-nodetls`, bench/raw_h1_client.ts: the floor of an
+ * upstream leg), the full gateway without
  * capture, and `recondo serve`; squid with ssl-bump (when installed) in the same run, so each layer's CPU per
  * request reads as a multiple of the compiled peer's.
  * Each step's extra latency and CPU per request is what that layer costs.
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
     const proxies = await Promise.all([
       startLayer(group, deno, "static", layerEnv("static")),
       startLayer(group, deno, "raw-tls", layerEnv("raw-tls")),
+      startLayer(group, deno, "raw-nodetls", layerEnv("raw-nodetls")),
       startLayer(group, deno, "deno-fetch", layerEnv("deno-fetch")),
       startLayer(group, deno, "upstream-client", layerEnv("upstream-client")),
       startRecondo(group, { ...common, variant: "proxy-only", dataDir: join(work, "proxy-only") }),

@@ -10,10 +10,60 @@ const CRLF2 = new Uint8Array([13, 10, 13, 10]);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+import { isIP } from "node:net";
+import * as tls from "node:tls";
+
+/** A TLS connection as the client needs it: one buffer out, the next bytes in (null at the end). */
+interface Transport {
+  write(bytes: Uint8Array): Promise<void>;
+  read(): Promise<Uint8Array | null>;
+}
+
 interface Conn {
-  tls: Deno.TlsConn;
+  tls: Transport;
   /** Bytes read past the previous response. */
   rest: Uint8Array;
+}
+
+/** `Deno.connectTls`, read into a fresh 16 KiB buffer each time. */
+async function denoTls(hostname: string, port: number, caCerts: string[]): Promise<Transport> {
+  const conn = await Deno.connectTls({ hostname, port, caCerts });
+  return {
+    async write(bytes) {
+      for (let written = 0; written < bytes.length;) written += await conn.write(bytes.subarray(written));
+    },
+    async read() {
+      const buf = new Uint8Array(16384);
+      const n = await conn.read(buf);
+      return n === null ? null : buf.subarray(0, n);
+    },
+  };
+}
+
+/** `node:tls` `connect`, its `data` events queued for `read`. */
+async function nodeTls(hostname: string, port: number, caCerts: string[]): Promise<Transport> {
+  const servername = isIP(hostname) ? undefined : hostname; // SNI never names an address
+  const socket = tls.connect({ host: hostname, port, ca: caCerts, servername });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("secureConnect", resolve);
+    socket.once("error", reject);
+  });
+  const chunks: (Uint8Array | null)[] = [];
+  let waiter: ((chunk: Uint8Array | null) => void) | null = null;
+  const deliver = (chunk: Uint8Array | null) => {
+    if (waiter) {
+      const w = waiter;
+      waiter = null;
+      w(chunk);
+    } else chunks.push(chunk);
+  };
+  socket.on("data", (chunk: Uint8Array) => deliver(chunk));
+  socket.on("end", () => deliver(null));
+  socket.setNoDelay(true);
+  return {
+    write: (bytes) => new Promise((resolve, reject) => socket.write(bytes, (e) => e ? reject(e) : resolve())),
+    read: () => chunks.length ? Promise.resolve(chunks.shift()!) : new Promise((r) => waiter = r),
+  };
 }
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array, from = 0): number {
@@ -32,23 +82,22 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-export function rawH1Client(origin: string, caCerts: string[]) {
+export function rawH1Client(origin: string, caCerts: string[], engine: "deno" | "node" = "deno") {
   const url = new URL(origin);
   const port = Number(url.port || 443);
   const idle: Conn[] = [];
 
   async function open(): Promise<Conn> {
     return idle.pop() ?? {
-      tls: await Deno.connectTls({ hostname: url.hostname, port, caCerts }),
+      tls: await (engine === "deno" ? denoTls : nodeTls)(url.hostname, port, caCerts),
       rest: new Uint8Array(0),
     };
   }
 
   async function readMore(conn: Conn): Promise<boolean> {
-    const buf = new Uint8Array(16384);
-    const n = await conn.tls.read(buf);
-    if (n === null) return false;
-    conn.rest = concat(conn.rest, buf.subarray(0, n));
+    const bytes = await conn.tls.read();
+    if (bytes === null) return false;
+    conn.rest = concat(conn.rest, bytes);
     return true;
   }
 
@@ -63,7 +112,7 @@ export function rawH1Client(origin: string, caCerts: string[]) {
     for (const [k, v] of headers) if (k !== "host" && k !== "content-length") head += `${k}: ${v}\r\n`;
     head += `content-length: ${body?.length ?? 0}\r\n\r\n`;
     const out = body ? concat(encoder.encode(head), body) : encoder.encode(head);
-    for (let written = 0; written < out.length;) written += await conn.tls.write(out.subarray(written));
+    await conn.tls.write(out);
     let end: number;
     while ((end = indexOf(conn.rest, CRLF2)) < 0) if (!await readMore(conn)) throw new Error("closed");
     const lines = decoder.decode(conn.rest.subarray(0, end)).split("\r\n");

@@ -2,7 +2,12 @@ import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { makeTestCertificate } from "../tests/fake_provider/tls.ts";
 import { rawH1Client } from "./raw_h1_client.ts";
 
-Deno.test("raw_h1_client: content-length and chunked answers on one kept-alive connection", async () => {
+for (const engine of ["deno", "node"] as const) {
+  Deno.test(`raw_h1_client (${engine}): content-length and chunked answers on one kept-alive connection`, () =>
+    roundTrips(engine));
+}
+
+async function roundTrips(engine: "deno" | "node"): Promise<void> {
   const material = makeTestCertificate(["127.0.0.1"]);
   const peers = new Set<string>();
   const server = Deno.serve(
@@ -25,7 +30,7 @@ Deno.test("raw_h1_client: content-length and chunked answers on one kept-alive c
     },
   );
   try {
-    const send = rawH1Client(`https://127.0.0.1:${server.addr.port}`, [material.caCert]);
+    const send = rawH1Client(`https://127.0.0.1:${server.addr.port}`, [material.caCert], engine);
     const body = new TextEncoder().encode("ping");
     const whole = await send("POST", "/whole", new Headers({ "content-type": "text/plain" }), body);
     assertEquals([whole.status, await whole.text()], [200, "whole:ping"]);
@@ -37,4 +42,4 @@ Deno.test("raw_h1_client: content-length and chunked answers on one kept-alive c
   } finally {
     await server.shutdown();
   }
-});
+}
