@@ -11,6 +11,7 @@ import type { Db, Row, SqlValue } from "./db/db.ts";
 import { withToolResultText } from "./packed_text.ts";
 import { withToolResultTexts } from "./tool_result_text.ts";
 import { mergeHeaders } from "./header_sets.ts";
+import { likePattern } from "./like_pattern.ts";
 import type { ObjectStore } from "./objects/store.ts";
 
 /** One line of `recondo sessions`. */
@@ -308,7 +309,7 @@ export async function searchTurns(
   options: { limit?: number } = {},
 ): Promise<SearchHit[]> {
   const like = db.engine === "postgres" ? "ILIKE" : "LIKE";
-  const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const pattern = likePattern(text);
   const limit = options.limit ?? 50;
   const turns = await db.query(
     `SELECT id, session_id, seq, started_at, prompt, response_text FROM turns

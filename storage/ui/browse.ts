@@ -8,6 +8,7 @@
  * @module
  */
 import type { Db, SqlValue } from "../db/db.ts";
+import { likePattern } from "../like_pattern.ts";
 
 /** Filters of the Sessions page; times are epoch milliseconds. */
 export interface BrowseFilter {
@@ -50,10 +51,6 @@ export interface BrowsePage {
   next: string | null;
 }
 
-/** Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern. */
-export function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
 
 /**
  * The condition that finds `text` as a substring of an `ui_search_*` row's `body` (trigram FTS5 without
