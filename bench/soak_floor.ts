@@ -7,6 +7,11 @@
  * as `proxy/front_door.ts` does; its handler `fetch`es the upstream through `Deno.createHttpClient` with
  * the gateway's options and returns the upstream's body stream. No policies, parser, capture, metrics.
  *
+ * With `SOAK_FLOOR_JS_RELAY=1` the handler returns a pull-based stream (high-water mark 0) that reads the
+ * upstream body chunk by chunk instead, as any gateway that looks at the chunks must (Recondo's
+ * `proxy/response_relay.ts`): returned as it is, Deno can hand the `fetch` body to `Deno.serve` without
+ * the chunks passing through JavaScript at all.
+ *
  * It reads what `serve` reads from the soak runner: `--listen HOST:PORT`, `RECONDO_DATA_DIR` (the CA is
  * written to `ca/ca.crt` there), `RECONDO_EXTRA_CA_CERTS`, `RECONDO_UPSTREAM_OVERRIDE`; origin-form
  * requests (the runner's `/healthz`) are piped to the inner server in the clear.
@@ -23,6 +28,21 @@ import { DEFAULT_MAX_IDLE_PER_HOST } from "../proxy/upstream_client.ts";
 
 const PIPE_READ_BYTES = 16 * 1024;
 const DROPPED_HEADERS = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "host"];
+
+const JS_RELAY = Deno.env.get("SOAK_FLOOR_JS_RELAY") === "1";
+
+/** The body read chunk by chunk in JavaScript and passed on, nothing else. */
+function relayed(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
+}
 
 function listenAddress(): { hostname: string; port: number } {
   const at = Deno.args.indexOf("--listen");
@@ -48,7 +68,10 @@ function startInner(origins: Map<string, string>, client: Deno.HttpClient): Deno
     });
     const answer = new Headers(upstream.headers);
     for (const name of DROPPED_HEADERS) answer.delete(name);
-    return new Response(upstream.body, { status: upstream.status, headers: answer });
+    return new Response(JS_RELAY && upstream.body ? relayed(upstream.body) : upstream.body, {
+      status: upstream.status,
+      headers: answer,
+    });
   });
 }
 
