@@ -7,6 +7,7 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ProcessGroup, procStats, withTimeout } from "./processes.ts";
 import { HOST, realDenoBinary, startRecondo, startUpstream, writeUpstreamCertificate } from "./services.ts";
@@ -222,6 +223,8 @@ async function countUpstream(port: number, caFile: string): Promise<number> {
 
 /** Exchanges whose request carried this run's `x-soak-stream` tag; `complete`: answered 200 in full. */
 function countRecorded(dataDir: string, run: string): SoakResult["recorded"] {
+  // An entry that records nothing (bench/soak_floor.ts) has no database: nothing recorded.
+  if (!existsSync(join(dataDir, "recondo.db"))) return { rows: 0, distinct: 0, complete: 0 };
   const db = new DatabaseSync(join(dataDir, "recondo.db"), { readOnly: true });
   try {
     // The tag is in the row's own headers, or in the header set it builds on (capture/header_sets.ts).

@@ -24,6 +24,24 @@ const BLOCK_BYTES = 16 * 1024;
 /** The one queue of body-file operations (see the module doc). */
 let fileQueue: Promise<void> = Promise.resolve();
 
+/**
+ * Blocks whose write is done, for the next block of any body. A block that went to the garbage collector
+ * after its write instead stayed allocated until a collection, thousands of 16 KiB blocks freed in bursts
+ * in between longer-lived allocations (measured, 500 streams × 3 min: with capture the gateway's RSS
+ * grew ~125 KB per stream over the streams' life, without capture it stayed flat).
+ */
+const freeBlocks: Uint8Array[] = [];
+/** Free blocks kept at most: enough for the writes of a burst, little when idle (64 × 16 KiB = 1 MiB). */
+const MAX_FREE_BLOCKS = 64;
+
+function takeBlock(): Uint8Array {
+  return freeBlocks.pop() ?? new Uint8Array(BLOCK_BYTES);
+}
+
+function giveBack(block: Uint8Array): void {
+  if (freeBlocks.length < MAX_FREE_BLOCKS) freeBlocks.push(block);
+}
+
 /** A body that was moved to a file: its path and length. */
 export interface BodyFile {
   path: string;
@@ -91,7 +109,7 @@ export class SpillingBody {
     this.length += chunk.length;
     let at = 0;
     while (at < chunk.length) {
-      this.#block ??= new Uint8Array(BLOCK_BYTES);
+      this.#block ??= takeBlock();
       const n = Math.min(chunk.length - at, BLOCK_BYTES - this.#blockUsed);
       this.#block.set(chunk.subarray(at, at + n), this.#blockUsed);
       this.#blockUsed += n;
@@ -126,13 +144,15 @@ export class SpillingBody {
   }
 
   #flushBlock(): void {
-    if (this.#block === null || this.#blockUsed === 0) return;
-    this.#append(this.#block.subarray(0, this.#blockUsed));
+    if (this.#block === null) return;
+    if (this.#blockUsed === 0) giveBack(this.#block);
+    else this.#append(this.#block.subarray(0, this.#blockUsed), this.#block);
     this.#block = null;
     this.#blockUsed = 0;
   }
 
-  #append(bytes: Uint8Array): void {
+  /** Appends `bytes` to the file, in the queue; `block`, which holds them, is reused once written. */
+  #append(bytes: Uint8Array, block: Uint8Array | null = null): void {
     const done = fileQueue.then(async () => {
       if (this.#failure) return;
       try {
@@ -144,6 +164,8 @@ export class SpillingBody {
         while (written < bytes.length) written += await file.write(bytes.subarray(written));
       } catch (error) {
         this.#fail(error);
+      } finally {
+        if (block) giveBack(block);
       }
     });
     fileQueue = this.#writing = done;

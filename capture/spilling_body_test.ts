@@ -66,3 +66,26 @@ Deno.test("a body whose file cannot be written is recorded empty, saying why", a
   assert.match(body.cut!, /response body lost: writing .*ex4\.body failed/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("bodies streaming side by side keep their own bytes while written blocks are reused", async () => {
+  const dir = await Deno.makeTempDir();
+  const bodies = [0, 1, 2].map((n) => new SpillingBody({ dir, name: `side${n}`, memoryBytes: 512 }));
+  const sent: Uint8Array[][] = [[], [], []];
+  // Interleaved small events, with pauses for the queued writes: blocks written for one body come back
+  // for the next block of any of them.
+  for (let round = 0; round < 6; round++) {
+    for (let i = 0; i < 400; i++) {
+      for (const [n, body] of bodies.entries()) {
+        const chunk = new TextEncoder().encode(`data: {"body":${n},"round":${round},"i":${i}}\n\n`);
+        sent[n].push(chunk);
+        body.add(chunk);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  for (const [n, body] of bodies.entries()) {
+    const done = await body.finish();
+    assert.deepEqual(await Deno.readFile(done.file!.path), concat(sent[n]));
+  }
+  await Deno.remove(dir, { recursive: true });
+});
