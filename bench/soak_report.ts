@@ -106,7 +106,8 @@ export function renderSoak(
     "upstream of the gateway benchmark, and one load process that opens every stream on its own " +
     "connection (CONNECT, TLS, HTTP/1.1) over the first seconds and holds them all until the upstream ends " +
     "them. Idle is after 20 warm-up streams and 5 s of quiet; peak is the highest of 1-second /proc samples " +
-    'while the streams are open; "after" is one minute after the last stream ended.',
+    'from the streams\' start to a minute after they ended (their end included); "after" is one minute after ' +
+    "the last stream ended.",
     "- Exactly once: every request carries its own `x-soak-stream` tag; the database must hold each tag in " +
     "exactly one `exchanges` row, answered 200 and complete.",
   ].join("\n");
