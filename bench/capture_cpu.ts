@@ -18,10 +18,8 @@ import { parseArgs } from "node:util";
 import { createCapture } from "../capture/mod.ts";
 import { nullSink } from "../capture/sink.ts";
 import { dataPaths } from "../config/paths.ts";
-import type { Exchange } from "../core/exchange.ts";
-import { newId } from "../core/ids.ts";
-import { createResponseParser } from "../providers/mod.ts";
 import { startPostgres, type TestPostgres } from "../tests/support/postgres.ts";
+import { feedExchanges } from "./capture_exchanges.ts";
 import { fixed } from "./stats.ts";
 
 const { values: args } = parseArgs({
@@ -38,70 +36,18 @@ const { values: args } = parseArgs({
 const EXCHANGES = Number(args.exchanges);
 const RATE = Number(args.rate);
 const UNIQUE = args.bodies === "unique";
-const BURST_MS = 10;
-
-const encoder = new TextEncoder();
-
-function requestBody(i: number): Uint8Array {
-  const text = UNIQUE ? `Summarize the benchmark method in one paragraph, please. (${i})` : "Summarize.";
-  return encoder.encode(JSON.stringify({
-    model: "claude-sonnet-4-5-20250929",
-    max_tokens: 1024,
-    messages: [{ role: "user", content: text }],
-  }));
-}
-
-function responseBody(i: number): Uint8Array {
-  const message = {
-    id: UNIQUE ? `msg_bench_${String(i).padStart(22, "0")}` : "msg_bench_0000000000000000000000",
-    type: "message",
-    role: "assistant",
-    model: "claude-sonnet-4-5-20250929",
-    content: [{ type: "text", text: "" }],
-    stop_reason: "end_turn",
-    stop_sequence: null,
-    usage: { input_tokens: 1200, output_tokens: 420, cache_read_input_tokens: 0 },
-  };
-  const base = JSON.stringify(message).length;
-  message.content[0].text = "lorem ipsum dolor sit amet ".repeat(80).slice(0, 2048 - base);
-  return encoder.encode(JSON.stringify(message));
-}
-
-function exchangeFor(i: number, at: number): Exchange {
-  return {
-    id: newId(at),
-    connectionId: `bench-${i % 32}`,
-    kind: "http",
-    client: { developer: null, team: null, address: `127.0.0.1:${40000 + (i % 32)}`, via: "address" },
-    target: { host: "api.anthropic.com", port: 443, upstreamOrigin: "https://api.anthropic.com" },
-    provider: "anthropic",
-    api: "anthropic.messages",
-    request: {
-      method: "POST",
-      path: "/v1/messages",
-      headers: {
-        "content-type": "application/json",
-        "anthropic-version": "2023-06-01",
-        "x-api-key": "sk-ant-bench-0000000000000000",
-        "content-length": "140",
-        host: "api.anthropic.com",
-      },
-    },
-    requestBody: null,
-    response: { status: 200, headers: { "content-type": "application/json", "content-length": "2048" } },
-    timing: { start: at, upstreamConnected: at + 1, firstByte: at + 3, end: at + 4 },
-    decisions: [],
-    wsMessages: [],
-    errors: [],
-    outcome: "complete",
-  };
-}
 
 const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
 const systemMs = () => process.cpuUsage().system / 1000;
+/** CPU of this (the proxy's) thread alone, from /proc in clock ticks (10 ms on Linux): coarse, fine over a round. */
+const mainThreadMs = () => {
+  const stat = Deno.readTextFileSync(`/proc/self/task/${Deno.pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
 
 interface Sink {
   sink: typeof nullSink;
@@ -111,31 +57,19 @@ interface Sink {
 
 async function feed(
   target: Sink,
-): Promise<{ cpuMsPerExchange: number; systemMsPerExchange: number; seconds: number }> {
-  const perBurst = Math.max(1, Math.round(RATE * BURST_MS / 1000));
+): Promise<
+  { cpuMsPerExchange: number; systemMsPerExchange: number; mainThreadMsPerExchange: number; seconds: number }
+> {
   const before = cpuMs();
+  const mainBefore = mainThreadMs();
   const systemBefore = systemMs();
   const started = performance.now();
-  for (let i = 0; i < EXCHANGES;) {
-    const burstStart = performance.now();
-    for (let n = 0; n < perBurst && i < EXCHANGES; n++, i++) {
-      const exchange = exchangeFor(i, Date.now());
-      const response = responseBody(i);
-      const parser = createResponseParser("anthropic.messages", "application/json");
-      parser.push(response);
-      const tap = target.sink.begin(exchange);
-      tap.requestChunk(requestBody(i));
-      tap.responseChunk(response);
-      void tap.end(exchange, { request: null, response: parser.finish() });
-    }
-    const wait = BURST_MS - (performance.now() - burstStart);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
-  }
-  while (target.written() < EXCHANGES) await new Promise((resolve) => setTimeout(resolve, 5));
+  await feedExchanges(target.sink, { count: EXCHANGES, rate: RATE, unique: UNIQUE, written: target.written });
   const used = cpuMs() - before;
   return {
     cpuMsPerExchange: used / EXCHANGES,
     systemMsPerExchange: (systemMs() - systemBefore) / EXCHANGES,
+    mainThreadMsPerExchange: (mainThreadMs() - mainBefore) / EXCHANGES,
     seconds: (performance.now() - started) / 1000,
   };
 }
@@ -165,6 +99,8 @@ const postgres = args.store === "postgres" ? await startPostgres() : null;
 const off: number[] = [];
 const on: number[] = [];
 const onSystem: number[] = [];
+const offMain: number[] = [];
+const onMain: number[] = [];
 try {
   let fed = 0;
   const nothing: Sink = {
@@ -183,11 +119,14 @@ try {
   await warm.close();
   for (let round = 0; round < Number(args.rounds); round++) {
     fed = 0;
-    off.push((await feed(nothing)).cpuMsPerExchange);
+    const without = await feed(nothing);
+    off.push(without.cpuMsPerExchange);
+    offMain.push(without.mainThreadMsPerExchange);
     const capture = await openCapture(work, postgres);
     const result = await feed(capture);
     on.push(result.cpuMsPerExchange);
     onSystem.push(result.systemMsPerExchange);
+    onMain.push(result.mainThreadMsPerExchange);
     await capture.close();
   }
 } finally {
@@ -205,4 +144,6 @@ console.log(JSON.stringify({
   onCpuMs: on.map((x) => fixed(x, 3)),
   onSystemMs: onSystem.map((x) => fixed(x, 3)),
   captureCpuMsPerExchange: fixed(mean(on) - mean(off), 3),
+  // Of that, the proxy's thread (collecting bodies, the hand-off to the worker, its acknowledgements).
+  captureMainThreadMsPerExchange: fixed(mean(onMain) - mean(offMain), 3),
 }));

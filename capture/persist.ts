@@ -204,19 +204,39 @@ export async function prepareRecord(
 }
 
 /**
+ * The exchanges among `ids` already written, looked up inside the transaction `tx` in one statement per
+ * 500: a write batch asks once for all its records instead of once per record in `writePrepared`.
+ */
+export async function writtenExchanges(tx: Queryable, ids: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const slice = ids.slice(i, i + 500);
+    const rows = await tx.query<{ id: string }>(
+      `SELECT id FROM exchanges WHERE id IN (${slice.map((_, j) => `$${j + 1}`).join(", ")})`,
+      slice,
+    );
+    for (const row of rows) found.add(String(row.id));
+  }
+  return found;
+}
+
+/**
  * Second half: writes the rows of a prepared record inside the caller's transaction `tx`, so that
- * several records can share one commit. Sees an exchange written meanwhile as a duplicate.
+ * several records can share one commit. Sees an exchange written meanwhile as a duplicate: looked up here
+ * unless the caller did so in `tx` already (`checked`, with `writtenExchanges`).
  */
 export async function writePrepared(
   tx: Queryable,
   engine: Db["engine"],
   prepared: PreparedRecord,
-  options: Pick<PersistOptions, "idleGapMs" | "price">,
+  options: Pick<PersistOptions, "idleGapMs" | "price"> & { checked?: "fresh" | "duplicate" },
 ): Promise<PersistResult> {
   const { record, requestSha, responseSha, facts } = prepared;
   const ex = record.exchange;
-  const dup = await tx.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [ex.id]);
-  if (dup.length) return { status: "duplicate" as const, exchangeId: ex.id };
+  const duplicate = options.checked
+    ? options.checked === "duplicate"
+    : (await tx.query("SELECT 1 AS x FROM exchanges WHERE id = $1", [ex.id])).length > 0;
+  if (duplicate) return { status: "duplicate" as const, exchangeId: ex.id };
   await commitBody(tx, engine, prepared.bodies.request, record.capturedAt);
   await commitBody(tx, engine, prepared.bodies.response, record.capturedAt);
   const start = ex.timing.start;

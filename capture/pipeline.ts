@@ -24,6 +24,7 @@ import {
   type PriceFn,
   smallBodies,
   writePrepared,
+  writtenExchanges,
   type WrittenRecord,
 } from "./persist.ts";
 import type { OtelStats } from "./otel/export.ts";
@@ -261,9 +262,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (prepared.length) {
       try {
         const outcomes = await options.db.transaction(async (tx) => {
+          // Which records are in already (a replay, a repost to a new worker), asked once for the batch. A
+          // second copy within the batch writes nothing: its exchange row exists by then.
+          const ids = prepared.map((p) => p.record.exchange.id);
+          const written = await writtenExchanges(tx, ids);
           const out: PersistResult[] = [];
           for (const p of prepared) {
-            out.push(await writePrepared(tx, options.db.engine, p.ready, persistOptions));
+            const id = p.record.exchange.id;
+            const checked = written.has(id) ? "duplicate" : "fresh";
+            written.add(id);
+            out.push(await writePrepared(tx, options.db.engine, p.ready, { ...persistOptions, checked }));
           }
           return out;
         });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { calcPrice } from "@pydantic/genai-prices";
 import { usageOf } from "./_testing.ts";
 import { createPriceOverrides } from "./price_overrides.ts";
 import { normalizeModel, PRICE_DATA_VERSION, priceUsage, vendorModel } from "./pricing.ts";
@@ -231,4 +232,38 @@ Deno.test("Azure models are priced from Azure's table with OpenAI's as the fallb
   near(azure.usd, openai.usd!, "Azure lists OpenAI's prices for gpt-4o");
   // A deployment name is no model: unpriced, never a silent $0.
   assert.equal(priceUsage("azure", "my-prod-deployment", usage, AT).unpriced, true);
+});
+
+Deno.test("a model priced again (its match remembered) costs what the library computes from scratch", () => {
+  const usage = usageOf({ input: 250_000, cacheRead: 20_000, cacheWrite5m: 5_000, output: 3_000 });
+  const cases: [Parameters<typeof priceUsage>[0], string, string][] = [
+    ["anthropic", "claude-sonnet-4-5-20250929", "anthropic"],
+    ["anthropic", "claude-sonnet-4-6", "anthropic"],
+    ["openai", "gpt-4.1-2025-04-14", "openai"],
+    ["google", "gemini-2.5-pro", "google"],
+  ];
+  for (const at of [new Date("2025-12-01"), new Date("2026-03-01"), new Date("2026-04-01")]) {
+    for (const [provider, model, providerId] of cases) {
+      const first = priceUsage(provider, model, usage, at);
+      const again = priceUsage(provider, model, usage, at);
+      const library = calcPrice(
+        {
+          input_tokens: 275_000, // the whole prompt, cache reads and writes included
+          cache_read_tokens: 20_000,
+          cache_write_tokens: 5_000,
+          cache_write_5m_tokens: 5_000,
+          cache_write_1h_tokens: 0,
+          output_tokens: 3_000,
+          output_reasoning_tokens: 0,
+        },
+        model,
+        { providerId, timestamp: at },
+      );
+      assert.deepEqual(again, first, `${model} at ${at.toISOString()}`);
+      near(again.usd, library!.total_price, `${model} at ${at.toISOString()}`);
+      assert.equal(again.pricedAs, library!.model.id);
+    }
+  }
+  assert.equal(priceUsage("openai", "no-such-model-1", usage, AT).unpriced, true);
+  assert.equal(priceUsage("openai", "no-such-model-1", usage, AT).unpriced, true);
 });

@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { dataPaths } from "../config/paths.ts";
 import { createCapture } from "../capture/mod.ts";
 import { openJournal } from "../capture/journal.ts";
+import { persistRecord } from "../capture/persist.ts";
 import { createPipeline } from "../capture/pipeline.ts";
+import { buildRecord, encodeRecord } from "../capture/record.ts";
 import { FAKE_KEY, fakeExchange, fakeParsed, messagesBody } from "../capture/test_exchange.ts";
 import type { Db } from "../storage/db/db.ts";
 import { migrate } from "../storage/db/migrate.ts";
@@ -252,3 +254,48 @@ for (const engine of ["sqlite", "postgres"] as const) {
     });
   });
 }
+
+Deno.test("a write batch holding a record already stored and a second copy of another writes each exchange once", async () => {
+  await tempDir(async (dir) => {
+    const real = openSqlite(":memory:");
+    await migrate(real);
+    const objects = await openLocalObjectStore(join(dir, "objects"));
+    const recordOf = (prompt: string) =>
+      buildRecord(fakeExchange(), fakeParsed({ sessionId: "dups" }), {
+        request: messagesBody(prompt),
+        response: new TextEncoder().encode("data: done\n\n"),
+      }, new Uint8Array(32));
+    const [first, stored, twice, other] = ["first", "stored", "twice", "other"].map(recordOf);
+    assert.equal((await persistRecord(real, objects, stored, { idleGapMs: 1_800_000 })).status, "written");
+    const gated = gatedDb(real);
+    let transactions = 0;
+    const counted: Db = { ...gated.db, transaction: (fn) => (transactions++, gated.db.transaction(fn)) };
+    const { journal, pipeline } = await pipelineIn(dir, "batched", counted);
+    // The first record's batch waits at the gate; the four after it queue up into the next batch.
+    const accepted = [first, stored, twice, twice, other].map((r) => pipeline.acceptRecord(encodeRecord(r)));
+    await Promise.all(accepted);
+    gated.release();
+    await pipeline.drain();
+    const stats = pipeline.stats();
+    assert.equal(transactions, 2, "both batches committed whole: no record was retried on its own");
+    assert.deepEqual({ written: stats.written, duplicates: stats.duplicates, failed: stats.failed }, {
+      written: 3,
+      duplicates: 2,
+      failed: 0,
+    });
+    const ids = (await real.query("SELECT id FROM exchanges ORDER BY id")).map((r) => String(r.id));
+    assert.deepEqual(ids, [first, stored, twice, other].map((r) => r.exchange.id).sort());
+    const [{ n, turns }] = await real.query(
+      "SELECT COUNT(*) AS n, MAX(turn_count) AS turns FROM turns JOIN sessions ON sessions.id = turns.session_id",
+    );
+    assert.deepEqual(
+      [Number(n), Number(turns)],
+      [4, 4],
+      "one turn per exchange, counted once in its session",
+    );
+    await pipeline.close();
+    await journal.close();
+    await objects.close();
+    await real.close();
+  });
+});

@@ -22,8 +22,19 @@ const MAX_STORED_BLOCK = 65_535;
 export function gzipMember(bytes: Uint8Array): Promise<Uint8Array> {
   if (bytes.length < STORE_BELOW_BYTES) return Promise.resolve(storedGzip(bytes));
   if (bytes.length > SYNC_UP_TO_BYTES) return gzipBytes(bytes);
-  const out = zlib.gzipSync(bytes);
+  const out = zlib.gzipSync(bytes, { windowBits: windowBitsFor(bytes.length) });
   return Promise.resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+}
+
+/**
+ * The smallest deflate window that holds all of an input of `length` bytes (plus zlib's lookahead margin
+ * of 262): the same matches, so the same output as the default 32 KiB window, but zlib sets up and clears
+ * less memory per stream (a 2 KB body: ~55 → ~48 µs).
+ */
+export function windowBitsFor(length: number): number {
+  let bits = 9;
+  while (bits < 15 && 1 << bits < length + 262) bits++;
+  return bits;
 }
 
 /**

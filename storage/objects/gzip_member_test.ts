@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
 import { gunzipBytes } from "./content.ts";
-import { gzipMember, STORE_BELOW_BYTES, storedGzip } from "./gzip_member.ts";
+import { gzipMember, STORE_BELOW_BYTES, storedGzip, windowBitsFor } from "./gzip_member.ts";
 
 function bytesOf(length: number, seed = 7): Uint8Array {
   const out = new Uint8Array(length);
@@ -39,4 +39,27 @@ Deno.test("short bodies are stored, longer ones deflated, and both read back exa
     assert.ok(member.length < body.length / 4, `a ${body.length}-byte body is deflated`);
     assert.deepEqual(await gunzipBytes(member), body);
   }
+});
+
+Deno.test("a body deflated in a window sized to it reads back exactly and compresses as with the full window", async () => {
+  const text = new TextEncoder().encode(
+    Array.from({ length: 4000 }, (_, i) => `{"turn":${i},"text":"tool result ${i * 7919 % 1009}"}`).join(
+      "\n",
+    ),
+  );
+  for (const length of [STORE_BELOW_BYTES, 2048, 3834, 3835, 16_000, 32_506, 32_507, 64 * 1024]) {
+    const body = text.subarray(0, length);
+    const member = await gzipMember(body);
+    assert.deepEqual(await gunzipBytes(member), body, `length ${length}`);
+    assert.equal(member.length, zlib.gzipSync(body).length, `length ${length}: same size as a 32 KiB window`);
+  }
+  assert.deepEqual([1, 250, 251, 2048, 32_506, 32_507, 1 << 20].map(windowBitsFor), [
+    9,
+    9,
+    10,
+    12,
+    15,
+    15,
+    15,
+  ]);
 });
