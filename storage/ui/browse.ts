@@ -51,7 +51,6 @@ export interface BrowsePage {
   next: string | null;
 }
 
-
 /**
  * The condition that finds `text` as a substring of an `ui_search_*` row's `body` (trigram FTS5 without
  * positions, migration 090), ignoring ASCII case. FTS5 answers a `LIKE` from its trigrams only when the
