@@ -24,7 +24,11 @@ export function requestBody(i: number, unique: boolean): Uint8Array {
   }));
 }
 
-/** The ~2 KB response body of exchange `i`. */
+/**
+ * The ~2 KB response body of exchange `i`: the answer bench/upstream.mjs gives the gateway benchmark, built
+ * the same way (that file is the Node upstream process and cannot import this module), with its id made
+ * unique when `unique`.
+ */
 export function responseBody(i: number, unique: boolean): Uint8Array {
   const message = {
     id: unique ? `msg_bench_${String(i).padStart(22, "0")}` : "msg_bench_0000000000000000000000",
