@@ -87,11 +87,23 @@ export function rawH1Client(origin: string, caCerts: string[], engine: "deno" | 
   const port = Number(url.port || 443);
   const idle: Conn[] = [];
 
-  async function open(): Promise<Conn> {
-    return idle.pop() ?? {
+  async function connect(): Promise<Conn> {
+    return {
       tls: await (engine === "deno" ? denoTls : nodeTls)(url.hostname, port, caCerts),
       rest: new Uint8Array(0),
     };
+  }
+
+  /** Writes `out` and reads up to the end of the answer's head; false if the connection was closed first. */
+  async function exchangeHead(conn: Conn, out: Uint8Array): Promise<number | null> {
+    try {
+      await conn.tls.write(out);
+      let end: number;
+      while ((end = indexOf(conn.rest, CRLF2)) < 0) if (!await readMore(conn)) return null;
+      return end;
+    } catch {
+      return null;
+    }
   }
 
   async function readMore(conn: Conn): Promise<boolean> {
@@ -107,14 +119,19 @@ export function rawH1Client(origin: string, caCerts: string[], engine: "deno" | 
     headers: Headers,
     body: Uint8Array | null,
   ): Promise<Response> {
-    const conn = await open();
     let head = `${method} ${pathAndQuery} HTTP/1.1\r\nhost: ${url.host}\r\n`;
     for (const [k, v] of headers) if (k !== "host" && k !== "content-length") head += `${k}: ${v}\r\n`;
     head += `content-length: ${body?.length ?? 0}\r\n\r\n`;
     const out = body ? concat(encoder.encode(head), body) : encoder.encode(head);
-    await conn.tls.write(out);
-    let end: number;
-    while ((end = indexOf(conn.rest, CRLF2)) < 0) if (!await readMore(conn)) throw new Error("closed");
+    // A kept-alive connection the server closed while idle (Node closes after 5 s) fails before any answer:
+    // the request goes again on a new one, as every HTTP client does.
+    let conn = idle.pop() ?? await connect();
+    let end = await exchangeHead(conn, out);
+    if (end === null) {
+      conn = await connect();
+      end = await exchangeHead(conn, out);
+      if (end === null) throw new Error("the upstream closed the connection before answering");
+    }
     const lines = decoder.decode(conn.rest.subarray(0, end)).split("\r\n");
     conn.rest = conn.rest.subarray(end + 4);
     const status = Number(lines[0].split(" ")[1]);

@@ -1,4 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import tls from "node:tls";
+import type { AddressInfo } from "node:net";
 import { makeTestCertificate } from "../tests/fake_provider/tls.ts";
 import { rawH1Client } from "./raw_h1_client.ts";
 
@@ -43,3 +45,32 @@ async function roundTrips(engine: "deno" | "node"): Promise<void> {
     await server.shutdown();
   }
 }
+
+Deno.test("raw_h1_client: a kept-alive connection the upstream closed while idle is replaced, not an error", async () => {
+  const material = makeTestCertificate(["127.0.0.1"]);
+  const peers = new Set<number>();
+  // Answers one request per connection and closes it 50 ms later without saying so, as an upstream's idle
+  // timeout does (Node's is 5 s).
+  const server = tls.createServer({ cert: material.cert, key: material.key }, (socket) => {
+    peers.add(socket.remotePort ?? 0);
+    socket.once("data", () => {
+      socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+      setTimeout(() => socket.destroy(), 50); // closed, so server.close() below has nothing to wait for
+    });
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    for (const engine of ["deno", "node"] as const) {
+      peers.clear();
+      const send = rawH1Client(`https://127.0.0.1:${port}`, [material.caCert], engine);
+      assertEquals(await (await send("GET", "/", new Headers(), null)).text(), "ok");
+      await new Promise((r) => setTimeout(r, 300));
+      assertEquals(await (await send("GET", "/", new Headers(), null)).text(), "ok", engine);
+      assertEquals(peers.size, 2, `${engine}: the second request on a new connection`);
+    }
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
