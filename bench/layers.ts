@@ -143,9 +143,10 @@ async function main(): Promise<void> {
       "",
       "Run `deno run -A --unstable-no-legacy-abort bench/layers.ts`. After direct and squid (the compiled " +
         "peer, as in the gateway table), each row adds one layer to the one above " +
-        "(the static row answers without the upstream, so its latency can be below direct's); the deno-fetch " +
-        "and upstream-client rows are two choices for the same upstream leg, and the gateway rows use " +
-        "Recondo's. CPU per request is the proxy process tree's user + system time over the 32-connection windows.",
+        "(the static row answers without the upstream, so its latency can be below direct's); the raw-tls, " +
+        "raw-nodetls, deno-fetch and upstream-client rows are choices for the same upstream leg (raw-*: a bare " +
+        "HTTP/1.1 client on `Deno.connectTls` or `node:tls`, bench/raw_h1_client.ts, the least that leg can " +
+        "cost in Deno), and the gateway rows use Recondo's. CPU per request is the proxy process tree's user + system time over the 32-connection windows.",
     );
     const markdown = lines.join("\n");
     console.log(markdown);
