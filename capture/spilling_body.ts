@@ -154,8 +154,8 @@ export class SpillingBody {
   /** Appends `bytes` to the file, in the queue; `block`, which holds them, is reused once written. */
   #append(bytes: Uint8Array, block: Uint8Array | null = null): void {
     const done = fileQueue.then(async () => {
-      if (this.#failure) return;
       try {
+        if (this.#failure) return; // inside the try: the block still goes back below
         if (!this.#created) await Deno.mkdir(this.#options.dir, { recursive: true });
         const create = !this.#created;
         this.#created = true;

@@ -32,24 +32,41 @@ export interface MemoryTrimOptions {
 export function startMemoryTrim(options: MemoryTrimOptions): () => void {
   const trim = options.trim ?? glibcTrim();
   if (!trim) return () => {};
-  let peak = 0;
-  let followUp: ReturnType<typeof setTimeout> | undefined;
-  const check = setInterval(() => {
-    const open = options.openConnections();
-    peak = Math.max(peak, open);
-    if (peak < MIN_PEAK_CONNECTIONS || open > peak / 2) return;
-    const before = peak;
-    peak = open;
-    trim();
-    log.debug("memory.trimmed", { peakConnections: before, openConnections: open });
-    clearTimeout(followUp);
-    const later = followUp = setTimeout(trim, options.followUpMs ?? FOLLOW_UP_MS);
-    Deno.unrefTimer(later);
-  }, options.checkEveryMs ?? CHECK_EVERY_MS);
+  const trimmer = createTrimmer(trim, options.followUpMs ?? FOLLOW_UP_MS);
+  const check = setInterval(
+    () => trimmer.check(options.openConnections()),
+    options.checkEveryMs ?? CHECK_EVERY_MS,
+  );
   Deno.unrefTimer(check);
   return () => {
     clearInterval(check);
-    clearTimeout(followUp);
+    trimmer.stop();
+  };
+}
+
+/**
+ * The decision, apart from the interval that feeds it: `check(open)` with the connections open now trims
+ * when they fell to half of a peak of at least `MIN_PEAK_CONNECTIONS`, and schedules the follow-up.
+ */
+export function createTrimmer(
+  trim: () => void,
+  followUpMs: number,
+): { check(open: number): void; stop(): void } {
+  let peak = 0;
+  let followUp: ReturnType<typeof setTimeout> | undefined;
+  return {
+    check(open) {
+      peak = Math.max(peak, open);
+      if (peak < MIN_PEAK_CONNECTIONS || open > peak / 2) return;
+      const before = peak;
+      peak = open;
+      trim();
+      log.debug("memory.trimmed", { peakConnections: before, openConnections: open });
+      clearTimeout(followUp);
+      const later = followUp = setTimeout(trim, followUpMs);
+      Deno.unrefTimer(later);
+    },
+    stop: () => clearTimeout(followUp),
   };
 }
 
