@@ -61,6 +61,8 @@ async function insertSession(
 }
 
 type HeadRow = { id: string; head_seq: number; head_hash: string | null };
+/** What every lookup below reads of a session: its id and chain head. */
+const HEAD = "SELECT id, head_seq, head_hash FROM sessions";
 
 function headOf(row: HeadRow): SessionHead {
   return { id: String(row.id), headSeq: Number(row.head_seq), headHash: row.head_hash };
@@ -79,7 +81,7 @@ function fresh(id: string): SessionHead {
 export async function resolveSession(tx: Queryable, input: SessionInput): Promise<SessionHead> {
   const lock = input.engine === "postgres" ? " FOR UPDATE" : "";
   if (input.clientKey) {
-    const byKey = `SELECT id, head_seq, head_hash FROM sessions WHERE client_key = $1${lock}`;
+    const byKey = `${HEAD} WHERE client_key = $1${lock}`;
     const [existing] = await tx.query<HeadRow>(byKey, [input.clientKey]);
     if (existing) return headOf(existing);
     const created = await insertSession(tx, input, input.clientKey);
@@ -96,12 +98,7 @@ export async function resolveSession(tx: Queryable, input: SessionInput): Promis
     );
     if (previous.length) {
       const id = String(previous[0].session_id);
-      const [row] = await tx.query<HeadRow>(
-        `SELECT id, head_seq, head_hash FROM sessions WHERE id = $1${lock}`,
-        [
-          id,
-        ],
-      );
+      const [row] = await tx.query<HeadRow>(`${HEAD} WHERE id = $1${lock}`, [id]);
       if (!row) throw new Error(`Session ${id} vanished while a turn was being written`);
       return headOf(row);
     }
@@ -109,12 +106,12 @@ export async function resolveSession(tx: Queryable, input: SessionInput): Promis
   const since = input.at - input.idleGapMs;
   const [recent] = input.fingerprint
     ? await tx.query<HeadRow>(
-      `SELECT id, head_seq, head_hash FROM sessions WHERE client_key IS NULL AND owner = $1 AND fingerprint = $2
+      `${HEAD} WHERE client_key IS NULL AND owner = $1 AND fingerprint = $2
          AND last_activity_at >= $3 ORDER BY last_activity_at DESC LIMIT 1${lock}`,
       [input.owner, input.fingerprint, since],
     )
     : await tx.query<HeadRow>(
-      `SELECT id, head_seq, head_hash FROM sessions WHERE client_key IS NULL AND owner = $1 AND provider = $2
+      `${HEAD} WHERE client_key IS NULL AND owner = $1 AND provider = $2
          AND fingerprint IS NULL AND last_activity_at >= $3 ORDER BY last_activity_at DESC LIMIT 1${lock}`,
       [input.owner, input.provider, since],
     );
