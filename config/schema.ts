@@ -128,6 +128,14 @@ export const configSchema = z.object({
   shutdownGraceSeconds: z.number().int().min(0).max(24 * 3600).default(300),
   /** Fleet behaviour when many gateways share one PostgreSQL (heartbeats, control-plane polling). */
   fleet: fleetSchema,
+  /**
+   * Azure OpenAI requests name a deployment, not a model. `deployments` maps each deployment name (or
+   * `<resource host>/<deployment>` when names collide across resources) to its model, so policies match
+   * and price the model from the first request; unmapped deployments are learned from their responses.
+   */
+  azure: z.object({
+    deployments: z.record(z.string().min(1), z.string().min(1)).default({}),
+  }).prefault({}),
   /** Budget and throttle alerts posted to webhooks (`config/alerts.ts`); absent: none are raised. */
   alerts: alertsSchema.optional(),
   /** OpenTelemetry export of every exchange (GenAI spans and client metrics), from the capture worker. */

@@ -1,6 +1,7 @@
 /**
  * The model a request asks for: the `model` field of the JSON body (Anthropic, OpenAI), or the model in
- * the path (Gemini's `models/<model>:generateContent`, Bedrock's `/model/<model id>/invoke…`, URL-encoded).
+ * the path (Gemini's `models/<model>:generateContent`, Bedrock's `/model/<model id>/invoke…`, URL-encoded),
+ * unless the gateway resolved it otherwise (`RequestView.model`: an Azure deployment's model).
  * @module
  */
 import type { RequestView } from "./types.ts";
@@ -8,7 +9,8 @@ import type { RequestView } from "./types.ts";
 const GEMINI_PATH_MODEL = /\/models\/([^/:?]+)/;
 const BEDROCK_PATH_MODEL = /^\/model\/([^/?]+)\//;
 
-export function requestModel(request: Pick<RequestView, "path" | "json">): string | null {
+export function requestModel(request: Pick<RequestView, "path" | "json" | "model">): string | null {
+  if (request.model) return request.model;
   const json = request.json;
   if (json && typeof json === "object" && "model" in json && typeof json.model === "string") {
     return json.model;

@@ -69,6 +69,12 @@ export interface RequestView {
   body: Uint8Array | null;
   /** The body parsed as JSON when it is JSON, else `undefined`. */
   json: unknown;
+  /**
+   * The model the gateway resolved when the request itself does not name it: the model behind an Azure
+   * OpenAI deployment (`providers/azure_deployments.ts`). Absent or `null`: the body's `model` or the
+   * path's model is the model (`requestModel` reads them).
+   */
+  model?: string | null;
 }
 
 /** What every hook gets besides the exchange. */

@@ -14,6 +14,7 @@ import { detectApi } from "../providers/detect.ts";
 import { providerErrorResponse } from "../providers/errors.ts";
 import type { ApiName, ParsedRequest, ResponseParser } from "../providers/types.ts";
 import type { ResponsesWsSession } from "../providers/mod.ts";
+import { type AzureDeploymentModels, requestDeployment } from "../providers/azure_deployments.ts";
 import { clientResponseHead, headerRecord, upstreamRequestRecord } from "./headers.ts";
 import type { Metrics } from "./metrics.ts";
 import { newExchange } from "./new_exchange.ts";
@@ -55,6 +56,8 @@ export interface ExchangeDeps {
   };
   /** Attributes connections without proxy authentication by their provider API key. */
   identify(connection: ClientIdentity, headers: Record<string, string>): ClientIdentity;
+  /** The model behind each Azure OpenAI deployment, so policies match and price models, not names. */
+  azureModels?: AzureDeploymentModels;
 }
 
 export interface ExchangeTarget {
@@ -124,8 +127,11 @@ export async function handleExchange(
     }
   }
   let headers = upstreamRequestRecord(requestHeaders, hostHeader(target));
+  const resolveModel = azureModelResolver(exchange, deps.azureModels);
+  view = resolveModel(view);
   const outcome = await chain.runRequest(exchange, view, (patch) => {
     ({ view, headers } = applyPatch(exchange, view, headers, patch));
+    view = resolveModel(view);
     return view;
   }, req.signal);
   countDecisions(exchange, deps.metrics);
@@ -257,6 +263,7 @@ export async function handleExchange(
     async onEnd(_outcome, parsed) {
       req.signal.removeEventListener("abort", onClientGone);
       record(exchange, deps.metrics);
+      if (parsed?.model) learnAzureModel(exchange, deps.azureModels, view.json, parsed.model);
       const capture = match ? { request: parsedRequest, response: parsed } : null;
       await endExchange(exchange, { chain, tap, parsed, capture });
       countDecisions(exchange, deps.metrics);
@@ -285,6 +292,34 @@ function wholeAnswer(headers: Headers): { upTo: number; exact: boolean } {
   const encoding = (headers.get("content-encoding") ?? "").trim().toLowerCase();
   const exact = encoding !== "gzip" && encoding !== "x-gzip" && encoding !== "br";
   return { upTo: length <= WHOLE_RESPONSE_LIMIT ? length : 0, exact };
+}
+
+/**
+ * For Azure OpenAI, sets `view.model` to the model behind the request's deployment when it is known
+ * (`providers/azure_deployments.ts`); other providers' views pass unchanged.
+ */
+export function azureModelResolver(
+  exchange: Readonly<Exchange>,
+  models: AzureDeploymentModels | undefined,
+): (view: RequestView) => RequestView {
+  if (exchange.provider !== "azure" || !models) return (view) => view;
+  return (view) => {
+    const deployment = requestDeployment(view.path, view.json);
+    const model = deployment ? models.modelOf(exchange.target.host, deployment) : null;
+    return model === (view.model ?? null) ? view : { ...view, model };
+  };
+}
+
+/** Remembers which model an Azure deployment's response named, for the deployment's next requests. */
+export function learnAzureModel(
+  exchange: Readonly<Exchange>,
+  models: AzureDeploymentModels | undefined,
+  json: unknown,
+  model: string,
+): void {
+  if (exchange.provider !== "azure" || !models) return;
+  const deployment = requestDeployment(exchange.request.path, json);
+  if (deployment) models.learn(exchange.target.host, deployment, model);
 }
 
 function applyPatch(

@@ -15,7 +15,12 @@ import { jsonOf } from "./request_body.ts";
 import { createWsTurnRecorder } from "./ws_turns.ts";
 import { newExchange } from "./new_exchange.ts";
 import { endExchange } from "./end_exchange.ts";
-import type { ExchangeDeps, ExchangeTarget } from "./exchange_handler.ts";
+import {
+  azureModelResolver,
+  type ExchangeDeps,
+  type ExchangeTarget,
+  learnAzureModel,
+} from "./exchange_handler.ts";
 import { headerRecord } from "./headers.ts";
 
 /** Handshake headers that the WebSocket client sets itself and must not be copied. */
@@ -75,7 +80,14 @@ export async function relayWebSocket(
   const origin = exchange.target.upstreamOrigin;
 
   const chain = deps.chain();
-  const view = { method: req.method, path, headers: requestHeaders, body: null, json: undefined };
+  const resolveModel = azureModelResolver(exchange, deps.azureModels);
+  const view = resolveModel({
+    method: req.method,
+    path,
+    headers: requestHeaders,
+    body: null,
+    json: undefined,
+  });
   const verdict = await chain.runRequest(exchange, view, () => view, req.signal);
   if (verdict.kind === "block") {
     exchange.outcome = "blocked";
@@ -111,7 +123,15 @@ export async function relayWebSocket(
   exchange.response = { status: 101, headers: headerRecord(response.headers) };
   const tap = deps.sink.begin(exchange);
   const session = match?.isModelTurn ? deps.parsers?.createWsSession?.(requestHeaders) ?? null : null;
-  const turns = session ? createWsTurnRecorder(exchange, { session, sink: deps.sink, chain }) : null;
+  const turns = session
+    ? createWsTurnRecorder(exchange, {
+      session,
+      sink: deps.sink,
+      chain,
+      learnModel: (deployment, model) =>
+        learnAzureModel(exchange, deps.azureModels, deployment ? { model: deployment } : undefined, model),
+    })
+    : null;
   client.binaryType = "arraybuffer";
   upstream.binaryType = "arraybuffer";
 
@@ -166,13 +186,13 @@ export async function relayWebSocket(
     }
     queue = queue.then(async () => {
       const bytes = new TextEncoder().encode(data);
-      const message = {
+      const message = resolveModel({
         method: "WS",
         path,
         headers: requestHeaders,
         body: bytes,
         json: jsonOf(bytes, "application/json"),
-      };
+      });
       const result = await chain.runClientMessage(exchange, message);
       if (result.kind === "forward") {
         sendUpstream(result.message.body === bytes ? data : new TextDecoder().decode(result.message.body!));

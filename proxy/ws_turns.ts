@@ -21,7 +21,13 @@ interface OpenTurn {
 /** Splits a relayed connection's messages into per-turn exchanges. */
 export function createWsTurnRecorder(
   connection: Exchange,
-  options: { session: ResponsesWsSession; sink: CaptureSink; chain: PolicyChain },
+  options: {
+    session: ResponsesWsSession;
+    sink: CaptureSink;
+    chain: PolicyChain;
+    /** Told the deployment (the request's `model`) and the model each finished turn's response named. */
+    learnModel?: (deployment: string | null, model: string) => void;
+  },
 ) {
   let open: OpenTurn | null = null;
 
@@ -52,6 +58,7 @@ export function createWsTurnRecorder(
     const isTurn = done.request?.prewarm !== true;
     const parsed = isTurn ? done.response : null;
     const capture = isTurn ? { request: done.request, response: done.response } : null;
+    if (parsed?.model) options.learnModel?.(done.request?.model ?? null, parsed.model);
     open = null;
     return endExchange(turn.exchange, { chain: options.chain, tap: turn.tap, parsed, capture });
   };

@@ -189,7 +189,11 @@ function create(opts: SpendCapOptions, services: PolicyServices): Policy {
       const text = message.body ? new TextDecoder().decode(message.body) : "";
       const parsed = parseWsClientMessage(text, message.headers);
       if (!parsed || parsed.prewarm) return { kind: "allow" };
-      const head = { model: parsed.model, maxOutputTokens: parsed.maxOutputTokens, bytes: text.length };
+      const head = {
+        model: message.model ?? parsed.model,
+        maxOutputTokens: parsed.maxOutputTokens,
+        bytes: text.length,
+      };
       const { verdict, reservation } = await reserve(
         exchange,
         `${exchange.id}:turn:${++wsCounter}`,
@@ -228,7 +232,7 @@ function httpHead(api: ApiName, request: RequestView): RequestHead {
   const source = request.json !== undefined ? request.json : request.body;
   const parsed = source ? parseRequest(api, source, request.headers) : null;
   return {
-    model: parsed?.model ?? pathModel(request.path),
+    model: request.model ?? parsed?.model ?? pathModel(request.path),
     maxOutputTokens: parsed?.maxOutputTokens ?? null,
     bytes: request.body?.byteLength ?? 0,
   };
