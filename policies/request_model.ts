@@ -4,6 +4,7 @@
  * unless the gateway resolved it otherwise (`RequestView.model`: an Azure deployment's model).
  * @module
  */
+import { bedrockModelId } from "../providers/detect.ts";
 import type { RequestView } from "./types.ts";
 
 const GEMINI_PATH_MODEL = /\/models\/([^/:?]+)/;
@@ -18,7 +19,10 @@ export function requestModel(request: Pick<RequestView, "path" | "json" | "model
   return pathModel(request.path);
 }
 
-/** The model named by a request path, or null. A Bedrock ARN gives the id after its last `/`. */
+/**
+ * The model named by a request path, or null. A Bedrock ARN gives the model it names (an application
+ * inference profile names none: `bedrockModelId`).
+ */
 export function pathModel(path: string): string | null {
   const bedrock = BEDROCK_PATH_MODEL.exec(path)?.[1];
   if (bedrock) {
@@ -26,7 +30,7 @@ export function pathModel(path: string): string | null {
     try {
       id = decodeURIComponent(bedrock);
     } catch { /* keep the id as sent */ }
-    return id.startsWith("arn:") ? id.slice(id.lastIndexOf("/") + 1) : id;
+    return bedrockModelId(id);
   }
   return GEMINI_PATH_MODEL.exec(path)?.[1] ?? null;
 }

@@ -39,6 +39,17 @@ Deno.test("Bedrock runtime paths are detected with the URL-encoded model id deco
   );
   const arn = encodeURIComponent(`arn:aws:bedrock:us-east-1:123456789012:inference-profile/${PROFILE}`);
   assert.equal(detectApi(host, "POST", `/model/${arn}/converse`)?.pathModel, PROFILE);
+  const foundation = `arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0`;
+  assert.equal(
+    detectApi(host, "POST", `/model/${encodeURIComponent(foundation)}/invoke`)?.pathModel,
+    "anthropic.claude-sonnet-4-5-20250929-v1:0",
+  );
+  // An application inference profile is an opaque resource id, no model: the answer's model is the turn's.
+  const app = encodeURIComponent(
+    "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6",
+  );
+  assert.equal(detectApi(host, "POST", `/model/${app}/invoke`)?.pathModel, null);
+  assert.equal(detectApi(host, "POST", `/model/${app}/invoke`)?.api, "bedrock.invoke");
   assert.deepEqual(detectApi(host, "POST", `/model/${encoded}/count-tokens`), {
     provider: "bedrock",
     api: "bedrock.auxiliary",

@@ -125,18 +125,30 @@ function detectOpenRouter(post: boolean, path: string): ApiMatch {
 
 /**
  * Bedrock runtime: `POST /model/{modelId}/{invoke|invoke-with-response-stream|converse|converse-stream}`.
- * The model id may be an ARN (`arn:aws:bedrock:…:inference-profile/us.anthropic.claude-…`): what follows its
- * last `/` is the id that prices it.
+ * The model id may be an ARN: see {@link bedrockModelId}.
  */
 function detectBedrock(post: boolean, path: string): ApiMatch {
   const match = /^\/model\/([^/]+)\/([a-z-]+)$/.exec(path);
   const api = match ? BEDROCK_OPERATIONS[match[2]] : undefined;
   if (!post || !match || !api) return aux("bedrock", "bedrock.auxiliary");
-  const id = safeDecode(match[1]);
-  return {
-    ...turn("bedrock", api),
-    pathModel: id.startsWith("arn:") ? id.slice(id.lastIndexOf("/") + 1) : id,
-  };
+  return { ...turn("bedrock", api), pathModel: bedrockModelId(safeDecode(match[1])) };
+}
+
+/**
+ * The model a Bedrock model id names, as sent in the path (decoded). A plain id or a system inference
+ * profile names its model (`us.anthropic.claude-…-v1:0`, also as `arn:…:inference-profile/us.anthropic…`):
+ * that id is what AWS bills. An application inference profile (`arn:…:application-inference-profile/<id>`)
+ * or a provisioned or custom model ARN names only an opaque resource: `null`, so the model the answer
+ * itself reports (Claude's `model` field on InvokeModel) is the turn's.
+ * @example bedrockModelId("arn:aws:bedrock:us-east-1:1:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0") // "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+ */
+export function bedrockModelId(id: string): string | null {
+  if (!id.startsWith("arn:")) return id;
+  // arn:partition:service:region:account:resource, where the resource may hold colons (`…-v1:0`).
+  const resource = id.split(":").slice(5).join(":");
+  const slash = resource.indexOf("/");
+  const type = slash >= 0 ? resource.slice(0, slash) : resource;
+  return type === "inference-profile" || type === "foundation-model" ? resource.slice(slash + 1) : null;
 }
 
 function detectGoogle(host: string, post: boolean, path: string): ApiMatch {
