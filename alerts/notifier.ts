@@ -38,6 +38,11 @@ const LEASE_MARGIN_MS = 5_000;
 
 export interface AlertNotifier {
   sink: AlertSink;
+  /**
+   * Applies a reloaded `alerts` block (`null`: none, so nothing is raised) to the next alert and delivery.
+   * Reads the webhooks' files first and throws, changing nothing, when one cannot be read.
+   */
+  reconfigure(config: AlertsConfig | null): Promise<void>;
   /** The id alerts name as their sender (set once the gateway knows its port). */
   setGatewayId(id: string): void;
   /** Resolves once the queue is empty and no pump runs (tests; shutdown). */
@@ -53,13 +58,16 @@ export function retryDelay(
   return Math.min(config.retryMaxMs, config.retryBaseMs * 2 ** Math.max(0, attempts - 1));
 }
 
-/** Starts the notifier; throws when a webhook's secret file cannot be read. */
+/**
+ * Starts the notifier; throws when a webhook's URL or secret file cannot be read. With `config` null it
+ * raises nothing until a reload brings an `alerts` block.
+ */
 export async function startAlertNotifier(
   db: Db,
-  config: AlertsConfig,
+  initial: AlertsConfig | null,
   options: { gatewayId: string; now?: () => number },
 ): Promise<AlertNotifier> {
-  const webhooks = await resolveWebhooks(config.webhooks);
+  let current = initial ? { config: initial, webhooks: await resolveWebhooks(initial.webhooks) } : null;
   const now = options.now ?? Date.now;
   let gatewayId = options.gatewayId;
   const queue: NewAlert[] = [];
@@ -77,7 +85,7 @@ export async function startAlertNotifier(
 
   /** Queues the alert `build` makes unless this replica already saw `key` (checked before building). */
   const enqueue = (key: string, build: () => NewAlert) => {
-    if (closed || !remember(key)) return;
+    if (closed || !current || !remember(key)) return;
     queue.push(build());
     kick();
   };
@@ -85,7 +93,9 @@ export async function startAlertNotifier(
   const claimQueued = async () => {
     while (queue.length > 0) {
       const alert = queue.shift()!;
-      const targets = webhooks.filter((w) => !w.events || w.events.includes(alert.kind as never));
+      const targets = (current?.webhooks ?? []).filter((w) =>
+        !w.events || w.events.includes(alert.kind as never)
+      );
       try {
         const raised = await claimAlert(db, alert, targets);
         if (raised) log.warn("alert.raised", { id: alert.id, kind: alert.kind, key: alert.dedupeKey });
@@ -96,7 +106,7 @@ export async function startAlertNotifier(
     }
   };
 
-  const attempt = async (due: DueDelivery, webhook: Webhook | undefined) => {
+  const attempt = async (due: DueDelivery, webhook: Webhook | undefined, config: AlertsConfig) => {
     const at = now();
     const leased = await leaseDelivery(db, due, { at, leaseUntil: at + config.timeoutMs + LEASE_MARGIN_MS });
     if (!leased) return; // another replica is sending it
@@ -137,14 +147,19 @@ export async function startAlertNotifier(
 
   const deliverDue = async () => {
     for (let round = 0; round < 50; round++) {
+      const active = current; // one configuration per round, whatever a reload does meanwhile
+      if (!active) return;
       const due = await dueDeliveries(db, now());
       if (due.length === 0) return;
-      await Promise.all(due.map((d) => attempt(d, webhooks.find((w) => w.id === d.webhookId))));
+      await Promise.all(
+        due.map((d) => attempt(d, active.webhooks.find((w) => w.id === d.webhookId), active.config)),
+      );
     }
   };
 
   const schedule = async () => {
-    if (closed) return;
+    if (closed || !current) return;
+    const config = current.config;
     const next = await nextDueAt(db).catch(() => null);
     const poll = config.pollSeconds * 1000;
     const delay = next === null ? poll : Math.max(0, Math.min(poll, next - now()));
@@ -155,7 +170,7 @@ export async function startAlertNotifier(
   };
 
   function kick() {
-    if (running || closed) return;
+    if (running || closed || !current) return;
     running = (async () => {
       try {
         await claimQueued();
@@ -172,7 +187,8 @@ export async function startAlertNotifier(
 
   const sink: AlertSink = {
     budgetSettled(window, spent, at) {
-      for (const threshold of crossedThresholds(window.capMicros, spent, config.thresholds)) {
+      if (!current) return;
+      for (const threshold of crossedThresholds(window.capMicros, spent, current.config.thresholds)) {
         enqueue(
           budgetAlertKey(window, threshold),
           () => budgetAlert(window, spent.afterMicros, threshold, { gatewayId, at, id: crypto.randomUUID() }),
@@ -190,6 +206,11 @@ export async function startAlertNotifier(
   kick(); // deliveries left pending by a previous run
   return {
     sink,
+    async reconfigure(config) {
+      current = config ? { config, webhooks: await resolveWebhooks(config.webhooks) } : null;
+      if (!current) clearTimeout(timer);
+      kick(); // deliveries waiting for a webhook that is back, on the new poll interval
+    },
     setGatewayId(id) {
       gatewayId = id;
     },

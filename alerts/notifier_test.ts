@@ -52,7 +52,7 @@ Deno.test("budget alerts are keyed per budget period and threshold, throttle ale
 Deno.test("a webhook whose secret file cannot be read stops the start with its index and path", async () => {
   await assert.rejects(
     resolveWebhooks([{ url: "https://hooks.example.com/x", secretFile: "/nonexistent/recondo-secret" }]),
-    /Cannot read alerts.webhooks\[0\].secretFile "\/nonexistent\/recondo-secret"/,
+    /alerts.webhooks\[0\].secretFile names \/nonexistent\/recondo-secret, which cannot be read/,
   );
 });
 
@@ -137,3 +137,62 @@ testBothEngines(
     }
   },
 );
+
+testBothEngines(
+  "reconfigure: no alerts block raises nothing, a new one applies to the next alert, a bad one changes nothing",
+  async ({ db }) => {
+    const receiver = startWebhookReceiver({ secret: "s" });
+    const notifier = await startAlertNotifier(db, null, { gatewayId: "gw" });
+    const urlFile = await Deno.makeTempFile(); // 0600
+    try {
+      notifier.sink.budgetSettled(WINDOW, { beforeMicros: 0, afterMicros: 6_000_000 }, Date.now());
+      await notifier.idle();
+      assert.deepEqual(await listAlerts(db), [], "no alerts block: nothing raised");
+
+      await Deno.writeTextFile(urlFile, `${receiver.origin}/hook\n`);
+      const config = alertsSchema.parse({ webhooks: [{ urlFile }], thresholds: [50, 80], pollSeconds: 1 });
+      await notifier.reconfigure(config);
+      notifier.sink.budgetSettled(WINDOW, { beforeMicros: 0, afterMicros: 6_000_000 }, Date.now());
+      await receiver.waitFor((posts) => posts.length >= 1, 10_000);
+      assert.equal(receiver.posts[0].json.threshold, 50);
+
+      await Deno.writeTextFile(urlFile, "not a url");
+      await assert.rejects(
+        notifier.reconfigure(config),
+        /urlFile names .*, which holds no http:\/\/ or https:\/\/ URL/,
+      );
+      notifier.sink.budgetSettled(WINDOW, { beforeMicros: 6_000_000, afterMicros: 8_500_000 }, Date.now());
+      await receiver.waitFor((posts) => posts.length >= 2, 10_000);
+      assert.equal(receiver.posts[1].json.threshold, 80, "the running webhooks stayed");
+      assert.equal(receiver.posts[1].path, "/hook");
+    } finally {
+      await notifier.close();
+      await receiver.close();
+      await Deno.remove(urlFile);
+    }
+  },
+);
+
+Deno.test("a webhook needs exactly one of url and urlFile, and a URL file others can read is refused", async () => {
+  assert.equal(alertsSchema.safeParse({ webhooks: [{}] }).success, false);
+  assert.equal(
+    alertsSchema.safeParse({ webhooks: [{ url: "https://a.example/x", urlFile: "/f" }] }).success,
+    false,
+  );
+  const urlFile = await Deno.makeTempFile();
+  try {
+    await Deno.writeTextFile(urlFile, "https://hooks.example.com/secret-path");
+    await Deno.chmod(urlFile, 0o644);
+    await assert.rejects(
+      resolveWebhooks([{ urlFile }]),
+      (error: Error) =>
+        /urlFile names .*readable by group or others/.test(error.message) &&
+        !error.message.includes("secret-path"),
+    );
+    await Deno.chmod(urlFile, 0o600);
+    const [hook] = await resolveWebhooks([{ urlFile }]);
+    assert.deepEqual([hook.url, hook.host], ["https://hooks.example.com/secret-path", "hooks.example.com"]);
+  } finally {
+    await Deno.remove(urlFile);
+  }
+});

@@ -1,11 +1,12 @@
 /**
- * The configured webhooks, resolved once at start: each URL's stable id (a hash, since a Slack-style URL
+ * The configured webhooks, resolved at start and at each config reload: each URL's stable id (a hash, since a Slack-style URL
  * is itself a secret and is never stored), its host for the Events page, its signing secret read from
  * `secretFile`, and one POST attempt.
  * @module
  */
 import { createHash } from "node:crypto";
-import type { AlertKind, WebhookConfig } from "../config/alerts.ts";
+import { type AlertKind, type WebhookConfig, webhookUrlSchema } from "../config/alerts.ts";
+import { checkSecretFile } from "../config/secret_files.ts";
 import { SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from "./signing.ts";
 
 /** A webhook ready to post to. */
@@ -22,30 +23,44 @@ export type Attempt =
   | { ok: true; status: number }
   | { ok: false; status: number | null; error: string };
 
-/** Reads each webhook's secret file; throws naming the webhook and the file when one cannot be read. */
+/**
+ * Reads each webhook's URL file and secret file; throws naming the webhook and the file when one cannot be
+ * read, can be read by group or others, is empty, or (a URL file) holds no http(s) URL.
+ */
 export async function resolveWebhooks(configs: readonly WebhookConfig[]): Promise<Webhook[]> {
   const out: Webhook[] = [];
   for (const [i, config] of configs.entries()) {
-    let secret: string | null = null;
-    if (config.secretFile) {
-      try {
-        secret = (await Deno.readTextFile(config.secretFile)).trim();
-      } catch (error) {
-        throw new Error(`Cannot read alerts.webhooks[${i}].secretFile "${config.secretFile}"`, {
-          cause: error,
-        });
+    let url = config.url ?? null;
+    if (config.urlFile) {
+      url = await readSecret(`alerts.webhooks[${i}].urlFile`, config.urlFile);
+      const parsed = webhookUrlSchema.safeParse(url);
+      if (!parsed.success) {
+        // The file's text is a credential: say what is wrong, never what it holds.
+        throw new Error(
+          `alerts.webhooks[${i}].urlFile names ${config.urlFile}, which holds no http:// or https:// URL`,
+        );
       }
-      if (!secret) throw new Error(`alerts.webhooks[${i}].secretFile "${config.secretFile}" is empty`);
     }
+    const secret = config.secretFile
+      ? await readSecret(`alerts.webhooks[${i}].secretFile`, config.secretFile)
+      : null;
     out.push({
-      id: createHash("sha256").update(config.url).digest("hex").slice(0, 24),
-      host: new URL(config.url).host,
-      url: config.url,
+      id: createHash("sha256").update(url!).digest("hex").slice(0, 24),
+      host: new URL(url!).host,
+      url: url!,
       events: config.events ?? null,
       secret,
     });
   }
   return out;
+}
+
+/** A secret file's trimmed text; it must be readable, not readable by group or others, and not empty. */
+async function readSecret(label: string, path: string): Promise<string> {
+  await checkSecretFile(label, path, { key: true }); // its message names the label and the path
+  const text = (await Deno.readTextFile(path)).trim();
+  if (!text) throw new Error(`${label} names ${path}, which is empty`);
+  return text;
 }
 
 /** Posts `body` once, signed when the webhook has a secret; a 2xx answer is a delivery. */

@@ -98,6 +98,8 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
       services: wiring.services,
       local: ui && !uiListen ? loopbackOnly((req) => ui.handle(req)) : undefined,
       control: control?.source,
+      // A reloaded `alerts` block (webhooks, their files, thresholds) applies to the next alert.
+      applyConfig: async (next) => await wiring.alerts?.reconfigure(next.alerts ?? null),
       // Ready only while the database answers: a replica that cannot reach it leaves the balancer's rotation.
       readiness: wiring.capture ? databaseReadiness(wiring.capture.db) : undefined,
     });

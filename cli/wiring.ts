@@ -19,7 +19,7 @@ export interface Wiring {
   parsers?: Parsers | null;
   capture?: Capture;
   services?: PolicyServices;
-  /** Budget and throttle alerts, when the config has an `alerts` block. */
+  /** Budget and throttle alerts (raising nothing while the config has no `alerts` block). */
   alerts?: AlertNotifier;
   /** The fleet's HMAC key (API-key and proxy-token hashes). */
   hmacKey: Uint8Array;
@@ -49,11 +49,10 @@ export async function wireGateway(
   // share it. Placeholders for redacted secrets are keyed with the same data-dir key as API-key hashes.
   const hmacKey = await loadOrCreateHmacKey(paths.secretKey);
   // Alerts use the same database: it decides which replica raises each one and which sends each delivery.
-  const alerts = config.alerts
-    ? await startAlertNotifier(capture.db, config.alerts, {
-      gatewayId: env.get("RECONDO_GATEWAY_ID") || hostname(),
-    })
-    : undefined;
+  // Started without an `alerts` block too (raising nothing), so a reload that adds one takes effect.
+  const alerts = await startAlertNotifier(capture.db, config.alerts ?? null, {
+    gatewayId: env.get("RECONDO_GATEWAY_ID") || hostname(),
+  });
   const services: PolicyServices = {
     ...createPolicyServices(capture.db),
     secretHasher: (value) => hashApiKey(hmacKey, value),

@@ -1,6 +1,7 @@
 /**
  * The `alerts` block of the config: webhooks that receive budget and throttle alerts, the budget
- * percentages that raise them, and how deliveries are retried. Absent: no alerts are raised.
+ * percentages that raise them, and how deliveries are retried. Absent: no alerts are raised. A config
+ * reload applies a changed block (webhooks, their files re-read, thresholds) to the next alert.
  * @example
  * { "alerts": { "webhooks": [{ "url": "https://hooks.example.com/recondo", "secretFile": "/run/secrets/hook" }],
  *               "thresholds": [50, 80, 100] } }
@@ -12,13 +13,24 @@ import { z } from "zod";
 export const ALERT_KINDS = ["budget.threshold", "throttle.refusing"] as const;
 export type AlertKind = typeof ALERT_KINDS[number];
 
+/** An http(s) URL, the only kind a webhook may have. */
+export const webhookUrlSchema = z.string().url().refine(
+  (u) => /^https?:\/\//.test(u),
+  "must be an http:// or https:// URL",
+);
+
 export const webhookSchema = z.object({
-  url: z.string().url().refine((u) => /^https?:\/\//.test(u), "must be an http:// or https:// URL"),
+  url: webhookUrlSchema.optional(),
+  /**
+   * File holding the URL instead (mode 0600/0400, like the fleet's other secrets): a Slack incoming-webhook
+   * URL is itself a credential, so a fleet mounts it rather than writing it into the config.
+   */
+  urlFile: z.string().min(1).optional(),
   /** File holding the HMAC-SHA256 key that signs each body; without it deliveries go unsigned. */
   secretFile: z.string().min(1).optional(),
   /** Kinds this webhook receives; all when absent. */
   events: z.array(z.enum(ALERT_KINDS)).min(1).optional(),
-});
+}).refine((w) => (w.url === undefined) !== (w.urlFile === undefined), "needs exactly one of url and urlFile");
 
 export const alertsSchema = z.object({
   webhooks: z.array(webhookSchema).default([]),

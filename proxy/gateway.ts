@@ -55,6 +55,11 @@ export interface GatewayOptions {
    * `/healthz` and `/metrics` are built in.
    */
   local?: (req: Request, client: ClientIdentity) => Response | null | Promise<Response | null>;
+  /**
+   * Applies the parts of a reloaded config that live outside the proxy (the `alerts` block) before it is
+   * swapped in; a throw rejects the reload and the running config, chain and alerts all stay.
+   */
+  applyConfig?: (config: Config) => Promise<void>;
   /** Extra readiness checks for `/readyz` (e.g. "database unreachable"); an empty array means ready. */
   readiness?: () => Promise<string[]>;
 }
@@ -198,6 +203,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         services: options.services,
         reloadToken: String(Date.now()),
       });
+      await options.applyConfig?.(nextConfig);
       config = nextConfig;
       chain = nextChain;
       snapshot = next;
