@@ -25,6 +25,11 @@ interface OtelRun {
 }
 
 async function claudeWithOtel(capturePrompts: boolean): Promise<OtelRun> {
+  return await agentWithOtel("claude", capturePrompts);
+}
+
+/** Runs one agent scenario as developer dana (team platform) with OTLP export on; decodes what arrived. */
+async function agentWithOtel(scenario: "claude" | "codex-ws", capturePrompts: boolean): Promise<OtelRun> {
   const work = await Deno.makeTempDir({ prefix: "recondo-otel-agents-" });
   try {
     const configFile = `${work}/recondo.json`;
@@ -41,7 +46,7 @@ async function claudeWithOtel(capturePrompts: boolean): Promise<OtelRun> {
       }),
     );
     const run = await runHarness([
-      "claude",
+      scenario,
       `--config=${configFile}`,
       "--proxy-auth=dana:dana-proxy-token",
       `--otlp-dump=${dump}`,
@@ -190,5 +195,45 @@ Deno.test({
       ),
       JSON.stringify(outputs),
     );
+  },
+});
+
+Deno.test({
+  name:
+    "each model turn of a Codex WebSocket session arrives as its own GenAI span, the connection as one more",
+  ...options,
+  async fn() {
+    requireAgents();
+    const { run, spans } = await agentWithOtel("codex-ws", false);
+    const codex = run.results.get("codex-ws");
+    assert.ok(codex?.ok, `Codex failed: ${JSON.stringify(codex, null, 2)}`);
+    const detail = JSON.stringify(spans.map((s) => [s.name, s.attributes]), null, 2);
+    const onSocket = spans.filter((s) => s.attributes["recondo.api"] === "openai.responses_ws");
+    const turns = onSocket.filter((s) =>
+      s.attributes["gen_ai.operation.name"] === "chat" && s.attributes["recondo.turn.id"]
+    );
+    const captured = run.captured.filter((t) => t.api === "openai.responses_ws");
+    assert.ok(captured.length > 0, JSON.stringify(run.captured));
+    assert.equal(turns.length, captured.length, `one span per captured turn:\n${detail}`);
+    assert.deepEqual(
+      turns.map((s) => s.attributes["gen_ai.usage.output_tokens"]).sort(),
+      captured.map((t) => t.output_tokens).sort(),
+      detail,
+    );
+    for (const s of turns) {
+      assert.equal(s.attributes["recondo.kind"], "websocket");
+      assert.equal(s.attributes["gen_ai.provider.name"], "openai");
+      assert.equal(s.attributes["recondo.developer"], "dana");
+      assert.equal(s.attributes["recondo.team"], "platform");
+      assert.match(String(s.attributes["gen_ai.response.id"]), /\S/);
+      assert.equal(s.name, `chat ${s.attributes["gen_ai.response.model"]}`);
+      assert.equal(s.attributes["gen_ai.conversation.id"], s.attributes["recondo.session.id"]);
+    }
+    const ids = new Set(turns.map((s) => s.attributes["recondo.exchange.id"]));
+    assert.equal(ids.size, turns.length, "every turn span is its own exchange");
+    // The connection (and Codex's warm-up on it) arrive too, as spans that are no model call.
+    const others = onSocket.filter((s) => !turns.includes(s));
+    assert.ok(others.some((s) => s.name === "GET openai.responses_ws"), detail);
+    assert.ok(others.every((s) => s.attributes["gen_ai.operation.name"] === undefined), detail);
   },
 });

@@ -61,6 +61,10 @@ export function operationOf(api: string | null): string | null {
     case "openai.chat_completions":
     case "openai.responses":
     case "openai.responses_ws":
+    case "bedrock.invoke":
+    case "bedrock.invoke_stream":
+    case "bedrock.converse":
+    case "bedrock.converse_stream":
       return "chat";
     case "google.generate":
     case "google.stream_generate":
@@ -73,14 +77,37 @@ export function operationOf(api: string | null): string | null {
 }
 
 /**
- * `gen_ai.provider.name` as the spec's well-known values: Gemini's API (AI Studio) is `gcp.gemini`; Code
- * Assist (Gemini CLI signed in with Google) is no Gemini API endpoint, so `gcp.gen_ai`.
+ * `gen_ai.provider.name` as the spec's well-known values: Gemini's API (AI Studio) is `gcp.gemini`, Vertex AI
+ * (`*aiplatform.googleapis.com`, Gemini or Claude) `gcp.vertex_ai`; Code Assist (Gemini CLI signed in with
+ * Google) is no Gemini API endpoint, so `gcp.gen_ai`. Bedrock is `aws.bedrock`, Azure OpenAI
+ * `azure.ai.openai`; OpenRouter has no well-known value, so its own name, as the spec allows.
  */
-export function providerNameOf(provider: ProviderName, api: string | null): string | null {
-  if (provider === "anthropic") return "anthropic";
-  if (provider === "openai") return "openai";
-  if (provider === "google") return api?.startsWith("google.code_assist") ? "gcp.gen_ai" : "gcp.gemini";
-  return null;
+export function providerNameOf(provider: ProviderName, api: string | null, host = ""): string | null {
+  switch (provider) {
+    case "anthropic":
+    case "openai":
+    case "openrouter":
+      return provider;
+    case "bedrock":
+      return "aws.bedrock";
+    case "azure":
+      return "azure.ai.openai";
+    case "google":
+      if (host.endsWith("aiplatform.googleapis.com")) return "gcp.vertex_ai";
+      return api?.startsWith("google.code_assist") ? "gcp.gen_ai" : "gcp.gemini";
+    default:
+      return null;
+  }
+}
+
+/**
+ * The operation of a written exchange. A WebSocket connection, and Codex's warm-up on it, are no model
+ * call of their own (their records carry no response): only the connection's turns are.
+ */
+function operationOfRecord(written: WrittenRecord): string | null {
+  const { exchange, parsed } = written.record;
+  if (exchange.kind === "websocket" && !parsed?.response) return null;
+  return operationOf(exchange.api);
 }
 
 function errorTypeOf(written: WrittenRecord): string | null {
@@ -98,9 +125,9 @@ function commonAttributes(written: WrittenRecord): Record<string, AttributeValue
     [ATTR_SERVER_ADDRESS]: ex.target.host,
     [ATTR_SERVER_PORT]: ex.target.port,
   };
-  const operation = operationOf(ex.api);
+  const operation = operationOfRecord(written);
   if (operation) out[ATTR_GEN_AI_OPERATION_NAME] = operation;
-  const provider = providerNameOf(ex.provider, ex.api);
+  const provider = providerNameOf(ex.provider, ex.api, ex.target.host);
   if (provider) {
     out[ATTR_GEN_AI_PROVIDER_NAME] = provider;
     // Deprecated by gen_ai.provider.name, still read by many backends.
@@ -117,7 +144,7 @@ export function spanOf(written: WrittenRecord, options: { capturePrompts: boolea
   const ex = record.exchange;
   const { request, response } = record.parsed ?? { request: null, response: null };
   const attributes = commonAttributes(written);
-  const operation = operationOf(ex.api);
+  const operation = operationOfRecord(written);
   const model = response?.model ?? request?.model ?? null;
   const name = operation
     ? (model ? `${operation} ${model}` : operation)
@@ -207,7 +234,7 @@ function messagesOf(written: WrittenRecord): Record<string, AttributeValue> {
 /** The metric side of a written record; `null` for exchanges that are no model call. */
 export function metricOf(written: WrittenRecord): MetricSpec | null {
   const ex = written.record.exchange;
-  if (!operationOf(ex.api)) return null;
+  if (!operationOfRecord(written)) return null;
   const usage = written.record.parsed?.response?.usage ?? null;
   const end = ex.timing.end ?? written.record.capturedAt;
   return {

@@ -97,3 +97,48 @@ Deno.test("providers map to the spec's well-known names; auxiliary calls get no 
   assert.equal(spec.attributes["gen_ai.operation.name"], undefined);
   assert.equal(metricOf(written(aux, { request: null, response: null })), null);
 });
+
+Deno.test("enterprise endpoints get their own provider names, and Bedrock calls are chat operations", () => {
+  assert.equal(providerNameOf("bedrock", "bedrock.converse_stream"), "aws.bedrock");
+  assert.equal(providerNameOf("azure", "openai.chat_completions"), "azure.ai.openai");
+  assert.equal(providerNameOf("openrouter", "openai.responses"), "openrouter");
+  assert.equal(
+    providerNameOf("google", "anthropic.messages", "us-east5-aiplatform.googleapis.com"),
+    "gcp.vertex_ai",
+  );
+  assert.equal(providerNameOf("google", "google.generate", "aiplatform.googleapis.com"), "gcp.vertex_ai");
+  assert.equal(
+    providerNameOf("google", "google.generate", "generativelanguage.googleapis.com"),
+    "gcp.gemini",
+  );
+  const bedrock = fakeExchange({
+    provider: "bedrock",
+    api: "bedrock.invoke_stream",
+    target: {
+      host: "bedrock-runtime.us-east-1.amazonaws.com",
+      port: 443,
+      upstreamOrigin: "https://bedrock-runtime.us-east-1.amazonaws.com",
+    },
+  });
+  const spec = spanOf(written(bedrock), { capturePrompts: false });
+  assert.equal(spec.attributes["gen_ai.operation.name"], "chat");
+  assert.equal(spec.attributes["gen_ai.provider.name"], "aws.bedrock");
+  assert.ok(metricOf(written(bedrock)));
+});
+
+Deno.test("a WebSocket connection and its warm-up are no model call; each of its turns is one", () => {
+  const socket = { kind: "websocket" as const, api: "openai.responses_ws", provider: "openai" as const };
+  const connection = fakeExchange({
+    ...socket,
+    request: { method: "GET", path: "/v1/responses", headers: {} },
+  });
+  const closed = spanOf(written(connection, { request: null, response: null }), { capturePrompts: false });
+  assert.equal(closed.name, "GET openai.responses_ws");
+  assert.equal(closed.attributes["gen_ai.operation.name"], undefined);
+  assert.equal(metricOf(written(connection, { request: null, response: null })), null);
+  const turn = fakeExchange(socket);
+  const spec = spanOf(written(turn), { capturePrompts: false });
+  assert.equal(spec.attributes["gen_ai.operation.name"], "chat");
+  assert.equal(spec.attributes["recondo.kind"], "websocket");
+  assert.ok(metricOf(written(turn)));
+});
