@@ -14,7 +14,8 @@ import { detectApi } from "../providers/detect.ts";
 import { providerErrorResponse } from "../providers/errors.ts";
 import type { ApiName, ParsedRequest, ResponseParser } from "../providers/types.ts";
 import type { ResponsesWsSession } from "../providers/mod.ts";
-import { type AzureDeploymentModels, requestDeployment } from "../providers/azure_deployments.ts";
+import type { AzureDeploymentModels } from "../providers/azure_deployments.ts";
+import { azureModelResolver, learnAzureModel } from "./azure_model_view.ts";
 import { clientResponseHead, headerRecord, upstreamRequestRecord } from "./headers.ts";
 import type { Metrics } from "./metrics.ts";
 import { newExchange } from "./new_exchange.ts";
@@ -263,7 +264,9 @@ export async function handleExchange(
     async onEnd(_outcome, parsed) {
       req.signal.removeEventListener("abort", onClientGone);
       record(exchange, deps.metrics);
-      if (parsed?.model) learnAzureModel(exchange, deps.azureModels, view.json, parsed.model);
+      if (parsed?.model) {
+        learnAzureModel(exchange, { models: deps.azureModels, requestJson: view.json, model: parsed.model });
+      }
       const capture = match ? { request: parsedRequest, response: parsed } : null;
       await endExchange(exchange, { chain, tap, parsed, capture });
       countDecisions(exchange, deps.metrics);
@@ -292,34 +295,6 @@ function wholeAnswer(headers: Headers): { upTo: number; exact: boolean } {
   const encoding = (headers.get("content-encoding") ?? "").trim().toLowerCase();
   const exact = encoding !== "gzip" && encoding !== "x-gzip" && encoding !== "br";
   return { upTo: length <= WHOLE_RESPONSE_LIMIT ? length : 0, exact };
-}
-
-/**
- * For Azure OpenAI, sets `view.model` to the model behind the request's deployment when it is known
- * (`providers/azure_deployments.ts`); other providers' views pass unchanged.
- */
-export function azureModelResolver(
-  exchange: Readonly<Exchange>,
-  models: AzureDeploymentModels | undefined,
-): (view: RequestView) => RequestView {
-  if (exchange.provider !== "azure" || !models) return (view) => view;
-  return (view) => {
-    const deployment = requestDeployment(view.path, view.json);
-    const model = deployment ? models.modelOf(exchange.target.host, deployment) : null;
-    return model === (view.model ?? null) ? view : { ...view, model };
-  };
-}
-
-/** Remembers which model an Azure deployment's response named, for the deployment's next requests. */
-export function learnAzureModel(
-  exchange: Readonly<Exchange>,
-  models: AzureDeploymentModels | undefined,
-  json: unknown,
-  model: string,
-): void {
-  if (exchange.provider !== "azure" || !models) return;
-  const deployment = requestDeployment(exchange.request.path, json);
-  if (deployment) models.learn(exchange.target.host, deployment, model);
 }
 
 function applyPatch(

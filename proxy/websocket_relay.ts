@@ -15,12 +15,8 @@ import { jsonOf } from "./request_body.ts";
 import { createWsTurnRecorder } from "./ws_turns.ts";
 import { newExchange } from "./new_exchange.ts";
 import { endExchange } from "./end_exchange.ts";
-import {
-  azureModelResolver,
-  type ExchangeDeps,
-  type ExchangeTarget,
-  learnAzureModel,
-} from "./exchange_handler.ts";
+import type { ExchangeDeps, ExchangeTarget } from "./exchange_handler.ts";
+import { azureModelResolver, learnAzureModel } from "./azure_model_view.ts";
 import { headerRecord } from "./headers.ts";
 
 /** Handshake headers that the WebSocket client sets itself and must not be copied. */
@@ -129,7 +125,11 @@ export async function relayWebSocket(
       sink: deps.sink,
       chain,
       learnModel: (deployment, model) =>
-        learnAzureModel(exchange, deps.azureModels, deployment ? { model: deployment } : undefined, model),
+        learnAzureModel(exchange, {
+          models: deps.azureModels,
+          requestJson: deployment ? { model: deployment } : undefined,
+          model,
+        }),
     })
     : null;
   client.binaryType = "arraybuffer";
