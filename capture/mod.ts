@@ -16,7 +16,7 @@ import { startWorkerCapture } from "./worker_capture.ts";
 
 export type { Capture, CaptureOptions } from "./capture.ts";
 export type { PipelineStats } from "./pipeline.ts";
-export type { PriceFn } from "./persist.ts";
+export type { PriceFn } from "./persist_types.ts";
 export { hashApiKey, loadOrCreateHmacKey } from "./credentials.ts";
 
 /** Starts capture: in a worker, or on this thread when `inProcess` or a `price` function is given. */

@@ -15,18 +15,11 @@ import type { Db } from "../storage/db/db.ts";
 import type { ObjectStore } from "../storage/objects/store.ts";
 import { BodyCollector, MAX_CAPTURED_BODY_BYTES } from "./body_collector.ts";
 import type { Journal, JournalStats } from "./journal.ts";
-import {
-  persistRecord,
-  type PersistResult,
-  planBodies,
-  type PreparedRecord,
-  prepareRecord,
-  type PriceFn,
-  smallBodies,
-  writePrepared,
-  writtenExchanges,
-  type WrittenRecord,
-} from "./persist.ts";
+import { planBodies, smallBodies } from "./body_plan.ts";
+import { persistRecord } from "./persist.ts";
+import type { PersistResult, PriceFn, WrittenRecord } from "./persist_types.ts";
+import { type PreparedRecord, prepareRecord } from "./prepare_record.ts";
+import { writePrepared, writtenExchanges } from "./record_rows.ts";
 import type { OtelStats } from "./otel/export.ts";
 import {
   buildRecord,
