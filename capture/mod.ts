@@ -15,7 +15,7 @@ import { startLocalCapture } from "./local_capture.ts";
 import { startWorkerCapture } from "./worker_capture.ts";
 
 export type { Capture, CaptureOptions } from "./capture.ts";
-export type { PipelineStats } from "./pipeline.ts";
+export type { PipelineStats } from "./pipeline_stats.ts";
 export type { PriceFn } from "./persist_types.ts";
 export { hashApiKey, loadOrCreateHmacKey } from "./credentials.ts";
 

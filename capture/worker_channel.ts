@@ -19,7 +19,7 @@
  */
 import { log } from "../core/log.ts";
 import { type Journal, openJournal } from "./journal.ts";
-import type { PipelineStats } from "./pipeline.ts";
+import type { PipelineStats } from "./pipeline_stats.ts";
 import { encodeRecord, recordOfEnded } from "./record.ts";
 import { WorkerLink } from "./worker_link.ts";
 import type { EndMessage, InitMessage } from "./worker_protocol.ts";

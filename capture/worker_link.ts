@@ -5,7 +5,7 @@
  * through `failed`; the owner (`worker_channel.ts`) decides what comes next.
  * @module
  */
-import type { PipelineStats } from "./pipeline.ts";
+import type { PipelineStats } from "./pipeline_stats.ts";
 import type { FromWorker, InitMessage, ToWorker } from "./worker_protocol.ts";
 
 /** What a link reports to its owner. */
