@@ -8,8 +8,8 @@ import type { DataPaths } from "../config/paths.ts";
 import type { PriceOverride } from "../providers/price_overrides.ts";
 import type { Db } from "../storage/db/db.ts";
 import type { ObjectStore } from "../storage/objects/store.ts";
-import type { PriceFn } from "./persist.ts";
-import type { PipelineStats } from "./pipeline.ts";
+import type { PriceFn } from "./persist_types.ts";
+import type { PipelineStats } from "./pipeline_stats.ts";
 import type { CaptureSink } from "./sink.ts";
 
 /** The part of `config.capture` that capture itself reads (retention runs elsewhere). */

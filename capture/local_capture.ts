@@ -13,7 +13,7 @@ import { loadOrCreateSigningKey, registerSigningKey, signChainHeads } from "../s
 import type { Capture, CaptureOptions } from "./capture.ts";
 import { loadOrCreateHmacKey } from "./credentials.ts";
 import { openJournal } from "./journal.ts";
-import type { PriceFn } from "./persist.ts";
+import type { PriceFn } from "./persist_types.ts";
 import { createPipeline, type Pipeline } from "./pipeline.ts";
 import { type OtelExport, startOtelExport } from "./otel/export.ts";
 

@@ -15,8 +15,8 @@ import { startLocalCapture } from "./local_capture.ts";
 import { startWorkerCapture } from "./worker_capture.ts";
 
 export type { Capture, CaptureOptions } from "./capture.ts";
-export type { PipelineStats } from "./pipeline.ts";
-export type { PriceFn } from "./persist.ts";
+export type { PipelineStats } from "./pipeline_stats.ts";
+export type { PriceFn } from "./persist_types.ts";
 export { hashApiKey, loadOrCreateHmacKey } from "./credentials.ts";
 
 /** Starts capture: in a worker, or on this thread when `inProcess` or a `price` function is given. */

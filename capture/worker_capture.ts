@@ -47,7 +47,7 @@ export const DEFAULT_WORKER_STALL_MS = 60_000;
 /**
  * Starts the worker, waits until it has replayed the journal, and returns the capture. The channel to it
  * is bounded in bytes and spills to a journal of this thread's own; a worker that dies or wedges is
- * replaced (`worker_channel.ts`).
+ * replaced (`worker_channel.ts`, `worker_supervisor.ts`).
  */
 export async function startWorkerCapture(options: WorkerCaptureOptions): Promise<Capture> {
   const env = recordingEnv(options.env);

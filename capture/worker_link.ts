@@ -2,10 +2,10 @@
  * One capture worker thread and the conversation with it: start and wait until it has replayed the
  * journal, post messages, pass on its durability reports, keep its latest stats and when it was last
  * heard from, and close. A worker that fails after it was ready, or is killed as wedged, is reported once
- * through `failed`; the owner (`worker_channel.ts`) decides what comes next.
+ * through `failed`; the owner (`worker_supervisor.ts`) decides what comes next.
  * @module
  */
-import type { PipelineStats } from "./pipeline.ts";
+import type { PipelineStats } from "./pipeline_stats.ts";
 import type { FromWorker, InitMessage, ToWorker } from "./worker_protocol.ts";
 
 /** What a link reports to its owner. */

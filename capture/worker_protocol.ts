@@ -8,7 +8,7 @@ import type { OtelConfig } from "../config/schema.ts";
 import type { Exchange, WsMessage } from "../core/exchange.ts";
 import type { PriceOverride } from "../providers/price_overrides.ts";
 import type { CaptureConfig } from "./capture.ts";
-import type { PipelineStats } from "./pipeline.ts";
+import type { PipelineStats } from "./pipeline_stats.ts";
 import type { CaptureParsed } from "./sink.ts";
 import type { BodyFile } from "./spilling_body.ts";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { prepareRecord, writePrepared } from "../capture/persist.ts";
+import { prepareRecord } from "../capture/prepare_record.ts";
+import { writePrepared } from "../capture/record_rows.ts";
 import { shapedSessionBodies } from "../capture/segments/test_shaped_session.ts";
 import { StaleObjectError } from "./bodies/claims.ts";
 import { readBody } from "./bodies/read.ts";

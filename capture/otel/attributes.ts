@@ -33,7 +33,7 @@ import {
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
 } from "@opentelemetry/semantic-conventions/incubating";
 import type { ProviderName } from "../../core/exchange.ts";
-import type { WrittenRecord } from "../persist.ts";
+import type { WrittenRecord } from "../persist_types.ts";
 
 /** The span of one exchange, ready for `tracer.startSpan`. */
 export interface SpanSpec {

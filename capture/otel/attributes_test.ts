@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Exchange } from "../../core/exchange.ts";
-import type { WrittenRecord } from "../persist.ts";
+import type { WrittenRecord } from "../persist_types.ts";
 import { buildRecord } from "../record.ts";
 import { fakeExchange, fakeParsed, usage } from "../test_exchange.ts";
 import { metricOf, providerNameOf, spanOf } from "./attributes.ts";

@@ -37,7 +37,7 @@ import {
 import type { OtelConfig } from "../../config/schema.ts";
 import { log } from "../../core/log.ts";
 import { RECONDO_VERSION } from "../../core/version.ts";
-import type { WrittenRecord } from "../persist.ts";
+import type { WrittenRecord } from "../persist_types.ts";
 import { metricOf, spanOf } from "./attributes.ts";
 import { exportHeaders } from "./headers.ts";
 
