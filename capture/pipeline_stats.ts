@@ -34,15 +34,12 @@ export interface PipelineStats {
 }
 
 /** The tally behind `PipelineStats`, shared by the pipeline's parts; `createPipeline` owns it. */
-export interface PipelineCounters {
-  /** Records taken by the writer whose batch is not committed yet: still backlog, not persisted. */
-  writing: number;
-  queuedBytes: number;
-  spilled: number;
-  spilledTotal: number;
-  written: number;
-  duplicates: number;
-  failed: number;
-  inFlight: number;
-  spendUsd: Record<string, number>;
-}
+export type PipelineCounters =
+  & Pick<
+    PipelineStats,
+    "queuedBytes" | "spilled" | "spilledTotal" | "written" | "duplicates" | "failed" | "inFlight" | "spendUsd"
+  >
+  & {
+    /** Records taken by the writer whose batch is not committed yet: still backlog, not persisted. */
+    writing: number;
+  };

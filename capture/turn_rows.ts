@@ -5,8 +5,7 @@
  * no model turn (no parsed request) has none of these; its own row is written by `record_rows.ts`.
  * @module
  */
-import { azureDeployment } from "../providers/mod.ts";
-import type { Usage } from "../providers/types.ts";
+import { azureDeployment, zeroUsage } from "../providers/mod.ts";
 import { GENESIS_HASH, sortToolResults, turnHash } from "../storage/chain.ts";
 import type { Db, Queryable, SqlValue } from "../storage/db/db.ts";
 import { packText } from "../storage/packed_text.ts";
@@ -14,16 +13,6 @@ import type { PersistOptions } from "./persist_types.ts";
 import type { PreparedRecord } from "./prepare_record.ts";
 import { resolveSession } from "./sessions.ts";
 import { insert } from "./sql_insert.ts";
-
-const ZERO_USAGE: Usage = {
-  input: 0,
-  cacheRead: 0,
-  cacheWrite5m: 0,
-  cacheWrite1h: 0,
-  output: 0,
-  reasoning: 0,
-  estimated: false,
-};
 
 function hostOf(address: string): string {
   const m = address.match(/^\[?(.*?)\]?:\d+$/);
@@ -76,7 +65,7 @@ export async function writeTurnRows(
   });
   const sessionId = head.id;
   const turnId = ex.id;
-  const usage = response?.usage ?? ZERO_USAGE;
+  const usage = response?.usage ?? zeroUsage();
   // An Azure request names a deployment (in the path, or as the body's `model` on /openai/v1): kept as
   // such, and the model is only what the response says it was.
   const deployment = ex.provider === "azure"
