@@ -136,6 +136,14 @@ export const configSchema = z.object({
   azure: z.object({
     deployments: z.record(z.string().min(1), z.string().min(1)).default({}),
   }).prefault({}),
+  /**
+   * Bedrock requests through an application inference profile name its ARN, not a model. `profiles` maps
+   * each profile ARN to its model id, so policies match and price it from the first request; unmapped
+   * profiles are learned from their InvokeModel answers (Converse answers name no model).
+   */
+  bedrock: z.object({
+    profiles: z.record(z.string().regex(/^arn:/, "must be a profile ARN"), z.string().min(1)).default({}),
+  }).prefault({}),
   /** Budget and throttle alerts posted to webhooks (`config/alerts.ts`); absent: none are raised. */
   alerts: alertsSchema.optional(),
   /** OpenTelemetry export of every exchange (GenAI spans and client metrics), from the capture worker. */

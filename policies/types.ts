@@ -71,8 +71,8 @@ export interface RequestView {
   json: unknown;
   /**
    * The model the gateway resolved when the request itself does not name it: the model behind an Azure
-   * OpenAI deployment (`providers/azure_deployments.ts`). Absent or `null`: the body's `model` or the
-   * path's model is the model (`requestModel` reads them).
+   * OpenAI deployment or a Bedrock application inference profile (`providers/model_aliases.ts`). Absent or
+   * `null`: the body's `model` or the path's model is the model (`requestModel` reads them).
    */
   model?: string | null;
 }

@@ -14,8 +14,7 @@ import { detectApi } from "../providers/detect.ts";
 import { providerErrorResponse } from "../providers/errors.ts";
 import type { ApiName, ParsedRequest, ResponseParser } from "../providers/types.ts";
 import type { ResponsesWsSession } from "../providers/mod.ts";
-import type { AzureDeploymentModels } from "../providers/azure_deployments.ts";
-import { azureModelResolver, learnAzureModel } from "./azure_model_view.ts";
+import { learnAliasModel, modelAliasResolver, type ProviderAliases } from "./model_alias_view.ts";
 import { clientResponseHead, headerRecord, upstreamRequestRecord } from "./headers.ts";
 import type { Metrics } from "./metrics.ts";
 import { newExchange } from "./new_exchange.ts";
@@ -57,8 +56,8 @@ export interface ExchangeDeps {
   };
   /** Attributes connections without proxy authentication by their provider API key. */
   identify(connection: ClientIdentity, headers: Record<string, string>): ClientIdentity;
-  /** The model behind each Azure OpenAI deployment, so policies match and price models, not names. */
-  azureModels?: AzureDeploymentModels;
+  /** The models behind Azure deployments and Bedrock application profiles, so policies see models. */
+  modelAliases?: ProviderAliases;
 }
 
 export interface ExchangeTarget {
@@ -128,7 +127,7 @@ export async function handleExchange(
     }
   }
   let headers = upstreamRequestRecord(requestHeaders, hostHeader(target));
-  const resolveModel = azureModelResolver(exchange, deps.azureModels);
+  const resolveModel = modelAliasResolver(exchange, deps.modelAliases);
   view = resolveModel(view);
   const outcome = await chain.runRequest(exchange, view, (patch) => {
     ({ view, headers } = applyPatch(exchange, view, headers, patch));
@@ -265,7 +264,11 @@ export async function handleExchange(
       req.signal.removeEventListener("abort", onClientGone);
       record(exchange, deps.metrics);
       if (parsed?.model) {
-        learnAzureModel(exchange, { models: deps.azureModels, requestJson: view.json, model: parsed.model });
+        learnAliasModel(exchange, {
+          aliases: deps.modelAliases,
+          requestJson: view.json,
+          model: parsed.model,
+        });
       }
       const capture = match ? { request: parsedRequest, response: parsed } : null;
       await endExchange(exchange, { chain, tap, parsed, capture });

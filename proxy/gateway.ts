@@ -14,7 +14,7 @@ import { parseUpstreamOverride } from "../config/upstream_override.ts";
 import type { ClientIdentity } from "../core/exchange.ts";
 import { log } from "../core/log.ts";
 import { buildChain } from "../policies/build_chain.ts";
-import { createAzureDeploymentModels } from "../providers/azure_deployments.ts";
+import { createModelAliases } from "../providers/model_aliases.ts";
 import type { PolicyChain } from "../policies/chain.ts";
 import type { PolicyServices } from "../policies/types.ts";
 import { ConnectionRegistry } from "./connection_registry.ts";
@@ -149,7 +149,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     overrides,
     parsers: options.parsers ?? null,
     identify: (connection, headers) => resolveIdentity(connection, headers, config.developers),
-    azureModels: createAzureDeploymentModels(() => config.azure.deployments),
+    modelAliases: {
+      azure: createModelAliases(() => config.azure.deployments),
+      bedrock: createModelAliases(() => config.bedrock.profiles),
+    },
     limits: () => ({
       maxBufferedBodyBytes: config.limits.maxBufferedBodyBytes,
       idleTimeoutMs: config.upstream.idleTimeoutMs,

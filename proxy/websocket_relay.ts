@@ -16,7 +16,7 @@ import { createWsTurnRecorder } from "./ws_turns.ts";
 import { newExchange } from "./new_exchange.ts";
 import { endExchange } from "./end_exchange.ts";
 import type { ExchangeDeps, ExchangeTarget } from "./exchange_handler.ts";
-import { azureModelResolver, learnAzureModel } from "./azure_model_view.ts";
+import { learnAliasModel, modelAliasResolver } from "./model_alias_view.ts";
 import { headerRecord } from "./headers.ts";
 
 /** Handshake headers that the WebSocket client sets itself and must not be copied. */
@@ -76,7 +76,7 @@ export async function relayWebSocket(
   const origin = exchange.target.upstreamOrigin;
 
   const chain = deps.chain();
-  const resolveModel = azureModelResolver(exchange, deps.azureModels);
+  const resolveModel = modelAliasResolver(exchange, deps.modelAliases);
   const view = resolveModel({
     method: req.method,
     path,
@@ -125,8 +125,8 @@ export async function relayWebSocket(
       sink: deps.sink,
       chain,
       learnModel: (deployment, model) =>
-        learnAzureModel(exchange, {
-          models: deps.azureModels,
+        learnAliasModel(exchange, {
+          aliases: deps.modelAliases,
           requestJson: deployment ? { model: deployment } : undefined,
           model,
         }),

@@ -2,7 +2,7 @@
  * Azure OpenAI requests name a deployment, not a model. Through the real gateway over TLS, with the fake
  * provider answering as the model behind every deployment: a block-list entry and a spend cap on that model
  * apply to a deployment the config maps from its first request, and to an unmapped one from the request
- * after its first answer named the model (`providers/azure_deployments.ts`), on both Azure path styles.
+ * after its first answer named the model (`providers/model_aliases.ts`), on both Azure path styles.
  */
 import assert from "node:assert/strict";
 import { providerParsers } from "../cli/wiring.ts";

@@ -13,6 +13,7 @@ import { priceUsage } from "../providers/pricing.ts";
 import { EventStreamDecoder } from "../providers/bedrock_event_stream.ts";
 import { startGatewayProcess } from "./agents/gateway_process.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
+import { APP_PROFILE_MODEL } from "./fake_provider/bedrock.ts";
 import { processClient, storedRows, writeTempConfig } from "./support/e2e.ts";
 
 const SANITIZE = { sanitizeResources: false, sanitizeOps: false };
@@ -175,6 +176,57 @@ Deno.test({
         "nothing reached Bedrock",
       );
       client.close();
+    } finally {
+      await gateway.stop().catch(() => {});
+      await fake.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "an application inference profile is seen as its model by policies, mapped or learned, and priced by the answer's model",
+  ...SANITIZE,
+  async fn() {
+    const fake = await startFakeProvider();
+    const profile = (id: string) =>
+      `arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/${id}`;
+    const invoke = (arn: string) => `https://${HOST}/model/${encodeURIComponent(arn)}/invoke`;
+    await using config = await writeTempConfig({
+      bedrock: { profiles: { [profile("mapped")]: "us.anthropic.claude-opus-4-1-20250805-v1:0" } },
+      policies: [{ use: "block-list", options: { models: ["*claude-opus*", `${APP_PROFILE_MODEL}`] } }],
+    });
+    const gateway = await startGatewayProcess({ overrides: { [HOST]: fake.url }, configFile: config.path });
+    try {
+      const client = await processClient(gateway);
+      const send = async (arn: string) => {
+        const res = await fetch(invoke(arn), {
+          method: "POST",
+          client,
+          headers: SIGNED,
+          body: invokeBody("hi"),
+        });
+        return { status: res.status, body: await res.json() as { message?: string; model?: string } };
+      };
+      const mapped = await send(profile("mapped"));
+      assert.equal(mapped.status, 400, JSON.stringify(mapped.body));
+      assert.match(mapped.body.message!, /model us\.anthropic\.claude-opus-4-1/);
+
+      // Unmapped: its first answer names the model it serves; from then on the profile is that model.
+      const first = await send(profile("team-a"));
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.equal(first.body.model, APP_PROFILE_MODEL);
+      const second = await send(profile("team-a"));
+      assert.equal(second.status, 400, JSON.stringify(second.body));
+      assert.match(second.body.message!, new RegExp(`model ${APP_PROFILE_MODEL}`));
+      client.close();
+
+      // Three turns in order: the mapped profile blocked, team-a answered, team-a blocked.
+      const turns = await waitForTurns(join(gateway.dataDir, "recondo.db"), 3);
+      assert.deepEqual(turns.map((t) => t.outcome), ["blocked", "complete", "blocked"]);
+      const turn = turns[1];
+      assert.equal(turn.model, APP_PROFILE_MODEL, "the turn takes the answer's model, not the profile's id");
+      assert.ok(Number(turn.cost_usd) > 0, `priced: ${JSON.stringify(turn)}`);
     } finally {
       await gateway.stop().catch(() => {});
       await fake.close();

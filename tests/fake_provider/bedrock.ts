@@ -81,8 +81,12 @@ export function bedrockRoute(
   }
 }
 
+/** The model the fake's application inference profiles (`…:application-inference-profile/<id>`) serve. */
+export const APP_PROFILE_MODEL = "claude-sonnet-4-5-20250929";
+
 /** Bedrock answers with the base model's name, whatever profile was invoked. */
 function baseModel(id: string): string {
+  if (/^arn:[^:]*:bedrock:[^:]*:[^:]*:application-inference-profile\//.test(id)) return APP_PROFILE_MODEL;
   return id.replace(/^(?:[a-z]{2,4}|global)\.anthropic\./, "").replace(/^anthropic\./, "").replace(
     /-v\d+:\d+$/,
     "",
