@@ -61,12 +61,13 @@ Deno.test({
         configFile,
         JSON.stringify({ policies: POLICIES, alerts: { ...alerts, pollSeconds: 2 } }),
       );
-      await eventually("the reload to be rejected", async () => await reloads("rejected") >= 1, 15_000);
-      assert.ok(
-        gateway.logTail().some((line) =>
-          line.includes("urlFile") && line.includes("readable by group or others")
-        ),
-        gateway.logTail().join("\n"),
+      const unsafe = (line: string) =>
+        line.includes("config.reload_rejected") && line.includes("urlFile") &&
+        line.includes("readable by group or others");
+      await eventually(
+        "the reload to be rejected, naming the URL file",
+        async () => await reloads("rejected") >= 1 && gateway.logTail().some(unsafe),
+        15_000,
       );
       assert.ok(
         !gateway.logTail().some((line) => line.includes(receiver.origin)),
