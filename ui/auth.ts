@@ -1,7 +1,7 @@
 /**
  * UI login: local accounts (scrypt hashes in `ui_users`) or, while no account exists, a bootstrap token
- * written once to `<data dir>/ui-bootstrap-token` (mode 0600) and logged once. Sessions live in
- * `ui_sessions` under the SHA-256 of the cookie value, expire after `idleMs` without use and at the latest
+ * written once to `<data dir>/ui-bootstrap-token` (mode 0600), whose path (not the token) is logged.
+ * Sessions live in `ui_sessions` under the SHA-256 of the cookie value, expire after `idleMs` without use and at the latest
  * `absoluteMs` after login, and carry their own CSRF token.
  * @module
  */
@@ -56,7 +56,7 @@ async function sha256Hex(text: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Reads the bootstrap token, creating it (and logging it once) when missing. */
+/** Reads the bootstrap token, creating it (and logging where it is, once) when missing. */
 async function loadOrCreateBootstrapToken(dataDir: string): Promise<string> {
   const file = join(dataDir, "ui-bootstrap-token");
   try {
@@ -68,10 +68,10 @@ async function loadOrCreateBootstrapToken(dataDir: string): Promise<string> {
   await Deno.mkdir(dataDir, { recursive: true });
   await Deno.writeTextFile(file, `${token}\n`, { mode: 0o600, createNew: true });
   await Deno.chmod(file, 0o600);
+  // The path, never the token: logs leave the machine, and the token is an admin login until an account exists.
   log.info("ui.bootstrap_token", {
-    token,
     file,
-    message: "log in to the UI with this token until you create an account (recondo user add)",
+    message: "log in to the UI with the token in this file until you create an account (recondo user add)",
   });
   return token;
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { refreshLogLevel } from "../core/log.ts";
 import { openSqlite } from "../storage/db/sqlite.ts";
 import { migrate } from "../storage/db/migrate.ts";
 import { upsertUser } from "../storage/ui/users.ts";
@@ -82,6 +83,33 @@ Deno.test("five wrong passwords lock the name for fifteen minutes, even against 
     assert.equal(await t.auth.login("ana", "password-123"), null, "locked");
     t.advance(15 * 60_000 + 1);
     assert.ok(await t.auth.login("ana", "password-123"), "unlocked after the window");
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("the bootstrap token is written to a private file and its path logged, never the token", async () => {
+  const lines: string[] = [];
+  const original = { error: console.error, level: Deno.env.get("RECONDO_LOG") };
+  console.error = (line: unknown) => lines.push(String(line));
+  Deno.env.set("RECONDO_LOG", "info"); // the suite runs at warn; this line is info
+  refreshLogLevel();
+  let t;
+  try {
+    t = await setup();
+  } finally {
+    console.error = original.error;
+    if (original.level === undefined) Deno.env.delete("RECONDO_LOG");
+    else Deno.env.set("RECONDO_LOG", original.level);
+    refreshLogLevel();
+  }
+  try {
+    const token = await t.auth.bootstrapToken();
+    assert.ok(token && token.length >= 24);
+    const logged = lines.find((line) => line.includes('"ui.bootstrap_token"'));
+    assert.ok(logged, lines.join("\n"));
+    assert.match(logged, /ui-bootstrap-token/);
+    assert.ok(!lines.some((line) => line.includes(token)), "the token was logged");
   } finally {
     await t.close();
   }
