@@ -1,8 +1,8 @@
 /**
  * UI login: local accounts (scrypt hashes in `ui_users`) or, while no account exists, a bootstrap token
  * written once to `<data dir>/ui-bootstrap-token` (mode 0600), whose path (not the token) is logged.
- * Sessions live in `ui_sessions` under the SHA-256 of the cookie value, expire after `idleMs` without use and at the latest
- * `absoluteMs` after login, and carry their own CSRF token.
+ * Sessions live in `ui_sessions` under the SHA-256 of the cookie value, expire after `idleMs` without use
+ * and at the latest `absoluteMs` after login, and carry their own CSRF token.
  * @module
  */
 import { join } from "node:path";
