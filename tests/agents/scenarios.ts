@@ -23,8 +23,15 @@ export const SCENARIO_NAMES = [
   "codex-azure",
   "openrouter-sdk",
 ] as const;
-/** Scenarios run only when named: `claude-tool` lets Claude Code run the fake's scripted Bash call. */
-export const OPT_IN_SCENARIO_NAMES = ["claude-tool"] as const;
+/**
+ * Scenarios run only when named: `claude-tool` lets Claude Code run the fake's scripted Bash call; the two
+ * Bedrock application-profile runs need a config of their own (`bedrock_profile_agents_test.ts`).
+ */
+export const OPT_IN_SCENARIO_NAMES = [
+  "claude-tool",
+  "claude-bedrock-profile",
+  "claude-bedrock-opus-profile",
+] as const;
 export type ScenarioName = typeof SCENARIO_NAMES[number] | typeof OPT_IN_SCENARIO_NAMES[number];
 
 /** What a scenario needs from the harness to build its command line. */
@@ -270,8 +277,35 @@ const CLAUDE_BEDROCK: Scenario = {
   }],
 };
 
+/** Application inference profiles (`bedrock.profiles`) Claude Code is pointed at by `ANTHROPIC_MODEL`. */
+export const BEDROCK_APP_PROFILES = {
+  "claude-bedrock-profile":
+    `arn:aws:bedrock:${BEDROCK_REGION}:123456789012:application-inference-profile/team-a`,
+  "claude-bedrock-opus-profile":
+    `arn:aws:bedrock:${BEDROCK_REGION}:123456789012:application-inference-profile/opus-team`,
+} as const;
+
+/** Claude Code in Bedrock mode on an application inference profile: the path names the profile's ARN. */
+function claudeBedrockProfile(name: keyof typeof BEDROCK_APP_PROFILES): Scenario {
+  const arn = BEDROCK_APP_PROFILES[name];
+  // The AWS SDK encodes the ARN as one path segment; accept `:` and `/` raw or percent-encoded.
+  const encoded = arn.replace(/[:/]/g, (c) => `(?:${c === ":" ? ":|%3A" : "/|%2F"})`).replaceAll(".", "\\.");
+  return {
+    ...CLAUDE_BEDROCK,
+    name,
+    env: (ctx) => ({ ...CLAUDE_BEDROCK.env(ctx), ANTHROPIC_MODEL: arn }),
+    expect: [{
+      method: "POST",
+      path: new RegExp(`^/model/${encoded}/invoke-with-response-stream$`, "i"),
+      host: `bedrock-runtime.${BEDROCK_REGION}.amazonaws.com`,
+    }],
+  };
+}
+
 /** All scenarios by name. */
 export const SCENARIOS: Record<ScenarioName, Scenario> = {
+  "claude-bedrock-profile": claudeBedrockProfile("claude-bedrock-profile"),
+  "claude-bedrock-opus-profile": claudeBedrockProfile("claude-bedrock-opus-profile"),
   claude: CLAUDE,
   "claude-bedrock": CLAUDE_BEDROCK,
   "claude-tool": {
