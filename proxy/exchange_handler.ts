@@ -16,6 +16,7 @@ import type { ApiName, ParsedRequest, ResponseParser } from "../providers/types.
 import type { ResponsesWsSession } from "../providers/mod.ts";
 import { learnAliasModel, modelAliasResolver, type ProviderAliases } from "./model_alias_view.ts";
 import { clientResponseHead, headerRecord, upstreamRequestRecord } from "./headers.ts";
+import { countDecisions, recordExchange } from "./exchange_metrics.ts";
 import type { Metrics } from "./metrics.ts";
 import { newExchange } from "./new_exchange.ts";
 import { endExchange } from "./end_exchange.ts";
@@ -94,7 +95,7 @@ export async function handleExchange(
     exchange.outcome = outcome;
     exchange.timing.end = Date.now();
     exchange.response = { status: response.status, headers: headerRecord(response.headers) };
-    record(exchange, deps.metrics);
+    recordExchange(exchange, deps.metrics);
     const capture = parsedRequest ? { request: parsedRequest, response: null } : null;
     void endExchange(exchange, { chain, tap, parsed: null, capture }).then(() =>
       countDecisions(exchange, deps.metrics)
@@ -262,7 +263,7 @@ export async function handleExchange(
     clientGone: () => req.signal.aborted,
     async onEnd(_outcome, parsed) {
       req.signal.removeEventListener("abort", onClientGone);
-      record(exchange, deps.metrics);
+      recordExchange(exchange, deps.metrics);
       if (parsed?.model) {
         learnAliasModel(exchange, {
           aliases: deps.modelAliases,
@@ -328,31 +329,6 @@ function blockResponse(exchange: Exchange, block: Block): Response {
     block.reason,
     block.headers,
   );
-}
-
-function record(exchange: Exchange, metrics: Metrics): void {
-  const status = String(exchange.response?.status ?? 0);
-  metrics.exchanges.inc({ provider: exchange.provider, status, outcome: exchange.outcome ?? "unknown" });
-  if (exchange.timing.end) {
-    metrics.exchangeDuration.observe(
-      { provider: exchange.provider },
-      (exchange.timing.end - exchange.timing.start) / 1000,
-    );
-  }
-}
-
-const counted = new WeakMap<Exchange, number>();
-
-function countDecisions(exchange: Exchange, metrics: Metrics): void {
-  const from = counted.get(exchange) ?? 0;
-  for (const decision of exchange.decisions.slice(from)) {
-    metrics.decisions.inc({
-      policy: decision.policy,
-      kind: decision.kind,
-      enforced: String(decision.enforced),
-    });
-  }
-  counted.set(exchange, exchange.decisions.length);
 }
 
 /** The request body's size: buffered length, else its declared content-length, else unknown (0). */

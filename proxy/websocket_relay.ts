@@ -18,6 +18,7 @@ import { endExchange } from "./end_exchange.ts";
 import type { ExchangeDeps, ExchangeTarget } from "./exchange_handler.ts";
 import { learnAliasModel, modelAliasResolver } from "./model_alias_view.ts";
 import { headerRecord } from "./headers.ts";
+import { countDecisions, recordExchange } from "./exchange_metrics.ts";
 
 /** Handshake headers that the WebSocket client sets itself and must not be copied. */
 const HANDSHAKE_HEADERS = new Set([
@@ -85,14 +86,19 @@ export async function relayWebSocket(
     json: undefined,
   });
   const verdict = await chain.runRequest(exchange, view, () => view, req.signal);
+  countDecisions(exchange, deps.metrics);
   if (verdict.kind === "block") {
     exchange.outcome = "blocked";
-    return providerErrorResponse(
+    exchange.timing.end = Date.now();
+    const refusal = providerErrorResponse(
       exchange.provider,
       verdict.block.status,
       verdict.block.errorKind ?? "blocked",
       verdict.block.reason,
     );
+    exchange.response = { status: refusal.status, headers: headerRecord(refusal.headers) };
+    recordExchange(exchange, deps.metrics);
+    return refusal;
   }
 
   const wsUrl = origin.replace(/^http/, "ws") + path;
@@ -194,6 +200,7 @@ export async function relayWebSocket(
         json: jsonOf(bytes, "application/json"),
       });
       const result = await chain.runClientMessage(exchange, message);
+      countDecisions(exchange, deps.metrics);
       if (result.kind === "forward") {
         sendUpstream(result.message.body === bytes ? data : new TextDecoder().decode(result.message.body!));
         return;
@@ -225,7 +232,9 @@ export async function relayWebSocket(
     turns?.close(outcome);
     deps.metrics.exchanges.inc({ provider: exchange.provider, status: "101", outcome: outcome ?? "unknown" });
     // The connection is recorded with its whole transcript; its model turns were recorded one by one.
-    void endExchange(exchange, { chain, tap, parsed: null, capture: null });
+    void endExchange(exchange, { chain, tap, parsed: null, capture: null }).then(() =>
+      countDecisions(exchange, deps.metrics)
+    );
   };
   upstream.onclose = (event) => {
     afterHeld(() => {

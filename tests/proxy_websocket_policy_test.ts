@@ -76,8 +76,59 @@ Deno.test({
         "message",
         "block",
       ]]);
+      // The decisions on messages count in /metrics like an HTTP exchange's (the dashboard's block panels).
+      const metrics = await (await fetch(`${gw.proxyUrl}/metrics`)).text();
+      for (const kind of ["modify", "block"]) {
+        assert.match(
+          metrics,
+          new RegExp(
+            `^recondo_policy_decisions_total\\{policy="ws-guard",kind="${kind}",enforced="true"\\} 1$`,
+            "m",
+          ),
+          metrics,
+        );
+      }
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name: "a WebSocket handshake refused by the chain answers in the provider's format and counts in /metrics",
+  ...SANITIZE,
+  async fn() {
+    let upgrades = 0;
+    await using upstream = startUpstream((req) => {
+      upgrades++;
+      return Deno.upgradeWebSocket(req).response;
+    });
+    await using gw = await startTestGateway({
+      config: { policies: [{ use: "block-list", options: { providers: ["openai"], status: 400 } }] },
+      overrides: { "api.openai.com": upstream.origin },
+    });
+    const res = await fetch("https://api.openai.com/v1/responses", {
+      client: gw.client,
+      headers: {
+        connection: "upgrade",
+        upgrade: "websocket",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "sec-websocket-version": "13",
+      },
+    });
+    assert.equal(res.status, 400);
+    assert.match((await res.json()).error.message, /provider openai/);
+    assert.equal(upgrades, 0, "nothing reached the upstream");
+    const metrics = await (await fetch(`${gw.proxyUrl}/metrics`)).text();
+    assert.match(
+      metrics,
+      /^recondo_policy_decisions_total\{policy="block-list",kind="block",enforced="true"\} 1$/m,
+      metrics,
+    );
+    assert.match(
+      metrics,
+      /^recondo_exchanges_total\{provider="openai",status="400",outcome="blocked"\} 1$/m,
+      metrics,
+    );
   },
 });
