@@ -77,14 +77,19 @@ export function converseUsage(raw: RawUsage): Usage {
   };
 }
 
-/** OpenAI Responses `usage`: `input_tokens` includes `input_tokens_details.cached_tokens`. */
+/**
+ * OpenAI Responses `usage`: `input_tokens` includes `input_tokens_details.cached_tokens` and, where
+ * OpenRouter reports cache writes (Anthropic and Gemini models behind it), `cache_write_tokens`.
+ */
 export function openaiResponsesUsage(raw: RawUsage): Usage {
-  const cached = count(record(raw.input_tokens_details)?.cached_tokens);
+  const details = record(raw.input_tokens_details);
+  const cached = count(details?.cached_tokens);
+  const written = count(details?.cache_write_tokens);
   const output = count(raw.output_tokens);
   return {
-    input: Math.max(0, count(raw.input_tokens) - cached),
+    input: Math.max(0, count(raw.input_tokens) - cached - written),
     cacheRead: cached,
-    cacheWrite5m: 0,
+    cacheWrite5m: written,
     cacheWrite1h: 0,
     output,
     reasoning: Math.min(output, count(record(raw.output_tokens_details)?.reasoning_tokens)),
@@ -92,14 +97,19 @@ export function openaiResponsesUsage(raw: RawUsage): Usage {
   };
 }
 
-/** OpenAI Chat Completions `usage`: `prompt_tokens` includes `prompt_tokens_details.cached_tokens`. */
+/**
+ * OpenAI Chat Completions `usage`: `prompt_tokens` includes `prompt_tokens_details.cached_tokens` and, where
+ * OpenRouter reports cache writes, `prompt_tokens_details.cache_write_tokens` (5-minute writes: the default).
+ */
 export function openaiChatUsage(raw: RawUsage): Usage {
-  const cached = count(record(raw.prompt_tokens_details)?.cached_tokens);
+  const details = record(raw.prompt_tokens_details);
+  const cached = count(details?.cached_tokens);
+  const written = count(details?.cache_write_tokens);
   const output = count(raw.completion_tokens);
   return {
-    input: Math.max(0, count(raw.prompt_tokens) - cached),
+    input: Math.max(0, count(raw.prompt_tokens) - cached - written),
     cacheRead: cached,
-    cacheWrite5m: 0,
+    cacheWrite5m: written,
     cacheWrite1h: 0,
     output,
     reasoning: Math.min(output, count(record(raw.completion_tokens_details)?.reasoning_tokens)),

@@ -54,6 +54,27 @@ Deno.test("OpenAI prompt counts include cached tokens, which are moved to cacheR
   );
 });
 
+Deno.test("OpenRouter's cache writes, inside the prompt count, are moved to cacheWrite5m", () => {
+  // As OpenRouter's usage-accounting docs show them (a Claude model behind its Chat Completions API).
+  assert.deepEqual(
+    openaiChatUsage({
+      prompt_tokens: 2_194,
+      completion_tokens: 2,
+      prompt_tokens_details: { cached_tokens: 0, cache_write_tokens: 2_000, audio_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0 },
+    }),
+    usageOf({ input: 194, cacheWrite5m: 2_000, output: 2 }),
+  );
+  assert.deepEqual(
+    openaiResponsesUsage({
+      input_tokens: 5_000,
+      input_tokens_details: { cached_tokens: 3_000, cache_write_tokens: 1_500 },
+      output_tokens: 40,
+    }),
+    usageOf({ input: 500, cacheRead: 3_000, cacheWrite5m: 1_500, output: 40 }),
+  );
+});
+
 Deno.test("Gemini thoughts are output (not part of candidates) and tool-use prompt tokens are input", () => {
   assert.deepEqual(
     geminiUsage({
