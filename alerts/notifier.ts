@@ -75,6 +75,8 @@ export async function startAlertNotifier(
   let running: Promise<void> | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
+  /** Claims refused in a row (the database unreachable): the next claim waits `retryDelay` of it. */
+  let claimFailures = 0;
 
   const remember = (key: string): boolean => {
     if (seen.has(key)) return false;
@@ -90,20 +92,29 @@ export async function startAlertNotifier(
     kick();
   };
 
-  const claimQueued = async () => {
+  /**
+   * Claims queued alerts in order; `false` when the database refused one. That alert stays first in the
+   * queue and is claimed again after a backoff: a budget's threshold is crossed once per period, so an
+   * alert dropped here would never be raised again.
+   */
+  const claimQueued = async (): Promise<boolean> => {
     while (queue.length > 0) {
-      const alert = queue.shift()!;
+      const alert = queue[0];
       const targets = (current?.webhooks ?? []).filter((w) =>
         !w.events || w.events.includes(alert.kind as never)
       );
       try {
         const raised = await claimAlert(db, alert, targets);
+        queue.shift();
+        claimFailures = 0;
         if (raised) log.warn("alert.raised", { id: alert.id, kind: alert.kind, key: alert.dedupeKey });
       } catch (error) {
-        seen.delete(alert.dedupeKey); // the next crossing or refusal may try again
-        log.error("alert.claim_failed", { key: alert.dedupeKey, error });
+        claimFailures++;
+        log.error("alert.claim_failed", { key: alert.dedupeKey, attempt: claimFailures, error });
+        return false;
       }
     }
+    return true;
   };
 
   const attempt = async (due: DueDelivery, webhook: Webhook | undefined, config: AlertsConfig) => {
@@ -162,7 +173,8 @@ export async function startAlertNotifier(
     const config = current.config;
     const next = await nextDueAt(db).catch(() => null);
     const poll = config.pollSeconds * 1000;
-    const delay = next === null ? poll : Math.max(0, Math.min(poll, next - now()));
+    let delay = next === null ? poll : Math.max(0, Math.min(poll, next - now()));
+    if (queue.length > 0) delay = Math.min(delay, retryDelay(claimFailures, config)); // unclaimed alerts
     clearTimeout(timer);
     const handle = setTimeout(kick, delay);
     Deno.unrefTimer(handle); // a pending retry never keeps the process alive
@@ -171,16 +183,17 @@ export async function startAlertNotifier(
 
   function kick() {
     if (running || closed || !current) return;
+    let claimed = true;
     running = (async () => {
       try {
-        await claimQueued();
+        claimed = await claimQueued();
         await deliverDue();
       } catch (error) {
         log.error("alert.pump_failed", { error });
       }
     })().finally(() => {
       running = null;
-      if (queue.length > 0) kick();
+      if (queue.length > 0 && claimed) kick();
       else void schedule();
     });
   }

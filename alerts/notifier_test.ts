@@ -196,3 +196,46 @@ Deno.test("a webhook needs exactly one of url and urlFile, and a URL file others
     await Deno.remove(urlFile);
   }
 });
+
+testBothEngines(
+  "an alert the database refuses to record is claimed again after a backoff, not lost for its period",
+  async ({ db }) => {
+    const receiver = startWebhookReceiver({ secret: "s" });
+    let refusals = 2;
+    // The database refuses the first two claims (a connection lost, a failover), then recovers.
+    const flaky = {
+      ...db,
+      engine: db.engine,
+      run: db.run.bind(db),
+      query: db.query.bind(db),
+      exec: db.exec.bind(db),
+      close: db.close.bind(db),
+      transaction<T>(
+        fn: (tx: Parameters<Parameters<typeof db.transaction>[0]>[0]) => Promise<T>,
+      ): Promise<T> {
+        if (refusals > 0) {
+          refusals--;
+          return Promise.reject(new Error("connection terminated unexpectedly"));
+        }
+        return db.transaction(fn);
+      },
+    } as typeof db;
+    const config = alertsSchema.parse({
+      webhooks: [{ url: `${receiver.origin}/hook` }],
+      retryBaseMs: 50,
+      pollSeconds: 1,
+    });
+    const notifier = await startAlertNotifier(flaky, config, { gatewayId: "gw" });
+    try {
+      notifier.sink.budgetSettled(WINDOW, { beforeMicros: 0, afterMicros: 6_000_000 }, Date.now());
+      await receiver.waitFor((posts) => posts.length >= 1, 10_000);
+      assert.equal(refusals, 0, "both refusals were met");
+      assert.equal(receiver.posts[0].json.threshold, 50);
+      const rows = await listAlerts(db);
+      assert.equal(rows.length, 1);
+    } finally {
+      await notifier.close();
+      await receiver.close();
+    }
+  },
+);
