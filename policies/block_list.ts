@@ -26,7 +26,7 @@ const options = z.object({
   message: z.string().default("Blocked by your organisation's Recondo policy ({what})."),
   /**
    * 400 by default: every client shows a 400's message and stops, while Claude Code words a 403 as
-   * "Failed to authenticate" and Codex retries any other 4xx for up to 13 s (measured, CLIENTS.md).
+   * "Failed to authenticate" and Codex retries any other 4xx for up to 13 s (measured with the real CLIs, tests/agents_test.ts).
    */
   status: z.number().int().min(400).max(599).default(400),
 });

@@ -54,7 +54,7 @@ const options = z.object({
    * sends one) or `allow`.
    */
   uninspectable: z.enum(["block", "allow"]).default("block"),
-  /** 400 by default: every client shows a 400's message and stops retrying (CLIENTS.md). */
+  /** 400 by default: every client shows a 400's message and stops retrying (as tests/agents_test.ts shows). */
   status: z.number().int().min(400).max(599).default(400),
   /** What the developer reads on a block; `{rules}` and `{where}` are filled in. Never contains the secret. */
   message: z.string().default(

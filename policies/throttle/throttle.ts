@@ -31,7 +31,7 @@ const limit = z.object({
 
 const options = z.object({
   limits: z.array(limit).min(1),
-  /** 429 so agents wait `retry-after` and try again (they do, CLIENTS.md). */
+  /** 429 so agents wait `retry-after` and try again (they do: tests/spend_cap_agents_test.ts runs the real CLIs). */
   status: z.number().int().min(400).max(599).default(429),
 });
 

@@ -112,7 +112,7 @@ const CODEX_QUIET = [
   "api_key_model_discovery",
 ];
 
-/** Codex's HTTP-only mode: a custom provider for the same host with WebSockets off (CLIENTS.md). */
+/** Codex's HTTP-only mode: a custom provider for the same host with WebSockets off. */
 const codexHttpProvider = (ctx: ScenarioContext) => [
   "-c",
   "model_provider=oai",
@@ -168,7 +168,7 @@ export const VERTEX_REGION = "us-east5";
 /** Vertex AI's hosts: the regional one, and the global one (location `global`, express mode). */
 export const VERTEX_HOSTS = [`${VERTEX_REGION}-aiplatform.googleapis.com`, "aiplatform.googleapis.com"];
 
-/** Claude Code on Vertex AI without Google credentials (`CLAUDE_CODE_SKIP_VERTEX_AUTH`), CLIENTS.md. */
+/** Claude Code on Vertex AI without Google credentials (`CLAUDE_CODE_SKIP_VERTEX_AUTH`). */
 const CLAUDE_VERTEX: Scenario = {
   name: "claude-vertex",
   bin: "claude",
@@ -253,7 +253,7 @@ export const BEDROCK_REGION = "us-east-1";
 export const BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 
 /**
- * Claude Code in Bedrock mode (CLIENTS.md "Claude Code on Amazon Bedrock"): skip-auth sends no SigV4
+ * Claude Code in Bedrock mode (README, "Amazon Bedrock"): skip-auth sends no SigV4
  * signature, the region picks `bedrock-runtime.<region>.amazonaws.com`, the model is an inference profile.
  */
 const CLAUDE_BEDROCK: Scenario = {
