@@ -217,7 +217,7 @@ Deno.test({
  */
 const BLOCK_MESSAGE = "RECONDO-BLOCKED for the contractors team";
 /** The block-list entry on the enterprise endpoints' providers (first in the chain, so it answers them). */
-const PROVIDER_BLOCK_MESSAGE = "RECONDO-BLOCKED: Azure and OpenRouter are closed";
+const PROVIDER_BLOCK_MESSAGE = "RECONDO-BLOCKED: this enterprise endpoint is closed";
 const blocked = sharedRun(async () => {
   const configFile = await Deno.makeTempFile({ prefix: "recondo-agents-config-", suffix: ".json" });
   try {
@@ -229,7 +229,13 @@ const blocked = sharedRun(async () => {
         policies: [
           {
             use: "block-list",
-            options: { providers: ["azure", "openrouter"], status: 400, message: PROVIDER_BLOCK_MESSAGE },
+            // Bedrock, Azure and OpenRouter by provider; Vertex (provider anthropic or google) by host.
+            options: {
+              providers: ["azure", "openrouter", "bedrock"],
+              hosts: ["*aiplatform.googleapis.com"],
+              status: 400,
+              message: PROVIDER_BLOCK_MESSAGE,
+            },
           },
           { use: "block-list", options: { teams: ["contractors"], status: 400, message: BLOCK_MESSAGE } },
         ],
@@ -274,7 +280,13 @@ Deno.test({
 });
 
 /** The scenarios whose provider the first block-list entry closes; every other one meets the team's. */
-const PROVIDER_BLOCKED: readonly ScenarioName[] = ["codex-azure", "openrouter-sdk"];
+const PROVIDER_BLOCKED: readonly ScenarioName[] = [
+  "codex-azure",
+  "openrouter-sdk",
+  "claude-bedrock",
+  "claude-vertex",
+  "gemini-vertex",
+];
 const BLOCKED = [
   {
     scenarios: SCENARIO_NAMES.filter((name) => !PROVIDER_BLOCKED.includes(name)),

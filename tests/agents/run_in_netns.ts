@@ -49,8 +49,6 @@ const PROVIDER_HOSTS = [
   OPENROUTER_HOST,
   `bedrock-runtime.${BEDROCK_REGION}.amazonaws.com`,
 ];
-/** Hosts the gateway's defaults do not name (an Azure resource is per customer): intercepted by config. */
-const EXTRA_INTERCEPT = [AZURE_HOST, OPENROUTER_HOST, ...VERTEX_HOSTS];
 
 /** Streamed in three deltas, 10 ms apart, so the gateway relays a real multi-event stream. */
 const ANSWER = ["RECONDO-", "FAKE-", "OK"];
@@ -163,7 +161,8 @@ async function main(): Promise<number> {
       gateway = await startGatewayProcess({
         overrides: Object.fromEntries(PROVIDER_HOSTS.map((host) => [host, fake.url])),
         extraCaFile: fakeCaFile,
-        configFile: await interceptingConfig(work, args.configFile),
+        // No `intercept` added: the defaults must cover every provider host the scenarios reach.
+        configFile: args.configFile,
         proxyAuth: args.proxyAuth,
       });
     }
@@ -203,14 +202,6 @@ async function main(): Promise<number> {
 }
 
 /** The given config file (or none) with {@link EXTRA_INTERCEPT} added to `intercept`, written into `work`. */
-async function interceptingConfig(work: string, configFile: string | undefined): Promise<string> {
-  const config = configFile ? JSON.parse(await Deno.readTextFile(configFile)) : {};
-  config.intercept = [...new Set([...(config.intercept ?? []), ...EXTRA_INTERCEPT])];
-  const path = join(work, "gateway-config.json");
-  await Deno.writeTextFile(path, JSON.stringify(config));
-  return path;
-}
-
 /** The turns the gateway persisted, once its capture backlog is empty (read-only, beside the running gateway). */
 async function capturedTurns(gateway: GatewayProcess): Promise<Record<string, unknown>[]> {
   // The capture worker reports its counts every 200 ms, so "nothing queued" can predate the last exchange:
