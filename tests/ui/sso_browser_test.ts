@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { makeTestCertificate } from "../fake_provider/tls.ts";
 import { startUiListener, type UiListener } from "../../ui/listen.ts";
-import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from "./browser.ts";
+import { CHROMIUM, CHROMIUM_ARGS, login, requireChromium } from "./browser.ts";
 import { startOidcProvider } from "./oidc_provider.ts";
-import { startUiStack } from "./stack.ts";
+import { ADMIN, startUiStack } from "./stack.ts";
 import { freePort } from "../support/ports.ts";
 
 const ARTIFACTS = join(new URL("../..", import.meta.url).pathname, "test-artifacts", "ui");
@@ -208,6 +208,11 @@ Deno.test({
       const replay = await tab.goto(callback);
       assert.equal(replay?.status(), 400, "the same callback twice is refused");
       assert.match(await tab.locator("main").innerText(), /no pending single sign-on/);
+
+      // Local accounts still work beside single sign-on: the same login page takes a password.
+      await browser.clearCookies(); // a fresh browser: no session, no pending sign-on
+      await login(tab, base, ADMIN.name, ADMIN.password);
+      assert.match(await tab.locator("header .who").innerText(), new RegExp(`${ADMIN.name}\\s+admin`));
     } catch (error) {
       // Where the browser was when it failed, for the CI artifacts.
       const page = browser.pages()[0];
