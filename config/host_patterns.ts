@@ -5,7 +5,7 @@
  * against them, and turns them into the DNS subtrees the CA's X.509 name constraints permit.
  * @module
  */
-import { AWS_REGIONS, GCP_REGIONS } from "./provider_regions.ts";
+import { AWS_FIPS_REGIONS, AWS_REGIONS, GCP_REGIONS } from "./provider_regions.ts";
 
 const LABEL_OR_PATTERN = /^[a-z0-9*-]{1,63}$/;
 
@@ -15,6 +15,7 @@ const LABEL_OR_PATTERN = /^[a-z0-9*-]{1,63}$/;
  */
 const ENUMERATED: Record<string, readonly string[]> = {
   "bedrock-runtime.*.amazonaws.com": AWS_REGIONS,
+  "bedrock-runtime-fips.*.amazonaws.com": AWS_FIPS_REGIONS,
   "*-aiplatform.googleapis.com": GCP_REGIONS,
 };
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { AWS_REGIONS, GCP_REGIONS } from "./provider_regions.ts";
+import { AWS_FIPS_REGIONS, AWS_REGIONS, GCP_REGIONS } from "./provider_regions.ts";
 import {
   compileHostMatcher,
   hostPatternProblem,
@@ -30,10 +30,11 @@ Deno.test("exact entries and patterns mix in one matcher", () => {
   assert.equal(matches("a.b.openai.azure.com"), false);
 });
 
-Deno.test("the default intercept list holds all six enterprise patterns and validates", () => {
+Deno.test("the default intercept list holds all seven enterprise patterns and validates", () => {
   for (
     const entry of [
       "bedrock-runtime.*.amazonaws.com",
+      "bedrock-runtime-fips.*.amazonaws.com",
       "*-aiplatform.googleapis.com",
       "aiplatform.googleapis.com",
       "*.openai.azure.com",
@@ -42,6 +43,13 @@ Deno.test("the default intercept list holds all six enterprise patterns and vali
     ]
   ) assert.ok(DEFAULT_INTERCEPT_HOSTS.includes(entry), entry);
   for (const entry of DEFAULT_INTERCEPT_HOSTS) assert.equal(hostPatternProblem(entry), null, entry);
+  const matches = compileHostMatcher(DEFAULT_INTERCEPT_HOSTS);
+  assert.ok(matches("bedrock-runtime-fips.us-gov-west-1.amazonaws.com"));
+  assert.equal(
+    matches("bedrock-fips.us-east-1.amazonaws.com"),
+    false,
+    "the control plane is no model endpoint",
+  );
 });
 
 Deno.test("the CA permits each region's exact name for mid-name wildcards, the suffix for a leading one", () => {
@@ -49,6 +57,9 @@ Deno.test("the CA permits each region's exact name for mid-name wildcards, the s
   assert.equal(bedrock.length, AWS_REGIONS.length);
   assert.ok(bedrock.includes("bedrock-runtime.us-east-1.amazonaws.com"));
   assert.ok(bedrock.every((name) => name.startsWith("bedrock-runtime.") && !name.includes("*")));
+  const fips = permittedNamesFor("bedrock-runtime-fips.*.amazonaws.com");
+  assert.equal(fips.length, AWS_FIPS_REGIONS.length);
+  assert.ok(fips.includes("bedrock-runtime-fips.us-gov-west-1.amazonaws.com"));
   const vertex = permittedNamesFor("*-aiplatform.googleapis.com");
   assert.equal(vertex.length, GCP_REGIONS.length);
   assert.ok(vertex.includes("us-east5-aiplatform.googleapis.com"));

@@ -10,6 +10,21 @@
  * @module
  */
 
+/**
+ * AWS regions with a FIPS 140 Bedrock runtime endpoint, `bedrock-runtime-fips.<region>.amazonaws.com`
+ * (US, GovCloud and Canada, where AWS offers FIPS endpoints).
+ */
+export const AWS_FIPS_REGIONS: readonly string[] = [
+  "ca-central-1",
+  "ca-west-1",
+  "us-east-1",
+  "us-east-2",
+  "us-gov-east-1",
+  "us-gov-west-1",
+  "us-west-1",
+  "us-west-2",
+];
+
 /** AWS regions (commercial and GovCloud) where `bedrock-runtime.<region>.amazonaws.com` may answer. */
 export const AWS_REGIONS: readonly string[] = [
   "af-south-1",

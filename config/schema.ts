@@ -19,6 +19,7 @@ export const DEFAULT_INTERCEPT_HOSTS: readonly string[] = [
   "generativelanguage.googleapis.com",
   "cloudcode-pa.googleapis.com",
   "bedrock-runtime.*.amazonaws.com",
+  "bedrock-runtime-fips.*.amazonaws.com",
   "*-aiplatform.googleapis.com",
   "aiplatform.googleapis.com",
   "*.openai.azure.com",
