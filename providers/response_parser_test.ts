@@ -121,9 +121,15 @@ Deno.test("random bytes and mutated fixtures never make a parser throw", () => {
       "openai.responses",
       "openai.chat_completions",
       "google.generate",
+      "bedrock.invoke",
+      "bedrock.invoke_stream",
+      "bedrock.converse",
+      "bedrock.converse_stream",
     ] as const
   ) {
-    for (const type of ["text/event-stream", "application/json", null]) {
+    for (
+      const type of ["text/event-stream", "application/json", "application/vnd.amazon.eventstream", null]
+    ) {
       const { result } = parseBytes(api, type, noise, [100, 2000]);
       assert.equal(result.partial, true, `${api} ${type}`);
     }

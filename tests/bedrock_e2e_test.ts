@@ -11,7 +11,10 @@ import { join } from "node:path";
 import { hashApiKey } from "../capture/credentials.ts";
 import { priceUsage } from "../providers/pricing.ts";
 import { EventStreamDecoder } from "../providers/bedrock_event_stream.ts";
+import { providerParsers } from "../cli/wiring.ts";
 import { startGatewayProcess } from "./agents/gateway_process.ts";
+import { startTestGateway } from "./support/gateway.ts";
+import { MemorySink } from "./support/memory_sink.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
 import { APP_PROFILE_MODEL } from "./fake_provider/bedrock.ts";
 import { processClient, storedRows, writeTempConfig } from "./support/e2e.ts";
@@ -229,6 +232,46 @@ Deno.test({
       assert.ok(Number(turn.cost_usd) > 0, `priced: ${JSON.stringify(turn)}`);
     } finally {
       await gateway.stop().catch(() => {});
+      await fake.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "in observe mode a redaction of a SigV4-signed body is recorded only: the signed body reaches Bedrock unchanged",
+  ...SANITIZE,
+  async fn() {
+    const fake = await startFakeProvider();
+    const sink = new MemorySink();
+    await using gw = await startTestGateway({
+      sink,
+      parsers: providerParsers,
+      config: { policies: [{ use: "redact-secrets", mode: "observe" }] },
+      overrides: { [HOST]: fake.url },
+    });
+    try {
+      const secret = "ghp_" + "Zq8Rt2Lm5Nx7Pw3Ks9Vb4Hc6Jd1Fg0Ya2Eu7";
+      const body = invokeBody(`deploy with token ${secret}`);
+      const res = await fetch(`https://${HOST}/model/${encodeURIComponent(PROFILE)}/invoke`, {
+        method: "POST",
+        client: gw.client,
+        headers: SIGNED,
+        body,
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      await res.body?.cancel();
+      const sent = fake.requests.filter((r) => r.path.includes("/model/"));
+      assert.equal(sent.length, 1, "the request reached Bedrock");
+      assert.equal(new TextDecoder().decode(sent[0].body), body, "its signed body unchanged");
+      const [captured] = await sink.waitFor(1);
+      const decision = captured.exchange.decisions.find((d) => d.policy === "redact-secrets");
+      assert.ok(decision, JSON.stringify(captured.exchange.decisions));
+      assert.deepEqual(
+        [decision.kind, decision.enforced, decision.detail?.signedRequest],
+        ["modify", false, "modify-recorded-only"],
+      );
+    } finally {
       await fake.close();
     }
   },

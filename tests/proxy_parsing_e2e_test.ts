@@ -3,6 +3,7 @@
  * parsed response and the provider's exact usage, and event hooks can stop a stream mid-way.
  */
 import assert from "node:assert/strict";
+import { EventStreamDecoder } from "../providers/bedrock_event_stream.ts";
 import { join } from "node:path";
 import { providerParsers } from "../cli/wiring.ts";
 import { startFakeProvider } from "./fake_provider/mod.ts";
@@ -124,6 +125,66 @@ Deno.test({
         "event",
         "block",
       ]]);
+    } finally {
+      await fake.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "an event hook that blocks a Bedrock stream ends it with an AWS exception frame, as Bedrock does",
+  ...SANITIZE,
+  async fn() {
+    const fake = await startFakeProvider({
+      behavior: { answer: ["safe text ", "FORBIDDEN ", "more"], eventDelayMs: 20 },
+    });
+    const dir = await Deno.makeTempDir();
+    const modulePath = join(dir, "guard.ts");
+    await Deno.writeTextFile(
+      modulePath,
+      `export default { name: "guard", description: "stops on a word", options: { safeParse: (v) => ({ success: true, data: v }) },
+        create: () => ({ name: "guard", onEvent(_ex, event) {
+          return event.type === "text_delta" && event.text.includes("FORBIDDEN")
+            ? { kind: "block", status: 400, reason: "the answer contained a forbidden word" } : { kind: "allow" };
+        } }) };`,
+    );
+    const host = "bedrock-runtime.us-east-1.amazonaws.com";
+    const sink = new MemorySink();
+    await using gw = await startTestGateway({
+      sink,
+      parsers: providerParsers,
+      config: { policies: [{ use: modulePath }] },
+      overrides: { [host]: fake.url },
+    });
+    try {
+      const model = encodeURIComponent("us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+      const res = await fetch(`https://${host}/model/${model}/invoke-with-response-stream`, {
+        method: "POST",
+        client: gw.client,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          anthropic_version: "bedrock-2023-05-31",
+          max_tokens: 50,
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      });
+      assert.equal(res.status, 200);
+      const frames = new EventStreamDecoder().push(new Uint8Array(await res.arrayBuffer())).messages;
+      const last = frames.at(-1)!;
+      assert.deepEqual(
+        [last.headers[":message-type"], last.headers[":exception-type"]],
+        ["exception", "validationException"],
+      );
+      assert.match(new TextDecoder().decode(last.payload), /the answer contained a forbidden word/);
+      const relayed = frames.slice(0, -1).map((f) => {
+        const bytes = JSON.parse(new TextDecoder().decode(f.payload)).bytes as string;
+        return new TextDecoder().decode(Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0)));
+      }).join("");
+      assert.match(relayed, /safe text/);
+      assert.doesNotMatch(relayed, /FORBIDDEN/);
+      const [captured] = await sink.waitFor(1);
+      assert.equal(captured.exchange.outcome, "blocked");
     } finally {
       await fake.close();
       await Deno.remove(dir, { recursive: true });
