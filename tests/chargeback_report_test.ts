@@ -200,6 +200,19 @@ for (const engine of ["sqlite", "postgres"] as const) {
         );
         assert.deepEqual(reports.repo.unpriced.map((l) => l.group), ["/src/ml"]);
 
+        // `--format json` is the contract's spelling; `--json` (used above) must print the same report.
+        const formatJson = await runRecondo([
+          "report",
+          "--by",
+          "team",
+          "--period",
+          "month",
+          "--format",
+          "json",
+        ], env);
+        assert.equal(formatJson.code, 0, formatJson.stderr);
+        assert.deepEqual(JSON.parse(formatJson.stdout), byTeam);
+
         const csv = await runRecondo(["report", "--by", "team", "--format", "csv"], env);
         assert.equal(csv.code, 0, csv.stderr);
         const lines = csv.stdout.split("\r\n");
