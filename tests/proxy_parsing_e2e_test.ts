@@ -75,6 +75,20 @@ Deno.test({
   },
 });
 
+/** A policy module whose event hook blocks the answer at the word FORBIDDEN; returns its path. */
+async function writeGuardModule(dir: string): Promise<string> {
+  const modulePath = join(dir, "guard.ts");
+  await Deno.writeTextFile(
+    modulePath,
+    `export default { name: "guard", description: "stops on a word", options: { safeParse: (v) => ({ success: true, data: v }) },
+      create: () => ({ name: "guard", onEvent(_ex, event) {
+        return event.type === "text_delta" && event.text.includes("FORBIDDEN")
+          ? { kind: "block", status: 400, reason: "the answer contained a forbidden word" } : { kind: "allow" };
+      } }) };`,
+  );
+  return modulePath;
+}
+
 Deno.test({
   name: "an event hook that blocks ends the stream with an error event in the provider's format",
   ...SANITIZE,
@@ -83,15 +97,7 @@ Deno.test({
       behavior: { answer: ["safe text ", "FORBIDDEN ", "more"], eventDelayMs: 20 },
     });
     const dir = await Deno.makeTempDir();
-    const modulePath = join(dir, "guard.ts");
-    await Deno.writeTextFile(
-      modulePath,
-      `export default { name: "guard", description: "stops on a word", options: { safeParse: (v) => ({ success: true, data: v }) },
-        create: () => ({ name: "guard", onEvent(_ex, event) {
-          return event.type === "text_delta" && event.text.includes("FORBIDDEN")
-            ? { kind: "block", status: 400, reason: "the answer contained a forbidden word" } : { kind: "allow" };
-        } }) };`,
-    );
+    const modulePath = await writeGuardModule(dir);
     const sink = new MemorySink();
     await using gw = await startTestGateway({
       sink,
@@ -140,15 +146,7 @@ Deno.test({
       behavior: { answer: ["safe text ", "FORBIDDEN ", "more"], eventDelayMs: 20 },
     });
     const dir = await Deno.makeTempDir();
-    const modulePath = join(dir, "guard.ts");
-    await Deno.writeTextFile(
-      modulePath,
-      `export default { name: "guard", description: "stops on a word", options: { safeParse: (v) => ({ success: true, data: v }) },
-        create: () => ({ name: "guard", onEvent(_ex, event) {
-          return event.type === "text_delta" && event.text.includes("FORBIDDEN")
-            ? { kind: "block", status: 400, reason: "the answer contained a forbidden word" } : { kind: "allow" };
-        } }) };`,
-    );
+    const modulePath = await writeGuardModule(dir);
     const host = "bedrock-runtime.us-east-1.amazonaws.com";
     const sink = new MemorySink();
     await using gw = await startTestGateway({
