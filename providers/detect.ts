@@ -134,6 +134,17 @@ function detectBedrock(post: boolean, path: string): ApiMatch {
   return { ...turn("bedrock", api), pathModel: bedrockModelId(safeDecode(match[1])) };
 }
 
+const BEDROCK_PATH_ID = /^\/model\/([^/?]+)\//;
+
+/**
+ * The model id (or ARN) a Bedrock runtime path names, decoded: `/model/{modelId}/…`, else `null`.
+ * @example bedrockPathId("/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke") // "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+ */
+export function bedrockPathId(path: string): string | null {
+  const raw = BEDROCK_PATH_ID.exec(path)?.[1];
+  return raw ? safeDecode(raw) : null;
+}
+
 /**
  * The model a Bedrock model id names, as sent in the path (decoded). A plain id or a system inference
  * profile names its model (`us.anthropic.claude-…-v1:0`, also as `arn:…:inference-profile/us.anthropic…`):

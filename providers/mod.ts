@@ -13,7 +13,7 @@
  * @module
  */
 export type * from "./types.ts";
-export { azureDeployment, bedrockModelId, detectApi, providerOfHost } from "./detect.ts";
+export { azureDeployment, bedrockModelId, bedrockPathId, detectApi, providerOfHost } from "./detect.ts";
 export { type GatewayErrorKind, providerErrorBody, providerErrorResponse } from "./errors.ts";
 export { createResponseParser, type ResponseParserOptions } from "./response_parser.ts";
 export { parseRequest, parseWsClientMessage } from "./request_parser.ts";

@@ -18,7 +18,7 @@
  * @module
  */
 import type { ProviderName } from "../core/exchange.ts";
-import { azureDeployment, bedrockModelId } from "./detect.ts";
+import { azureDeployment, bedrockModelId, bedrockPathId } from "./detect.ts";
 
 /** One provider's aliases, kept by the gateway for the life of the process. */
 export interface ModelAliases {
@@ -72,17 +72,10 @@ export function requestDeployment(path: string, json: unknown): string | null {
   return null;
 }
 
-const BEDROCK_PATH_ID = /^\/model\/([^/?]+)\//;
-
 /** The ARN a Bedrock path names when it names no model (an application inference profile), else `null`. */
 function bedrockProfileArn(path: string): string | null {
-  const raw = BEDROCK_PATH_ID.exec(path)?.[1];
-  if (!raw) return null;
-  let id = raw;
-  try {
-    id = decodeURIComponent(raw);
-  } catch { /* keep the id as sent */ }
-  return id.startsWith("arn:") && bedrockModelId(id) === null ? id : null;
+  const id = bedrockPathId(path);
+  return id?.startsWith("arn:") && bedrockModelId(id) === null ? id : null;
 }
 
 function bareHost(host: string): string {
