@@ -99,7 +99,7 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
       local: ui && !uiListen ? loopbackOnly((req) => ui.handle(req)) : undefined,
       control: control?.source,
       // A reloaded `alerts` block (webhooks, their files, thresholds) applies to the next alert.
-      applyConfig: async (next) => await wiring.alerts?.reconfigure(next.alerts ?? null),
+      applyConfig: async (next) => await wiring.alerts.reconfigure(next.alerts ?? null),
       // Ready only while the database answers: a replica that cannot reach it leaves the balancer's rotation.
       readiness: wiring.capture ? databaseReadiness(wiring.capture.db) : undefined,
     });
@@ -171,7 +171,7 @@ export const serveCommand: CommandModule<Record<string, unknown>, ServeArgs> = {
       ? startRetention(capture.db, capture.objects, config.capture.retention)
       : null;
     // Alerts name their sender as the Gateways page does.
-    wiring.alerts?.setGatewayId(gatewayId(Deno.env, gateway.port));
+    wiring.alerts.setGatewayId(gatewayId(Deno.env, gateway.port));
     // Fleet status: this gateway's heartbeat in the shared database (also on SQLite, for the Gateways page).
     const heartbeat = capture
       ? startHeartbeat(

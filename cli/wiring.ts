@@ -20,7 +20,7 @@ export interface Wiring {
   capture?: Capture;
   services?: PolicyServices;
   /** Budget and throttle alerts (raising nothing while the config has no `alerts` block). */
-  alerts?: AlertNotifier;
+  alerts: AlertNotifier;
   /** The fleet's HMAC key (API-key and proxy-token hashes). */
   hmacKey: Uint8Array;
   shutdown(): Promise<void>;
@@ -56,7 +56,7 @@ export async function wireGateway(
   const services: PolicyServices = {
     ...createPolicyServices(capture.db),
     secretHasher: (value) => hashApiKey(hmacKey, value),
-    alerts: alerts?.sink,
+    alerts: alerts.sink,
   };
   return {
     parsers: providerParsers,
@@ -66,7 +66,7 @@ export async function wireGateway(
     alerts,
     hmacKey,
     shutdown: async () => {
-      await alerts?.close();
+      await alerts.close();
       await capture.close();
     },
   };
