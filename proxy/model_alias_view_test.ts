@@ -28,10 +28,12 @@ Deno.test("an Azure view gets the deployment's model; a changed body model is re
 
 Deno.test("other providers' views pass unchanged, and only Azure answers are learned", () => {
   const aliases = aliasesWith({ prod: "gpt-5" });
-  const { exchange, request } = makeExchange({ json: { model: "prod" } });
+  const { exchange, request } = makeExchange({ json: { model: "unlisted" } });
   assert.equal(modelAliasResolver(exchange, aliases)(request), request);
+  // An Anthropic answer teaches no alias, under either provider's aliases.
   learnAliasModel(exchange, { aliases, requestJson: request.json, model: "claude-sonnet-4-5" });
-  assert.equal(aliases.azure.modelOf("api.anthropic.com", "prod"), "gpt-5");
+  assert.equal(aliases.azure.modelOf("api.anthropic.com", "unlisted"), null);
+  assert.equal(aliases.bedrock.modelOf("api.anthropic.com", "unlisted"), null);
 
   const path = "/openai/deployments/canary/chat/completions?api-version=2024-10-21";
   const turn = azure(path);
