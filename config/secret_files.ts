@@ -39,7 +39,8 @@ export async function checkSecretFiles(env: Env): Promise<void> {
 
 /**
  * Throws unless `path` is a readable file and, for a key (`key: true`), one that group and others cannot
- * read. `label` says where the path came from (`RECONDO_CA_KEY_FILE`, `ui.tls.keyFile`).
+ * read. `label` says where the path came from (`RECONDO_CA_KEY_FILE`, `ui.tls.keyFile`). The caller says what
+ * the refusal stops: the start, or a reload (which keeps the running config).
  */
 export async function checkSecretFile(label: string, path: string, options: { key: boolean }): Promise<void> {
   let info: Deno.FileInfo;
@@ -53,7 +54,7 @@ export async function checkSecretFile(label: string, path: string, options: { ke
   if (!info.isFile) throw new Error(`${label} names ${path}, which is not a file`);
   if (options.key && info.mode !== null && (info.mode & 0o077) !== 0) {
     throw new Error(
-      `Refusing to start: ${label} names ${path}, which is readable by group or others (mode ${
+      `${label} names ${path}, which is readable by group or others (mode ${
         (info.mode & 0o777).toString(8)
       }); make it 0600 or 0400 (chmod go-rwx ${path})`,
     );

@@ -14,7 +14,7 @@ Deno.test("key files named by the environment must not be readable by group or o
   await Deno.chmod(key, 0o640);
   await assert.rejects(
     checkSecretFiles(envOf({ RECONDO_HMAC_KEY_FILE: key })),
-    /Refusing to start: RECONDO_HMAC_KEY_FILE names .*hmac\.key, which is readable by group or others \(mode 640\)/,
+    /RECONDO_HMAC_KEY_FILE names .*hmac\.key, which is readable by group or others \(mode 640\)/,
   );
   await Deno.chmod(key, 0o400);
   await checkSecretFiles(envOf({ RECONDO_HMAC_KEY_FILE: key }));

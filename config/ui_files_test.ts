@@ -67,7 +67,7 @@ Deno.test("a readable key or client secret, a missing file or half a TLS pair st
     const key = await write(dir, "ui.key", "KEY", 0o640);
     await assert.rejects(
       loadUiSecrets(parseConfig({ ui: { tls: { certFile: cert, keyFile: key } } }).ui, envOf({})),
-      /Refusing to start: ui\.tls\.keyFile names .*ui\.key, which is readable by group or others \(mode 640\)/,
+      /ui\.tls\.keyFile names .*ui\.key, which is readable by group or others \(mode 640\)/,
     );
     await assert.rejects(
       loadUiSecrets(parseConfig({}).ui, envOf({ RECONDO_UI_TLS_CERT_FILE: cert })),

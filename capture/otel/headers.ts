@@ -4,6 +4,7 @@
  * (`config/secret_files.ts`): it must exist and must not be readable by group or others.
  * @module
  */
+import { checkSecretFile } from "../../config/secret_files.ts";
 import type { OtelConfig } from "../../config/schema.ts";
 
 /** Parses `Name: value` lines; throws on a line that is neither that, blank, nor a `#` comment. */
@@ -30,22 +31,7 @@ export async function exportHeaders(
   for (const [name, value] of Object.entries(config.headers)) headers[name.toLowerCase()] = value;
   const path = config.headersFile;
   if (!path) return headers;
-  let info: Deno.FileInfo;
-  let text: string;
-  try {
-    info = await Deno.stat(path);
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new Error(`otel.headersFile names ${path}, which cannot be read: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (info.mode !== null && (info.mode & 0o077) !== 0) {
-    throw new Error(
-      `Refusing to start: otel.headersFile names ${path}, which is readable by group or others (mode ${
-        (info.mode & 0o777).toString(8)
-      }); make it 0600 or 0400 (chmod go-rwx ${path})`,
-    );
-  }
+  await checkSecretFile("otel.headersFile", path, { key: true });
+  const text = await Deno.readTextFile(path);
   return { ...headers, ...parseHeaderLines(text, `otel.headersFile ${path}`) };
 }
